@@ -1,0 +1,1 @@
+"""busbot: Slack chat-ops for a Redis Streams event bus."""

@@ -1,0 +1,11 @@
+"""Wall-clock time in ms, injectable so tests can move time."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+Clock = Callable[[], int]
+
+
+def system_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,55 @@
+"""Every Redis key and channel busbot touches, built in one place.
+
+Stream and group names come from settings; everything busbot adds lives under
+`<prefix>:bus:` (or `<prefix>:events:` where design §2 pins the name).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Keys:
+    events: str
+    dlq: str
+    metadata: str
+    audit: str
+    group: str
+    prefix: str
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "Keys":
+        return cls(events=s.bus_events_stream, dlq=s.bus_dlq_stream,
+                   metadata=s.bus_metadata_stream, audit=s.bus_audit_stream,
+                   group=s.bus_group, prefix=s.bus_prefix)
+
+    @property
+    def dlq_archive(self) -> str:
+        return f"{self.dlq}:archive"
+
+    @property
+    def replay(self) -> str:
+        return f"{self.events}:replay"
+
+    def paused(self, group: str) -> str:
+        """JSON {by, at, reason} while `group` is paused (design §2)."""
+        return f"{self.events}:paused:{group}"
+
+    @property
+    def control_channel(self) -> str:
+        return f"{self.events}:control"
+
+    def dlq_top_cache(self, stream: str) -> str:
+        return f"{self.prefix}:bus:cache:dlqtop:{stream}"
+
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}:bus:job:{job_id}"
+
+    @property
+    def jobs_index(self) -> str:
+        return f"{self.prefix}:bus:jobs"
+
+    def alert(self, rule: str) -> str:
+        return f"{self.prefix}:bus:alert:{rule}"

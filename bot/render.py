@@ -1,0 +1,69 @@
+"""View model -> Block Kit, through `templates/<name>.json.j2`.
+
+Templates render JSON with `tojson` and no HTML autoescape; user text goes through the
+`md` filter (mrkdwn escaping of &, <, >). Texts are clipped to Slack's limits here so a long
+error message can never make Slack refuse a reply.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+import templates
+from bot.timeparse import human_age, iso_ms
+
+MAX_BLOCKS = 50
+
+
+def md(text) -> str:
+    """Escape text for Slack mrkdwn."""
+    return str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text, limit: int) -> str:
+    text = str(text if text is not None else "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def num(value) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+STATUS_EMOJI = {"healthy": ":large_green_circle:", "warning": ":large_yellow_circle:",
+                "critical": ":red_circle:", "unknown": ":white_circle:"}
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
+                             autoescape=False, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(md=md, clip=clip, num=num, age=human_age, iso=iso_ms,
+                       emoji=lambda level: STATUS_EMOJI.get(level, ":white_circle:"))
+    return env
+
+
+def render(template: str, context: dict) -> dict:
+    """Render `templates/<template>.json.j2` -> {"blocks": [...], "text": "..."}."""
+    out = environment().get_template(f"{template}.json.j2").render(**context)
+    try:
+        message = json.loads(out)
+    except ValueError as exc:  # a template bug: say which template, keep the output for the log
+        raise ValueError(f"template {template} produced invalid JSON: {exc}\n{out[:2000]}") from None
+    if len(message.get("blocks", [])) > MAX_BLOCKS:
+        raise ValueError(f"template {template} produced {len(message['blocks'])} blocks (max {MAX_BLOCKS})")
+    return message
+
+
+def render_reply(reply) -> dict:
+    """A `commands.reply.Reply` -> Slack message body (blocks + fallback text)."""
+    message = render(reply.template, {**reply.context, "command": reply.command})
+    message["text"] = clip(reply.text or message.get("text") or "busbot", 3000)
+    return message

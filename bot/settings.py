@@ -1,0 +1,78 @@
+"""Typed settings, read once from the environment (design §6) and passed in.
+
+A bad value stops start-up with one line naming the variable and what it expects
+(`SettingsError`); secrets never appear in `repr`.
+"""
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a value busbot cannot use; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    redis_url: str | None = None
+    port: int = Field(3000, ge=1, le=65535)
+
+    bus_events_stream: str = "hyvve:events"
+    bus_dlq_stream: str = "hyvve:dlq"
+    bus_group: str = "hyvve-platform"
+    bus_metadata_stream: str = "hyvve:events:metadata"
+    bus_audit_stream: str = "hyvve:bus:audit"
+    bus_prefix: str = "hyvve"
+    bus_operators: str = ""
+
+    bus_alert_channel: str | None = None
+    bus_check_interval: int = Field(30, ge=1)
+    bus_alert_for: int = Field(300, ge=0)
+    bus_alert_repeat: int = Field(4 * 3600, ge=60)
+
+    bus_dlq_warn: int = Field(100, ge=0)
+    bus_dlq_crit: int = Field(500, ge=0)
+    bus_lag_warn: int = Field(1000, ge=0)
+    bus_lag_crit: int = Field(5000, ge=0)
+    bus_failed_per_hour_warn: int = Field(10, ge=0)
+    bus_failed_per_hour_crit: int = Field(50, ge=0)
+    bus_p99_warn_seconds: float = Field(5.0, ge=0)
+    bus_p99_crit_seconds: float = Field(30.0, ge=0)
+
+    @field_validator("bus_events_stream", "bus_dlq_stream", "bus_group", "bus_metadata_stream",
+                     "bus_audit_stream", "bus_prefix")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v.strip()
+
+    @property
+    def operators(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.bus_operators.split(",") if u.strip())
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the environment; raise SettingsError naming the first bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise SettingsError(f"{name}: {err['msg']} (got {err.get('input')!r})") from None

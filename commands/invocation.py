@@ -1,0 +1,57 @@
+"""One call of a command: who asked, what they typed, and typed access to the arguments."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.bus import Bus
+from bot.timeparse import WhenError, parse_when
+from commands.args import Args
+from commands.registry import Command
+from commands.reply import UsageError
+
+
+@dataclass
+class Invocation:
+    bus: Bus
+    command: Command
+    args: Args
+    user_id: str = "console"
+    text: str = ""
+
+    def usage_error(self, message: str) -> UsageError:
+        return UsageError(message, self.command.usage)
+
+    def positional(self, index: int) -> str | None:
+        p = self.args.positional
+        return p[index] if index < len(p) else None
+
+    def required(self, index: int, what: str) -> str:
+        value = self.positional(index)
+        if value is None:
+            raise self.usage_error(f"`{self.command.name}` needs {what}.")
+        return value
+
+    def number(self, raw: str | None, what: str, default: int, lo: int, hi: int) -> int:
+        if raw is None or raw == "":
+            return default
+        if not raw.isdigit():
+            raise self.usage_error(f"{what} must be a whole number from {lo} to {hi}, not `{raw}`.")
+        value = int(raw)
+        if not lo <= value <= hi:
+            raise self.usage_error(f"{what} must be from {lo} to {hi}, not {value}.")
+        return value
+
+    def option(self, name: str) -> str | None:
+        value = self.args.options.get(name)
+        if value is not None and value == "":
+            raise self.usage_error(f"`{name}=` needs a value.")
+        return value
+
+    def when(self, name: str) -> int | None:
+        raw = self.option(name)
+        if raw is None:
+            return None
+        try:
+            return parse_when(raw, self.bus.clock())
+        except WhenError as exc:
+            raise self.usage_error(str(exc)) from None

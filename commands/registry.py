@@ -1,0 +1,69 @@
+"""One registry of subcommands: it feeds the router, `/bus help`, usage errors and
+"did you mean". Duplicate names are rejected when the module that registers them loads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from commands.invocation import Invocation
+    from commands.reply import Reply
+
+
+@dataclass(frozen=True)
+class Command:
+    path: tuple[str, ...]  # ("dlq", "top")
+    usage: str  # "dlq top [N]"
+    help: str  # one line
+    handler: Callable[["Invocation"], "Reply"]
+    options: frozenset[str] = frozenset()  # allowed key=value keys
+    max_positional: int = 0
+    role: str = "anyone"  # "anyone" or "operator"
+    group: str = "Read"
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._commands: dict[tuple[str, ...], Command] = {}
+
+    def add(self, command: Command) -> Command:
+        if command.path in self._commands:
+            raise ValueError(f"command `{command.name}` registered twice")
+        self._commands[command.path] = command
+        return command
+
+    def command(self, usage: str, help: str, *, options: tuple[str, ...] = (),
+                max_positional: int = 0, role: str = "anyone", group: str = "Read"):
+        """Decorator: the path is the usage's leading lowercase words."""
+        words = usage.split()
+        n = 0
+        while n < len(words) and words[n].isalpha() and words[n].islower():
+            n += 1
+
+        def wrap(fn):
+            self.add(Command(tuple(words[:n]), usage, help, fn, frozenset(options),
+                             max_positional, role, group))
+            return fn
+        return wrap
+
+    def all(self) -> list[Command]:
+        return list(self._commands.values())
+
+    def match(self, words: list[str]) -> tuple[Command | None, list[str]]:
+        """Longest registered path that prefixes `words`, and the words after it."""
+        lowered = [w.lower() for w in words]
+        for n in range(min(len(words), 3), 0, -1):
+            cmd = self._commands.get(tuple(lowered[:n]))
+            if cmd:
+                return cmd, words[n:]
+        return None, words
+
+    def children(self, head: str) -> list[Command]:
+        return [c for c in self._commands.values() if c.path[0] == head]
+
+
+REGISTRY = Registry()

@@ -1,0 +1,85 @@
+"""The one boundary between text and commands, and between errors and the user.
+
+`run()` never raises: a user mistake becomes a usage reply, Redis down becomes one
+sentence, anything else is logged with its trace and the user gets a plain apology.
+"""
+from __future__ import annotations
+
+import difflib
+import logging
+
+import redis
+
+from bot.bus import Bus
+from commands import catalog  # noqa: F401  (registers every command)
+from commands.args import split_args, tokenize
+from commands.invocation import Invocation
+from commands.registry import REGISTRY, Command
+from commands.reply import CommandError, Reply, UsageError
+
+log = logging.getLogger(__name__)
+
+
+def _strip_prefix(text: str) -> str:
+    text = (text or "").strip()
+    if text.lower().startswith("/bus"):
+        text = text[4:].strip()
+    return text
+
+
+def suggest(words: list[str]) -> str | None:
+    """The registered command nearest to what was typed, for "did you mean"."""
+    names = [c.name for c in REGISTRY.all()]
+    typed = " ".join(words[:2]).lower()
+    for candidate in (typed, typed.split(" ")[0]):
+        close = difflib.get_close_matches(candidate, names, n=1, cutoff=0.6)
+        if close:
+            return close[0]
+    return None
+
+
+def resolve(words: list[str]) -> tuple[Command, list[str]]:
+    command, rest = REGISTRY.match(words)
+    if command is None:
+        near = suggest(words)
+        hint = f"Did you mean `/bus {near}`? " if near else ""
+        raise CommandError(f"`{' '.join(words[:2])}` is not a busbot command.",
+                           f"{hint}Type `/bus help` for the list.")
+    return command, rest
+
+
+def _check(inv: Invocation) -> None:
+    cmd = inv.command
+    unknown = sorted(set(inv.args.options) - cmd.options)
+    if unknown:
+        allowed = ", ".join(f"`{o}=`" for o in sorted(cmd.options)) or "no options"
+        raise inv.usage_error(f"`{unknown[0]}=` is not an option of `{cmd.name}` (it takes {allowed}).")
+    if len(inv.args.positional) > cmd.max_positional:
+        extra = inv.args.positional[cmd.max_positional]
+        near = suggest([*cmd.path, extra]) if REGISTRY.children(cmd.path[0])[1:] else None
+        if near and near != cmd.name:
+            raise inv.usage_error(f"`{cmd.name} {extra}` is not a busbot command. Did you mean `/bus {near}`?")
+        raise inv.usage_error(f"`{cmd.name}` does not take `{extra}` here.")
+
+
+def run(text: str, bus: Bus, user_id: str = "console") -> Reply:
+    text = _strip_prefix(text)
+    try:
+        words = tokenize(text) or ["help"]
+        command, rest = resolve(words)
+        inv = Invocation(bus, command, split_args(rest), user_id, text)
+        _check(inv)
+        reply = command.handler(inv)
+    except CommandError as exc:
+        reply = Reply("error", {"message": exc.message, "hint": exc.hint}, exc.message)
+    except (redis.ConnectionError, redis.TimeoutError):
+        log.warning("redis unreachable at %s while running %r", bus.where, text)
+        msg = f"Redis is not answering at {bus.where}, so busbot cannot read the bus right now."
+        reply = Reply("error", {"message": msg, "hint": "Check REDIS_URL and that Redis is up "
+                                "(`redis-cli -u $REDIS_URL ping`), then try again."}, msg)
+    except Exception:  # the one place a bug becomes a sentence instead of a trace
+        log.exception("command failed: %r", text)
+        msg = "busbot hit an internal error running that command; it is logged."
+        reply = Reply("error", {"message": msg, "hint": "Try again, or tell the busbot maintainers."}, msg)
+    reply.command = reply.command or text
+    return reply
