@@ -11,6 +11,9 @@ class Reply:
     context: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     command: str = ""  # the command text that produced it, for Share and paging buttons
+    response_type: str = "ephemeral"  # or "in_channel": visible to everyone in the channel
+    replace_original: bool = False  # a button's answer replaces the message it sat on
+    shareable: bool = True  # the adapter may offer "Post to channel"
 
 
 class CommandError(Exception):

@@ -12,6 +12,7 @@ import redis
 
 from bot.bus import Bus
 from commands import catalog  # noqa: F401  (registers every command)
+from commands.actions import ACTIONS, ActionCall, action
 from commands.args import split_args, tokenize
 from commands.invocation import Invocation
 from commands.registry import REGISTRY, Command
@@ -64,22 +65,60 @@ def _check(inv: Invocation) -> None:
 
 def run(text: str, bus: Bus, user_id: str = "console") -> Reply:
     text = _strip_prefix(text)
-    try:
-        words = tokenize(text) or ["help"]
-        command, rest = resolve(words)
-        inv = Invocation(bus, command, split_args(rest), user_id, text)
-        _check(inv)
-        reply = command.handler(inv)
-    except CommandError as exc:
-        reply = Reply("error", {"message": exc.message, "hint": exc.hint}, exc.message)
-    except (redis.ConnectionError, redis.TimeoutError):
-        log.warning("redis unreachable at %s while running %r", bus.where, text)
-        msg = f"Redis is not answering at {bus.where}, so busbot cannot read the bus right now."
-        reply = Reply("error", {"message": msg, "hint": "Check REDIS_URL and that Redis is up "
-                                "(`redis-cli -u $REDIS_URL ping`), then try again."}, msg)
-    except Exception:  # the one place a bug becomes a sentence instead of a trace
-        log.exception("command failed: %r", text)
-        msg = "busbot hit an internal error running that command; it is logged."
-        reply = Reply("error", {"message": msg, "hint": "Try again, or tell the busbot maintainers."}, msg)
+    reply = _guarded(bus, text, lambda: _run_command(text, bus, user_id))
     reply.command = reply.command or text
+    return reply
+
+
+def run_action(action_id: str, value: str, bus: Bus, user_id: str) -> Reply:
+    """A button click; unknown action ids (an old message after an upgrade) get a sentence."""
+    handler = ACTIONS.get(action_id)
+    if handler is None:
+        return error_reply("That button belongs to an older busbot message and no longer does anything.",
+                           "Run the command again.")
+    return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(bus, action_id, value, user_id)))
+
+
+def _run_command(text: str, bus: Bus, user_id: str) -> Reply:
+    words = tokenize(text) or ["help"]
+    command, rest = resolve(words)
+    inv = Invocation(bus, command, split_args(rest), user_id, text)
+    _check(inv)
+    return command.handler(inv)
+
+
+def error_reply(message: str, hint: str | None = None) -> Reply:
+    return Reply("error", {"message": message, "hint": hint}, message, shareable=False)
+
+
+def _guarded(bus: Bus, what: str, fn) -> Reply:
+    try:
+        return fn()
+    except CommandError as exc:
+        return error_reply(exc.message, exc.hint)
+    except (redis.ConnectionError, redis.TimeoutError):
+        log.warning("redis unreachable at %s while running %r", bus.where, what)
+        msg = f"Redis is not answering at {bus.where}, so busbot cannot read the bus right now."
+        return error_reply(msg, "Check REDIS_URL and that Redis is up "
+                           "(`redis-cli -u $REDIS_URL ping`), then try again.")
+    except Exception:  # the one place a bug becomes a sentence instead of a trace
+        log.exception("command failed: %r", what)
+        msg = "busbot hit an internal error running that command; it is logged."
+        return error_reply(msg, "Try again, or tell the busbot maintainers.")
+
+
+@action("bus_run")
+def _rerun(call: ActionCall) -> Reply:
+    """Paging and "show" buttons: the value is command text; the answer replaces the message."""
+    reply = run(call.value, call.bus, call.user_id)
+    reply.replace_original = True
+    return reply
+
+
+@action("bus_share")
+def _share(call: ActionCall) -> Reply:
+    """"Post to channel": run the same command again and post it for everyone."""
+    reply = run(call.value, call.bus, call.user_id)
+    reply.response_type, reply.shareable = "in_channel", False
+    reply.context["shared_by"] = call.user_id
     return reply
