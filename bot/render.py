@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 
 import templates
+from bot.texttable import table
 from bot.timeparse import human_age, iso_ms
 
 MAX_BLOCKS = 50
@@ -47,14 +48,39 @@ def environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(md=md, clip=clip, num=num, age=human_age, iso=iso_ms,
                        emoji=lambda level: STATUS_EMOJI.get(level, ":white_circle:"))
+    env.globals["table"] = table
     return env
+
+
+def strip_trailing_commas(text: str) -> str:
+    """Drop commas that stand right before `]` or `}` outside strings, so templates can end
+    every block with a comma whatever follows (conditional blocks, loops)."""
+    out: list[str] = []
+    in_string = escaped = False
+    pending = None  # index in `out` of a comma that may turn out to be trailing
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "]}" and pending is not None:
+            out[pending] = ""
+        if not ch.isspace():
+            pending = len(out) if ch == "," and not in_string else None
+        out.append(ch)
+    return "".join(out)
 
 
 def render(template: str, context: dict) -> dict:
     """Render `templates/<template>.json.j2` -> {"blocks": [...], "text": "..."}."""
     out = environment().get_template(f"{template}.json.j2").render(**context)
     try:
-        message = json.loads(out)
+        message = json.loads(strip_trailing_commas(out))
     except ValueError as exc:  # a template bug: say which template, keep the output for the log
         raise ValueError(f"template {template} produced invalid JSON: {exc}\n{out[:2000]}") from None
     if len(message.get("blocks", [])) > MAX_BLOCKS:

@@ -1,0 +1,132 @@
+"""`dlq top`: exact counts over the WHOLE DLQ by event type, error signature and tenant.
+
+The DLQ is read oldest to newest in batches (memory stays flat however large it is). The
+result is cached in Redis with the stream's fingerprint from XINFO STREAM: an unchanged
+DLQ is answered from the cache, a DLQ that only grew is read from where the cache stopped.
+Any deletion or trim (the length moves differently from entries-added) means a full read.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+from pydantic import BaseModel
+
+from bot.bus import Bus
+from bot.envelope import MALFORMED
+from bot.services.scan import walk
+from bot.services.signature import signature
+
+SCAN_BATCH = 2000
+MAX_CACHED_KEYS = 20_000  # distinct signatures beyond which the result is not cached
+
+
+class Row(BaseModel):
+    key: str
+    count: int
+    newest_id: str
+    example: str | None = None  # one raw error message, for signature rows
+
+
+class DlqTop(BaseModel):
+    stream: str
+    total: int
+    malformed: int
+    by_type: list[Row]
+    by_signature: list[Row]
+    by_tenant: list[Row]
+    source: str  # "scan", "cache" or "incremental"
+    read: int  # entries read for this answer
+    elapsed_ms: float
+
+
+class _Tally:
+    """Counts per key with the newest id seen; newer ids always come later in a scan."""
+
+    def __init__(self, data: dict | None = None):
+        self.rows: dict[str, list] = data or {}
+
+    def add(self, key: str, entry_id: str, example: str | None = None) -> None:
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = [1, entry_id, example]
+        else:
+            row[0] += 1
+            row[1] = entry_id
+            if example is not None:
+                row[2] = example
+
+    def top(self, n: int) -> list[Row]:
+        ranked = sorted(self.rows.items(), key=lambda kv: (-kv[1][0], kv[0]))[:n]
+        return [Row(key=k, count=c, newest_id=i, example=e) for k, (c, i, e) in ranked]
+
+
+def _fingerprint(r: redis.Redis, stream: str) -> dict | None:
+    try:
+        info = r.xinfo_stream(stream)
+    except redis.ResponseError:  # no such stream: an empty DLQ
+        return None
+    first, newest = info.get("first-entry"), info.get("last-entry")
+    return {"length": info["length"], "added": info.get("entries-added"),
+            "first": first[0] if first else None, "last": newest[0] if newest else None,
+            "generated": info.get("last-generated-id")}
+
+
+def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], start: str | None) -> tuple[int, int, str | None]:
+    by_type, by_sig, by_tenant = tallies
+    read = malformed = 0
+    last = None
+    for e in walk(r, stream, newest_first=False, start=start, batch=SCAN_BATCH):
+        read += 1
+        malformed += e.type == MALFORMED
+        by_type.add(e.type, e.entry_id)
+        err = e.fields.get("error", "")
+        by_sig.add(signature(err), e.entry_id, err[:300] or None)
+        by_tenant.add(e.tenant, e.entry_id)
+        last = e.entry_id
+    return read, malformed, last
+
+
+def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
+    t0 = time.perf_counter()
+    r, stream = bus.r, bus.keys.dlq
+    fp = _fingerprint(r, stream)
+    cache_key = bus.keys.dlq_top_cache(stream)
+    cached = json.loads(r.get(cache_key) or "null")
+    if fp is None:
+        tallies, malformed, read, source, last = (_Tally(), _Tally(), _Tally()), 0, 0, "scan", None
+    elif cached and cached["fp"] == fp:
+        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
+        malformed, read, source, last = cached["malformed"], 0, "cache", cached["scanned_to"]
+    elif cached and _only_grew(cached["fp"], fp):
+        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
+        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"])
+        malformed, source = cached["malformed"] + more_malformed, "incremental"
+        last = last or cached["scanned_to"]
+    else:
+        tallies = (_Tally(), _Tally(), _Tally())
+        read, malformed, last = _scan(r, stream, tallies, None)
+        source = "scan"
+    total = sum(c for c, _, _ in tallies[0].rows.values())
+    if fp and source != "cache" and len(tallies[1].rows) <= MAX_CACHED_KEYS and _complete(fp, total, last):
+        r.set(cache_key, json.dumps({"fp": fp, "malformed": malformed, "scanned_to": last,
+                                     "type": tallies[0].rows, "sig": tallies[1].rows,
+                                     "tenant": tallies[2].rows}), ex=7 * 86400)
+    return DlqTop(stream=stream, total=total, malformed=malformed,
+                  by_type=tallies[0].top(n), by_signature=tallies[1].top(n),
+                  by_tenant=tallies[2].top(n), source=source, read=read,
+                  elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+
+
+def _only_grew(old: dict, new: dict) -> bool:
+    """True when entries were only appended since `old` (no XDEL, no trim)."""
+    if old["added"] is None or new["added"] is None or old["first"] is None:
+        return False
+    grown = new["added"] - old["added"]
+    return grown >= 0 and new["length"] - old["length"] == grown and new["first"] == old["first"]
+
+
+def _complete(fp: dict, total: int, last: str | None) -> bool:
+    """The scan saw exactly the fingerprinted stream (nothing was added or removed meanwhile)."""
+    return total == fp["length"] and last == fp["last"]

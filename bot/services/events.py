@@ -1,0 +1,97 @@
+"""Recent events (newest first, optional type filter) and one event by id.
+
+The runbook's `XREVRANGE hyvve:events + - COUNT 10` and "Event Not Being Processed"
+steps: was it published, did the group receive it, is it in the DLQ?
+"""
+from __future__ import annotations
+
+import redis
+from pydantic import BaseModel, ConfigDict
+
+from bot.bus import Bus
+from bot.envelope import ParsedEntry
+from bot.services.scan import find, walk
+from bot.timeparse import id_ms
+
+SCAN_LIMIT = 10_000  # entries read at most to fill a filtered page
+FIND_LIMIT = 50_000  # entries searched at most for an envelope id
+
+
+class EventsView(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    stream: str
+    entries: list[ParsedEntry]
+    type_filter: str | None
+    scanned: int
+    scan_capped: bool  # the filter stopped at SCAN_LIMIT before filling the page
+    next_before: str | None  # id to continue from (exclusive), None when the stream ended
+
+
+def recent_events(bus: Bus, n: int, type_filter: str | None = None,
+                  before: str | None = None) -> EventsView:
+    entries, scanned, last = [], 0, None
+    start = f"({before}" if before else None
+    for entry in walk(bus.r, bus.keys.events, start=start, limit=SCAN_LIMIT,
+                      batch=n if not type_filter else 1000):
+        scanned += 1
+        last = entry.entry_id
+        if type_filter is None or entry.type == type_filter:
+            entries.append(entry)
+            if len(entries) == n:
+                break
+    capped = scanned >= SCAN_LIMIT and len(entries) < n
+    more = len(entries) == n or capped
+    return EventsView(stream=bus.keys.events, entries=entries, type_filter=type_filter,
+                      scanned=scanned, scan_capped=capped, next_before=last if more else None)
+
+
+class Delivery(BaseModel):
+    group: str
+    delivered: bool  # the group's last-delivered-id is at or after this entry
+    pending_consumer: str | None = None
+    delivery_count: int | None = None
+
+
+class EventLookup(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    ident: str
+    entry: ParsedEntry | None
+    where: str | None  # stream name it was found in
+    in_dlq: bool
+    deliveries: list[Delivery]
+    searched: int  # newest entries searched per stream for an envelope id
+
+
+def _deliveries(bus: Bus, entry_id: str) -> list[Delivery]:
+    try:
+        groups = bus.r.xinfo_groups(bus.keys.events)
+    except redis.ResponseError:  # no stream yet: no groups
+        return []
+    out = []
+    for g in groups:
+        last = g.get("last-delivered-id", "0-0")
+        delivered = tuple(map(int, last.split("-"))) >= tuple(map(int, entry_id.split("-")))
+        pending = bus.r.xpending_range(bus.keys.events, g["name"], min=entry_id, max=entry_id, count=1)
+        p = pending[0] if pending else None
+        out.append(Delivery(group=g["name"], delivered=delivered,
+                            pending_consumer=p["consumer"] if p else None,
+                            delivery_count=p["times_delivered"] if p else None))
+    return out
+
+
+def lookup_event(bus: Bus, ident: str) -> EventLookup:
+    """Find `ident` (stream id or envelope id) in the main stream, then the DLQ."""
+    for stream in (bus.keys.events, bus.keys.dlq):
+        entry = find(bus.r, stream, ident, limit=FIND_LIMIT)
+        if entry:
+            in_dlq = stream == bus.keys.dlq
+            return EventLookup(ident=ident, entry=entry, where=stream, in_dlq=in_dlq,
+                               deliveries=[] if in_dlq else _deliveries(bus, entry.entry_id),
+                               searched=FIND_LIMIT)
+    return EventLookup(ident=ident, entry=None, where=None, in_dlq=False, deliveries=[],
+                       searched=FIND_LIMIT)
+
+
+def entry_age_ms(bus: Bus, entry: ParsedEntry) -> int | None:
+    ms = id_ms(entry.entry_id)
+    return None if ms is None else bus.clock() - ms

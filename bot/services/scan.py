@@ -1,0 +1,45 @@
+"""Bounded, batched walks over a stream, newest or oldest first.
+
+Every walk reads in batches (one XRANGE/XREVRANGE of `batch` entries per round trip) and
+stops after `limit` entries, so no command loads a stream of millions at once.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import redis
+
+from bot.envelope import ParsedEntry, parse_entry
+from bot.timeparse import is_stream_id
+
+BATCH = 1000
+
+
+def walk(r: redis.Redis, stream: str, *, newest_first: bool = True, start: str | None = None,
+         stop: str | None = None, limit: int | None = None, batch: int = BATCH) -> Iterator[ParsedEntry]:
+    """Entries of `stream` from `start` (inclusive) towards `stop` (inclusive)."""
+    hi, lo = ("+", "-") if newest_first else ("-", "+")
+    cursor, end = start or hi, stop or lo
+    seen = 0
+    while limit is None or seen < limit:
+        count = batch if limit is None else min(batch, limit - seen)
+        rows = (r.xrevrange(stream, cursor, end, count=count) if newest_first
+                else r.xrange(stream, cursor, end, count=count))
+        for entry_id, fields in rows:
+            yield parse_entry(entry_id, fields)
+        seen += len(rows)
+        if len(rows) < count:
+            return
+        cursor = "(" + rows[-1][0]  # exclusive: continue after the last entry read
+
+
+def find(r: redis.Redis, stream: str, ident: str, *, limit: int) -> ParsedEntry | None:
+    """The entry whose stream id is `ident`, or whose envelope `id` is `ident` among the
+    newest `limit` entries."""
+    if is_stream_id(ident):
+        rows = r.xrange(stream, ident, ident, count=1)
+        return parse_entry(*rows[0]) if rows else None
+    for entry in walk(r, stream, limit=limit):
+        if entry.event_id == ident:
+            return entry
+    return None

@@ -1,0 +1,65 @@
+"""`/bus dlq`, `dlq top [N]`, `dlq list ...`, `dlq show <id>`: the DLQ read side."""
+from __future__ import annotations
+
+from bot.services.dlq import DlqFilter, dlq_entry, dlq_list, dlq_summary
+from bot.services.dlq_top import dlq_top
+from bot.timeparse import human_age, id_ms, is_stream_id
+from commands.invocation import Invocation
+from commands.registry import REGISTRY
+from commands.reply import CommandError, Reply
+from commands.views import entry_row, event_json, run_button
+
+MAX_TOP, MAX_LIST = 25, 15
+
+
+@REGISTRY.command("dlq", "DLQ size, oldest and newest entry, arrivals in the last hour and day.")
+def dlq_command(inv: Invocation) -> Reply:
+    s = dlq_summary(inv.bus)
+    return Reply("dlq_summary", {"s": s}, f"DLQ {s.stream}: {s.length:,} entries, {s.last_hour:,} in the last hour")
+
+
+@REGISTRY.command("dlq top [N]", "What is failing: exact counts over the whole DLQ by type, error and tenant.",
+                  max_positional=1)
+def dlq_top_command(inv: Invocation) -> Reply:
+    n = inv.number(inv.positional(0), "N", 10, 1, MAX_TOP)
+    top, now = dlq_top(inv.bus, n), inv.bus.clock()
+
+    def rows(items):
+        return [[r.count, f"{r.count * 100 // max(top.total, 1)}%", r.key, human_age(now - id_ms(r.newest_id))]
+                for r in items]
+    return Reply("dlq_top", {"t": top, "types": rows(top.by_type), "errors": rows(top.by_signature),
+                             "tenants": rows(top.by_tenant)},
+                 f"DLQ top: {top.total:,} entries" + (f", most are {top.by_type[0].key}" if top.by_type else ""))
+
+
+@REGISTRY.command("dlq list [N] [type=T] [since=WHEN] [error=TEXT]",
+                  "DLQ entries newest first, filtered, with paging.",
+                  options=("type", "since", "error", "before"), max_positional=1)
+def dlq_list_command(inv: Invocation) -> Reply:
+    n = inv.number(inv.positional(0), "N", 10, 1, MAX_LIST)
+    flt = DlqFilter(type=inv.option("type"), since_ms=inv.when("since"), error=inv.option("error"))
+    before = inv.option("before")
+    if before is not None and not is_stream_id(before):
+        raise inv.usage_error(f"`before=` takes a stream id like 1764000000000-0, not `{before}`.")
+    page = dlq_list(inv.bus, n, flt, before)
+    base = " ".join(w for w in inv.text.split() if not w.startswith("before="))
+    buttons = [run_button("Older →", f"{base} before={page.next_before}")] if page.next_before else []
+    if before:
+        buttons.insert(0, run_button("Newest", base))
+    return Reply("dlq_list", {"p": page, "rows": [entry_row(e, page.now) for e in page.entries],
+                              "flt": flt, "buttons": buttons, "first_page": before is None},
+                 f"{len(page.entries)} DLQ entr{'y' if len(page.entries) == 1 else 'ies'}")
+
+
+@REGISTRY.command("dlq show <id>", "One DLQ entry in full: event JSON, error, stack, attempts, movedAt.",
+                  max_positional=1)
+def dlq_show_command(inv: Invocation) -> Reply:
+    ident = inv.required(0, "a DLQ stream id (1764000000000-0) or an event id")
+    view = dlq_entry(inv.bus, ident)
+    if view is None:
+        raise CommandError(f"No entry `{ident}` in the DLQ `{inv.bus.keys.dlq}`.",
+                           "It may have been reprocessed or deleted; `/bus event <id>` looks in the "
+                           "main stream too, `/bus dlq list` shows what is there.")
+    return Reply("dlq_show", {"v": view, "row": entry_row(view.entry, inv.bus.clock()),
+                              "json": event_json(view.entry)},
+                 f"DLQ entry {view.entry.entry_id}: {view.entry.type}")

@@ -1,0 +1,45 @@
+"""`/bus events [N] [type=T]` and `/bus event <id>`."""
+from __future__ import annotations
+
+from bot.services.events import lookup_event, recent_events
+from bot.timeparse import is_stream_id
+from commands.invocation import Invocation
+from commands.registry import REGISTRY
+from commands.reply import CommandError, Reply
+from commands.views import entry_row, event_json, run_button
+
+MAX_EVENTS = 25
+
+
+@REGISTRY.command("events [N] [type=T]", "Newest events on the main stream, optionally of one type.",
+                  options=("type", "before"), max_positional=1)
+def events_command(inv: Invocation) -> Reply:
+    n = inv.number(inv.positional(0), "N", 10, 1, MAX_EVENTS)
+    etype, before = inv.option("type"), inv.option("before")
+    if before is not None and not is_stream_id(before):
+        raise inv.usage_error(f"`before=` takes a stream id like 1764000000000-0, not `{before}`.")
+    view = recent_events(inv.bus, n, etype, before)
+    now = inv.bus.clock()
+    buttons = []
+    if view.next_before:
+        more = f"events {n}" + (f" type={etype}" if etype else "") + f" before={view.next_before}"
+        buttons.append(run_button("Older →", more))
+    return Reply("events", {"v": view, "rows": [entry_row(e, now) for e in view.entries],
+                            "buttons": buttons},
+                 f"{len(view.entries)} recent event(s) on {view.stream}")
+
+
+@REGISTRY.command("event <id>", "One event by stream id or event id: where it is, who has it, its JSON.",
+                  max_positional=1)
+def event_command(inv: Invocation) -> Reply:
+    ident = inv.required(0, "a stream id (1764000000000-0) or an event id")
+    found = lookup_event(inv.bus, ident)
+    if found.entry is None:
+        how = ("" if is_stream_id(ident) else
+               f" (event ids are searched among the newest {found.searched:,} entries of each)")
+        raise CommandError(f"No entry `{ident}` in `{inv.bus.keys.events}` or `{inv.bus.keys.dlq}`{how}.",
+                           "Check the id, or look for it with `/bus events type=...` or `/bus dlq list`.")
+    now = inv.bus.clock()
+    return Reply("event", {"f": found, "row": entry_row(found.entry, now),
+                           "json": event_json(found.entry)},
+                 f"Event {ident} is in {found.where}")
