@@ -1,0 +1,93 @@
+"""Prometheus metrics, read from Redis on every scrape (a custom collector, no counters
+kept in process, so every bot process reports the same numbers).
+
+Names follow the runbook's alert rule: `redis_stream_length{stream="hyvve:dlq"}`.
+A group whose lag Redis reports as NULL (after XDEL/XTRIM/SETID) gets no lag sample,
+never a 0, and `redis_stream_group_lag_unknown` says so.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from bot.bus import Bus
+
+log = logging.getLogger(__name__)
+
+GROUP_LABELS = ["stream", "group"]
+
+
+class BusCollector:
+    def __init__(self, bus: Bus):
+        self.bus = bus
+
+    def streams(self) -> list[str]:
+        k = self.bus.keys
+        return [k.events, k.dlq, k.metadata]
+
+    def describe(self):
+        return []  # nothing to describe ahead of a scrape: every sample comes from Redis
+
+    def collect(self):
+        up = GaugeMetricFamily("busbot_redis_up", "1 when Redis answered this scrape, else 0")
+        try:
+            facts = self._read()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("metrics: Redis unreachable at %s: %s", self.bus.where, exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from _families(facts)
+
+    def _read(self) -> list[tuple[str, int, list[dict]]]:
+        """(stream, length, groups) per stream; a missing stream has length 0, no groups."""
+        p = self.bus.r.pipeline(transaction=False)
+        for stream in self.streams():
+            p.xlen(stream)
+            p.xinfo_groups(stream)
+        results = p.execute(raise_on_error=False)
+        for err in results:
+            if isinstance(err, (redis.ConnectionError, redis.TimeoutError)):
+                raise err
+        pairs = zip(results[0::2], results[1::2])
+        return [(stream, length if isinstance(length, int) else 0,
+                 groups if isinstance(groups, list) else [])
+                for stream, (length, groups) in zip(self.streams(), pairs)]
+
+
+def _families(facts):
+    length = GaugeMetricFamily("redis_stream_length", "Entries in the stream (XLEN)", labels=["stream"])
+    lag = GaugeMetricFamily("redis_stream_group_lag", "Entries not yet delivered to the group "
+                            "(absent when Redis cannot tell)", labels=GROUP_LABELS)
+    unknown = GaugeMetricFamily("redis_stream_group_lag_unknown",
+                                "1 when Redis reports the group's lag as NULL", labels=GROUP_LABELS)
+    pending = GaugeMetricFamily("redis_stream_group_pending",
+                                "Entries delivered but not acknowledged", labels=GROUP_LABELS)
+    consumers = GaugeMetricFamily("redis_stream_group_consumers", "Consumers in the group",
+                                  labels=GROUP_LABELS)
+    for stream, n, groups in facts:
+        length.add_metric([stream], n)
+        for g in groups:
+            labels = [stream, g["name"]]
+            if g.get("lag") is not None:
+                lag.add_metric(labels, g["lag"])
+            unknown.add_metric(labels, 1 if g.get("lag") is None else 0)
+            pending.add_metric(labels, g.get("pending", 0))
+            consumers.add_metric(labels, g.get("consumers", 0))
+    return [length, lag, unknown, pending, consumers]
+
+
+def metrics_registry(bus: Bus) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BusCollector(bus))
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The Prometheus text format of one scrape."""
+    return generate_latest(registry)

@@ -1,0 +1,87 @@
+"""The Bolt app: `/bus` commands and button clicks -> `commands.router` -> Block Kit.
+
+Acks happen in the HTTP request thread before any work (`process_before_response=True`
+with the work as a lazy listener), so Slack's 3-second limit holds however long Redis takes
+and however many commands run at once: the work waits for a pool thread, the ack never does.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.bus import Bus
+from bot.render import render_reply
+from bot.settings import Settings
+from bot.slack.message import for_slack
+from commands import router
+
+log = logging.getLogger(__name__)
+
+WORKERS = 32  # commands answered at once; more wait for a thread (their ack does not)
+SORRY = "Sorry, busbot could not answer that: something went wrong on our side and it is logged. Try again in a moment."
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def web_client(settings: Settings) -> WebClient:
+    """A Web API client; `SLACK_API_URL` points it at a stand-in (tests)."""
+    kwargs = {"token": _secret(settings.slack_bot_token)}
+    if settings.slack_api_url:
+        url = settings.slack_api_url
+        kwargs["base_url"] = url if url.endswith("/") else url + "/"
+    return WebClient(**kwargs)
+
+
+def build_app(settings: Settings, bus: Bus) -> App:
+    """The Bolt app; `auth.test` runs once here, so a bad token fails at start-up."""
+    app = App(client=web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
+              process_before_response=True,
+              listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="busbot-work"))
+    register(app, bus)
+    return app
+
+
+def register(app: App, bus: Bus) -> None:
+    app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, bus)])
+    app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, bus)])
+    app.error(on_error)
+
+
+def ack_now(ack) -> None:
+    """An empty ack: the answer follows through response_url."""
+    ack()
+
+
+def answer_command(body: dict, respond, bus: Bus) -> None:
+    reply = router.run(body.get("text", ""), bus, body["user_id"])
+    respond(**for_slack(reply, render_reply(reply)))
+
+
+def answer_action(body: dict, respond, bus: Bus) -> None:
+    clicked = body["actions"][0]
+    reply = router.run_action(clicked["action_id"], clicked.get("value", ""), bus, body["user"]["id"])
+    respond(**for_slack(reply, render_reply(reply)), replace_original=reply.replace_original)
+
+
+def on_error(error: Exception, respond, logger: logging.Logger) -> None:
+    """The one error boundary of the adapter: the trace to the log, a sentence to the user."""
+    logger.error("busbot listener failed", exc_info=error)
+    if respond is not None and respond.response_url:
+        respond(text=SORRY, response_type="ephemeral", replace_original=False)
+
+
+def _reported(work, bus: Bus):
+    """Bind `bus`, and route errors to `on_error`: lazy listeners run outside Bolt's handler."""
+    def run(body: dict, respond) -> None:
+        try:
+            work(body, respond, bus)
+        except Exception as exc:  # noqa: BLE001 - handed to the one boundary, not silenced
+            on_error(exc, respond, log)
+    run.__name__ = run.__qualname__ = work.__name__  # Bolt tells lazy functions apart by name
+    return run

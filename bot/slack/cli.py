@@ -1,0 +1,63 @@
+"""`busbot serve`: the Slack app on $PORT (HTTP, or Socket Mode with SLACK_APP_TOKEN)."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from bot.bus import Bus
+from bot.connection import embedded, open_bus
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("serve", help="run the Slack app, /events/health and /metrics on $PORT")
+    p.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--redis", metavar="URL", help="Redis to watch (default: $REDIS_URL)")
+    where.add_argument("--demo", action="store_true", help="run on an embedded Redis seeded with demo data")
+    p.set_defaults(func=run_serve)
+
+
+def missing(settings: Settings, args) -> str | None:
+    """What keeps `serve` from starting, as one line; None when it can start."""
+    if not (args.redis or settings.redis_url or args.demo):
+        return "no Redis to watch: set REDIS_URL (or pass --redis URL), or pass --demo for the embedded demo Redis."
+    if args.redis and not args.redis.startswith(("redis://", "rediss://", "unix://")):
+        return f"--redis must start with redis://, rediss:// or unix:// (got {args.redis!r})."
+    needed = ["SLACK_BOT_TOKEN"] + ([] if settings.slack_app_token else ["SLACK_SIGNING_SECRET"])
+    unset = [name for name in needed if getattr(settings, name.lower()) is None]
+    if unset:
+        mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
+        return f"{mode} needs {' and '.join(unset)} (from the Slack app's settings page); set it and retry."
+    return None
+
+
+def demo_bus(settings: Settings) -> Bus:
+    """The embedded Redis, seeded by `bot.demo.seed.seed` where that module exists."""
+    bus = Bus(embedded(), settings, where="embedded demo Redis")
+    try:
+        from bot.demo.seed import seed
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bot.demo", "bot.demo.seed"):
+            raise
+        log.warning("bot.demo is not available: the embedded Redis starts empty")
+        return bus
+    seed(bus)
+    return bus
+
+
+def run_serve(settings: Settings, args) -> int:
+    from bot.slack.serve import StartupError, serve  # Bolt and waitress load only when serving
+
+    problem = missing(settings, args)
+    if problem:
+        print(f"busbot serve: {problem}", file=sys.stderr)
+        return 2
+    bus = demo_bus(settings) if args.demo else open_bus(settings, args.redis)
+    try:
+        return serve(settings, bus, args.port or settings.port)
+    except StartupError as exc:
+        print(f"busbot serve: {exc}", file=sys.stderr)
+        return 2
