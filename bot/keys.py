@@ -53,3 +53,36 @@ class Keys:
 
     def alert(self, rule: str) -> str:
         return f"{self.prefix}:bus:alert:{rule}"
+
+    # Alerts (issue 5): per-rule state, its outbox of Slack deliveries, trend samples.
+    @property
+    def alert_rules(self) -> str:
+        """Set of rule ids that have state (so `/bus alerts` lists vanished groups too)."""
+        return f"{self.prefix}:bus:alerts"
+
+    @property
+    def alert_last_check(self) -> str:
+        return f"{self.prefix}:bus:alerts:lastcheck"
+
+    def alert_samples(self, rule: str) -> str:
+        return f"{self.prefix}:bus:alert:{rule}:samples"
+
+    def alert_messages(self, rule: str) -> str:
+        """Hash episode -> Slack message ts of that episode's root message."""
+        return f"{self.prefix}:bus:alert:{rule}:messages"
+
+    def alert_outbox(self, rule: str) -> str:
+        return f"{self.prefix}:bus:alert:{rule}:outbox"
+
+    def alert_outbox_lock(self, rule: str) -> str:
+        return f"{self.prefix}:bus:alert:{rule}:outbox:lock"
+
+    @property
+    def alert_outbox_index(self) -> str:
+        """Set of rule ids whose outbox may hold deliveries."""
+        return f"{self.prefix}:bus:alerts:outbox"
+
+    @property
+    def alert_outbox_hold(self) -> str:
+        """Epoch ms before which nothing is delivered (Slack answered 429 with Retry-After)."""
+        return f"{self.prefix}:bus:alerts:outbox:hold"

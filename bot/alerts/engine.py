@@ -1,0 +1,49 @@
+"""One alert check: measure every metric, step every rule's state, claim the transitions.
+
+Safe to run in several processes at once against the same Redis: each rule's change is a
+compare-and-set (bot.alerts.state), so each transition is queued for Slack exactly once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.alerts import samples, state
+from bot.alerts.checks import Metric, measure
+from bot.alerts.machine import AlertState, Event, step
+from bot.alerts.rules import Rule, rule_for
+from bot.alerts.view import deliveries
+from bot.bus import Bus
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    state: AlertState
+    events: list[Event]  # the transitions this process claimed in this check
+
+
+def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int) -> RuleResult:
+    s = bus.settings
+    claimed: list[Event] = []
+
+    def change(current: AlertState):
+        new, events = step(rule, current, metric.value, metric.note, now,
+                           s.bus_alert_for * 1000, s.bus_alert_repeat * 1000)
+        claimed[:] = events
+        trend = samples.sparkline(samples.series(bus, rule.id, now)) if events else ""
+        return new, deliveries(rule, new, events, trend, now)
+
+    new_state = state.update(bus, rule.id, change)
+    return RuleResult(rule, new_state, claimed)
+
+
+def run_check(bus: Bus) -> list[RuleResult]:
+    """Measure and step every rule once; raises redis.ConnectionError when Redis is down."""
+    metrics = measure(bus)
+    now = bus.clock()
+    p = bus.r.pipeline(transaction=False)
+    for m in metrics:
+        samples.record(p, bus, m.rule, now, m.value)
+    p.set(bus.keys.alert_last_check, now)
+    p.execute()
+    return [_step_rule(bus, rule_for(bus.settings, m.rule), m, now) for m in metrics]
