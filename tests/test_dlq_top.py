@@ -1,0 +1,73 @@
+"""`dlq top`: exact counts over the whole DLQ, and its cache (full hit, append-only, rescan)."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from bot.services.dlq_top import dlq_top
+from tests.factories import add_dlq
+
+T0 = 1_764_000_000_000
+TYPES = ["approval.item.created", "crm.contact.created", "agent.run.completed"]
+
+
+def seed(r, stream, n, start=0):
+    expected = Counter()
+    for i in range(start, start + n):
+        t = TYPES[i % 3] if i % 7 else TYPES[0]
+        add_dlq(r, stream, T0 + i, type_=t, tenant=f"ws_{i % 4}",
+                error=f"timeout after {5000 + i}ms for ap_{i}" if i % 2 else f'duplicate key "k{i}"')
+        expected[t] += 1
+    return expected
+
+
+def test_counts_are_exact_over_the_whole_dlq(bus):
+    expected = seed(bus.r, bus.keys.dlq, 2500)  # more than one scan batch
+    top = dlq_top(bus, 10)
+    assert top.total == 2500 and top.source == "scan" and top.read == 2500
+    assert {row.key: row.count for row in top.by_type} == dict(expected)
+    assert [(row.key, row.count) for row in top.by_signature] == [
+        ('duplicate key "…"', 1250), ("timeout after <n>ms for <id>", 1250)]
+    assert top.by_signature[1].newest_id == f"{T0 + 2499}-0"
+    assert top.by_signature[1].example == "timeout after 7499ms for ap_2499"
+    assert sorted(row.count for row in top.by_tenant) == [625] * 4
+
+
+def test_repeat_is_served_from_cache_then_incremental_then_rescan(bus):
+    r, dlq = bus.r, bus.keys.dlq
+    seed(r, dlq, 300)
+    first = dlq_top(bus, 10)
+    again = dlq_top(bus, 10)
+    assert (again.source, again.read) == ("cache", 0)
+    assert again.by_type == first.by_type and again.total == 300
+    seed(r, dlq, 20, start=300)
+    grown = dlq_top(bus, 10)
+    assert (grown.source, grown.read, grown.total) == ("incremental", 20, 320)
+    assert grown.by_type[0].key == TYPES[0] and grown.by_type[0].newest_id == f"{T0 + 318}-0"
+    r.xdel(dlq, f"{T0 + 1}-0")
+    after_delete = dlq_top(bus, 10)
+    assert (after_delete.source, after_delete.total) == ("scan", 319)
+    r.xadd(dlq, {"event": "{not json"}, id=f"{T0 + 10_000}-0")
+    r.xdel(dlq, f"{T0 + 2}-0")  # an add and a delete together: length unchanged, counts not
+    mixed = dlq_top(bus, 10)
+    assert (mixed.source, mixed.total, mixed.malformed) == ("scan", 319, 1)
+
+
+def test_dlq_of_malformed_entries(bus):
+    r, dlq = bus.r, bus.keys.dlq
+    for i in range(40):
+        r.xadd(dlq, {"garbage": str(i)} if i % 2 else {"event": "{broken", "error": "x"}, id=f"{T0 + i}-0")
+    r.xadd(dlq, {"event": json.dumps({"id": "e"}), "error": ""}, id=f"{T0 + 99}-0")
+    top = dlq_top(bus, 5)
+    assert top.total == 41 and top.malformed == 40
+    assert [(row.key, row.count) for row in top.by_type] == [("<malformed>", 40), ("<unknown>", 1)]
+    assert ("<no error message>", 21) in [(row.key, row.count) for row in top.by_signature]
+
+
+def test_empty_and_missing_dlq(bus):
+    missing = dlq_top(bus, 10)
+    assert (missing.total, missing.by_type) == (0, [])
+    bus.r.xadd(bus.keys.dlq, {"event": "{}"}, id="1-1")
+    bus.r.xdel(bus.keys.dlq, "1-1")
+    empty = dlq_top(bus, 10)
+    assert empty.total == 0 and empty.by_signature == []
