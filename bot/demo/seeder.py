@@ -143,7 +143,7 @@ def _dlq_malformed(rng: random.Random, now: int) -> list[tuple[int, dict]]:
 
 def _groups(platform: str) -> list[GroupPlan]:
     return [
-        GroupPlan(platform, 37, (("api-7f9c4d8b6-x2kqp", 10, 3, 95_000),
+        GroupPlan(platform, 6, (("api-7f9c4d8b6-x2kqp", 10, 3, 95_000),
                                  ("api-7f9c4d8b6-m8w3z", 10, 0, 4_000),
                                  ("worker-5b8d96c4f-qp4lt", 20, 6, 410_000))),
         GroupPlan(ANALYTICS_GROUP, 640, (("analytics-0.analytics.hyvve.svc", 25, 25, 1_140_000),

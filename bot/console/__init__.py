@@ -1,0 +1,1 @@
+"""`busbot console`: the same commands and templates as Slack, in a terminal."""

@@ -1,0 +1,72 @@
+"""`busbot console [-c CMD] [--redis URL]`: the commands in a terminal.
+
+Attaches to `--redis`, else REDIS_URL, else an embedded Redis seeded with the demo bus.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import redis
+
+from bot.connection import open_bus
+from bot.console.repl import Console, show
+from bot.demo import seed
+from bot.settings import Settings
+from commands import router
+
+HINT = "try: health, dlq top, dlq list, groups, help  (a number runs that choice; quit to leave)"
+LOG_FILE = Path(tempfile.gettempdir()) / "busbot-console.log"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("console", help="run the /bus commands in a terminal (the default)",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("-c", "--command", metavar="CMD", help="run one command, print the answer and exit "
+                   "(exit 1 if the answer is an error)")
+    p.add_argument("--redis", metavar="URL", help="Redis to attach to (default: REDIS_URL, "
+                   "else an embedded demo Redis)")
+    p.set_defaults(func=run_console)
+
+
+def _log_to_file() -> None:
+    """Traces go to a file, not between the answers on screen (`-v` keeps them on screen)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.FileHandler(LOG_FILE))
+
+
+def run_console(settings: Settings, args: argparse.Namespace) -> int:
+    if not getattr(args, "verbose", False):
+        _log_to_file()
+    bus = open_bus(settings, args.redis)
+    demo = not (args.redis or settings.redis_url)
+    try:
+        bus.r.ping()
+    except redis.RedisError as exc:
+        print(f"busbot: Redis is not answering at {bus.where} ({type(exc).__name__}); "
+              "check the URL and that Redis is up.", file=sys.stderr)
+        return 1
+    if demo:
+        seed(bus)
+    print(f"busbot console attached to {bus.where}", file=sys.stderr)
+    if args.command is not None:
+        reply = router.run(args.command, bus, "console")
+        show(reply, sys.stdout, sys.stdout.isatty())
+        return 1 if reply.template == "error" else 0
+    if demo:
+        print(HINT, file=sys.stderr)
+    _enable_history()
+    return Console(bus, sys.stdout, sys.stdout.isatty()).loop()
+
+
+def _enable_history() -> None:
+    """Arrow keys and history at the prompt where the platform has readline."""
+    try:
+        import readline  # noqa: F401
+    except ImportError:
+        pass

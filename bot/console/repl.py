@@ -1,0 +1,78 @@
+"""The console's read-eval-print loop: `/bus` commands typed in a terminal.
+
+`bus> dlq top` runs a command (the `/bus` prefix is optional); a bare number runs that
+button of the last answer, as a click would in Slack; `quit`, `exit` or Ctrl-D leave.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable, TextIO
+
+from bot.bus import Bus
+from bot.console.render_text import Choice, Screen, render_text
+from bot.render import render_reply
+from commands import router
+from commands.reply import Reply
+
+PROMPT = "bus> "
+USER = "console"
+LEAVE = frozenset({"quit", "exit", "q"})
+
+
+def show(reply: Reply, out: TextIO, color: bool = False) -> Screen:
+    screen = render_text(render_reply(reply), color)
+    print(screen.text, file=out, flush=True)
+    return screen
+
+
+def _strip_prefix(line: str) -> str:
+    line = line.strip()
+    return line[4:].strip() if line.lower().startswith("/bus") else line
+
+
+class Console:
+    """One terminal session: the bus, where to print, and the last answer's choices."""
+
+    def __init__(self, bus: Bus, out: TextIO = sys.stdout, color: bool = False,
+                 read: Callable[[str], str] = input):
+        self.bus, self.out, self.color, self.read = bus, out, color, read
+        self.choices: list[Choice] = []
+
+    def handle(self, line: str) -> bool:
+        """Run one line; False when the user asked to leave."""
+        text = _strip_prefix(line)
+        if text.lower() in LEAVE:
+            return False
+        if not text:
+            return True
+        if text.isdigit():
+            reply = self._choose(int(text))
+        else:
+            reply = router.run(text, self.bus, USER)
+        if reply is not None:
+            self.choices = show(reply, self.out, self.color).choices
+        return True
+
+    def _choose(self, n: int) -> Reply | None:
+        if not 1 <= n <= len(self.choices):
+            have = f"1 to {len(self.choices)}" if self.choices else "none"
+            print(f"There is no choice [{n}] in the last answer (choices: {have}).", file=self.out)
+            return None
+        choice = self.choices[n - 1]
+        if choice.confirm and self.read(f"{choice.confirm} [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Cancelled; nothing was done.", file=self.out)
+            return None
+        return router.run_action(choice.action_id, choice.value, self.bus, USER)
+
+    def loop(self) -> int:
+        while True:
+            try:
+                line = self.read(PROMPT)
+            except EOFError:  # Ctrl-D
+                print(file=self.out)
+                return 0
+            except KeyboardInterrupt:  # Ctrl-C drops the line, as a shell does
+                print(file=self.out)
+                continue
+            if not self.handle(line):
+                return 0
