@@ -13,6 +13,8 @@ from bot.settings import SettingsError, load_settings
 SUBCOMMAND_MODULES = [
     "bot.console.cli",
     "bot.slack.cli",
+    "bot.eventbus.cli",
+    "bot.alerts.cli",
 ]
 
 
