@@ -1,14 +1,11 @@
 """`busbot serve`: the Slack app on $PORT (HTTP, or Socket Mode with SLACK_APP_TOKEN)."""
 from __future__ import annotations
 
-import logging
 import sys
 
 from bot.bus import Bus
 from bot.connection import embedded, open_bus
 from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -30,20 +27,15 @@ def missing(settings: Settings, args) -> str | None:
     unset = [name for name in needed if getattr(settings, name.lower()) is None]
     if unset:
         mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
-        return f"{mode} needs {' and '.join(unset)} (from the Slack app's settings page); set it and retry."
+        return f"{mode} needs {' and '.join(unset)} (from the Slack app's settings page)."
     return None
 
 
 def demo_bus(settings: Settings) -> Bus:
-    """The embedded Redis, seeded by `bot.demo.seed.seed` where that module exists."""
+    """The embedded Redis seeded with the demo bus (`bot.demo`, loaded only for --demo)."""
+    from bot.demo import seed
+
     bus = Bus(embedded(), settings, where="embedded demo Redis")
-    try:
-        from bot.demo.seed import seed
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("bot.demo", "bot.demo.seed"):
-            raise
-        log.warning("bot.demo is not available: the embedded Redis starts empty")
-        return bus
     seed(bus)
     return bus
 

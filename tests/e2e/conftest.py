@@ -22,14 +22,23 @@ class BotServer:
         self.server = waitress.create_server(WebApp(bus, build_app(settings, bus)),
                                              host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        """waitress's own loop, stoppable: sockets are closed by the thread that polls them."""
+        while not self.stopping.is_set():
+            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)
+        self.server.task_dispatcher.shutdown()
+        self.server.asyncore.close_all(self.server._map)
 
     def start(self) -> "BotServer":
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.server.close()
+        self.stopping.set()
+        self.thread.join(10)
 
     def post_signed(self, body: str, **sign) -> tuple[int, str]:
         status, text, _ = http("POST", self.url + "/slack/events", body, signed_headers(body, **sign))

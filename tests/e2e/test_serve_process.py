@@ -1,0 +1,106 @@
+"""`busbot serve` as a process: environment in, health on $PORT, clean stop on SIGTERM,
+and one clear line when something it needs is missing."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.slack_stub import SECRET, command_body, http, signed_headers
+from tests.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_ENV = ("SLACK_", "REDIS_URL", "PORT", "BUS_")
+
+
+def env(**values: str) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_ENV)}
+    return {**base, "PYTHONPATH": str(ROOT), **values}
+
+
+def busbot(*args: str, **values: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env(**values),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"busbot serve exited: {proc.communicate()[1][-2000:]}"
+        try:
+            status, text, _ = http("GET", url + "/events/health", timeout=2)
+            if status == 200:
+                return json.loads(text)
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("busbot serve did not answer /events/health in time")
+
+
+@pytest.fixture
+def serving(redis_server, stub):
+    port = free_port()
+    proc = busbot("serve", PORT=str(port), REDIS_URL=redis_server.url, SLACK_SIGNING_SECRET=SECRET,
+                  SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url)
+    yield f"http://127.0.0.1:{port}", proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_serve_answers_health_and_commands_then_stops_on_sigterm(serving, real_r, stub):
+    url, proc = serving
+    real_r.xadd("hyvve:dlq", {"event": "{}", "error": "boom"})
+    doc = wait_healthy(url, proc)
+    assert doc["dlqLength"] == 1 and doc["status"] in ("healthy", "warning")
+    body = command_body("health", stub.response_url("proc"))
+    assert http("POST", url + "/slack/events", body, signed_headers(body))[0] == 200
+    assert stub.wait_for("/response/proc")[0]["text"].startswith("Event bus is")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+
+
+def test_serve_without_redis_refuses_in_one_line():
+    proc = busbot("serve", SLACK_SIGNING_SECRET=SECRET, SLACK_BOT_TOKEN="xoxb-e2e")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert err.strip().count("\n") == 0
+    assert "set REDIS_URL" in err and "--demo" in err
+
+
+def test_serve_without_slack_secrets_says_which(redis_server):
+    proc = busbot("serve", REDIS_URL=redis_server.url)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert err.strip() == ("busbot serve: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                           "(from the Slack app's settings page).")
+
+
+def test_serve_demo_runs_on_the_seeded_embedded_redis(stub):
+    port = free_port()
+    proc = busbot("serve", "--demo", PORT=str(port), SLACK_SIGNING_SECRET=SECRET,
+                  SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url)
+    try:
+        doc = wait_healthy(f"http://127.0.0.1:{port}", proc)
+        assert doc["streamLength"] > 1000 and doc["dlqLength"] > 100 and doc["consumerGroups"] == 2
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
+
+
+def test_socket_mode_needs_the_bot_token_but_no_signing_secret():
+    from argparse import Namespace
+
+    from bot.settings import Settings
+    from bot.slack.cli import missing
+
+    args = Namespace(redis="redis://127.0.0.1:6379/0", demo=False)
+    socket = Settings(_env_file=None, slack_app_token="xapp-1", slack_bot_token="xoxb-1")
+    assert missing(socket, args) is None
+    no_bot = Settings(_env_file=None, slack_app_token="xapp-1")
+    assert missing(no_bot, args) == "Socket Mode needs SLACK_BOT_TOKEN (from the Slack app's settings page)."
