@@ -5,9 +5,10 @@ has type `<malformed>` and says why; a readable event without a type is `<unknow
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 MALFORMED = "<malformed>"
 UNKNOWN = "<unknown>"
@@ -54,8 +55,8 @@ def parse_entry(entry_id: Any, raw_fields: dict) -> ParsedEntry:
             event = dict(fields)
             if "payload" in event:
                 try:
-                    event["data"] = json.loads(event.pop("payload"))
-                except ValueError:
+                    event["data"] = orjson.loads(event.pop("payload"))
+                except orjson.JSONDecodeError:
                     pass
             return ParsedEntry(eid, fields, event, fields["type"] or UNKNOWN,
                                fields.get("tenantId") or NO_TENANT,
@@ -63,8 +64,8 @@ def parse_entry(entry_id: Any, raw_fields: dict) -> ParsedEntry:
         return ParsedEntry(eid, fields, None, MALFORMED, NO_TENANT,
                            problem="entry has no `event` field")
     try:
-        event = json.loads(raw)
-    except ValueError:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         return ParsedEntry(eid, fields, None, MALFORMED, NO_TENANT,
                            problem="`event` is not valid JSON", raw_event=raw)
     if not isinstance(event, dict):
@@ -76,3 +77,23 @@ def parse_entry(entry_id: Any, raw_fields: dict) -> ParsedEntry:
                        etype if isinstance(etype, str) and etype else UNKNOWN,
                        tenant if isinstance(tenant, str) and tenant else NO_TENANT,
                        raw_event=raw)
+
+
+def classify(fields: dict[bytes, bytes]) -> tuple[str, str]:
+    """(type, tenant) of a raw entry, by the same rules as `parse_entry`, without building
+    a ParsedEntry: the hot path of whole-stream counts (fields are undecoded bytes)."""
+    raw = fields.get(b"event")
+    if raw is None:
+        if b"type" in fields:
+            tenant = fields.get(b"tenantId")
+            return (_text(fields[b"type"]) or UNKNOWN, _text(tenant) if tenant else NO_TENANT)
+        return MALFORMED, NO_TENANT
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return MALFORMED, NO_TENANT
+    if not isinstance(event, dict):
+        return MALFORMED, NO_TENANT
+    etype, tenant = event.get("type"), event.get("tenantId")
+    return (etype if isinstance(etype, str) and etype else UNKNOWN,
+            tenant if isinstance(tenant, str) and tenant else NO_TENANT)

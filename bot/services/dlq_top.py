@@ -14,8 +14,8 @@ import redis
 from pydantic import BaseModel
 
 from bot.bus import Bus
-from bot.envelope import MALFORMED
-from bot.services.scan import walk
+from bot.envelope import MALFORMED, classify
+from bot.services.scan import raw_batches
 from bot.services.signature import signature
 
 SCAN_BATCH = 2000
@@ -77,14 +77,17 @@ def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], s
     by_type, by_sig, by_tenant = tallies
     read = malformed = 0
     last = None
-    for e in walk(r, stream, newest_first=False, start=start, batch=SCAN_BATCH):
-        read += 1
-        malformed += e.type == MALFORMED
-        by_type.add(e.type, e.entry_id)
-        err = e.fields.get("error", "")
-        by_sig.add(signature(err), e.entry_id, err[:300] or None)
-        by_tenant.add(e.tenant, e.entry_id)
-        last = e.entry_id
+    for rows in raw_batches(r, stream, start, SCAN_BATCH):
+        for raw_id, fields in rows:
+            entry_id = raw_id.decode()
+            etype, tenant = classify(fields)
+            malformed += etype == MALFORMED
+            by_type.add(etype, entry_id)
+            err = fields.get(b"error", b"").decode("utf-8", "replace")
+            by_sig.add(signature(err), entry_id, err[:300] or None)
+            by_tenant.add(tenant, entry_id)
+        read += len(rows)
+        last = entry_id
     return read, malformed, last
 
 

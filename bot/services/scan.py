@@ -33,6 +33,20 @@ def walk(r: redis.Redis, stream: str, *, newest_first: bool = True, start: str |
         cursor = "(" + rows[-1][0]  # exclusive: continue after the last entry read
 
 
+def raw_batches(r: redis.Redis, stream: str, start: str | None = None,
+                batch: int = BATCH) -> Iterator[list[tuple[bytes, dict[bytes, bytes]]]]:
+    """The whole stream oldest first from `start`, in batches of undecoded entries: the
+    cheapest way to read millions of entries (no string decoding, no ParsedEntry)."""
+    cursor = start or "-"
+    while True:
+        rows = r.execute_command("XRANGE", stream, cursor, "+", "COUNT", batch, NEVER_DECODE=True)
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        cursor = b"(" + rows[-1][0]
+
+
 def find(r: redis.Redis, stream: str, ident: str, *, limit: int) -> ParsedEntry | None:
     """The entry whose stream id is `ident`, or whose envelope `id` is `ident` among the
     newest `limit` entries."""
