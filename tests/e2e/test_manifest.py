@@ -1,0 +1,22 @@
+"""manifest.yml points Slack at the routes `busbot serve` actually serves."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.slack.web import SLACK_PATH
+
+MANIFEST = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text()
+
+
+def test_command_and_interactivity_use_the_served_path():
+    assert re.search(r"^\s+- command: /bus$", MANIFEST, re.M)
+    urls = re.findall(r"^\s+(?:url|request_url): (\S+)", MANIFEST, re.M)
+    assert urls == [f"https://YOUR-HOST{SLACK_PATH}"] * 2
+    assert re.search(r"^\s+is_enabled: true", MANIFEST, re.M)
+    assert re.search(r"^\s+socket_mode_enabled: false", MANIFEST, re.M)
+
+
+def test_bot_scopes():
+    scopes = re.findall(r"^\s+- ([a-z:.]+)\s+#", MANIFEST, re.M)
+    assert scopes == ["commands", "chat:write", "chat:write.public"]
