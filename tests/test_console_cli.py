@@ -75,4 +75,5 @@ def test_piped_session_runs_a_choice_and_quits():
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "try: health, dlq top" in p.stderr
-    assert "DLQ top:" in p.stdout and "DLQ entries" in p.stdout  # [1] listed the top type
+    assert "bus> dlq top\nDLQ top:" in p.stdout  # piped input is echoed, as a transcript
+    assert "bus> 1\nDLQ entries" in p.stdout  # [1] listed the top type

@@ -61,7 +61,7 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
     if demo:
         print(HINT, file=sys.stderr)
     _enable_history()
-    return Console(bus, sys.stdout, sys.stdout.isatty()).loop()
+    return Console(bus, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty()).loop()
 
 
 def _enable_history() -> None:

@@ -34,8 +34,9 @@ class Console:
     """One terminal session: the bus, where to print, and the last answer's choices."""
 
     def __init__(self, bus: Bus, out: TextIO = sys.stdout, color: bool = False,
-                 read: Callable[[str], str] = input):
+                 read: Callable[[str], str] = input, echo: bool = False):
         self.bus, self.out, self.color, self.read = bus, out, color, read
+        self.echo = echo  # input is piped: show each line after the prompt, as a transcript
         self.choices: list[Choice] = []
 
     def handle(self, line: str) -> bool:
@@ -74,5 +75,7 @@ class Console:
             except KeyboardInterrupt:  # Ctrl-C drops the line, as a shell does
                 print(file=self.out)
                 continue
+            if self.echo:
+                print(line, file=self.out)
             if not self.handle(line):
                 return 0
