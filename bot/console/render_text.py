@@ -14,7 +14,8 @@ SKIPPED_ACTIONS = frozenset({"bus_share"})
 
 MARKS = {"large_green_circle": "[OK]", "white_check_mark": "[OK]", "large_yellow_circle": "[WARN]",
          "red_circle": "[CRIT]", "white_circle": "[?]", "warning": "[!]", "x": "[X]",
-         "double_vertical_bar": "[PAUSED]", "arrow_forward": "[>]"}
+         "double_vertical_bar": "[PAUSED]", "arrow_forward": "[>]", "rotating_light": "[ALERT]",
+         "hourglass": "[WAIT]", "hourglass_flowing_sand": "[WAIT]", "zzz": "[SNOOZED]", "eyes": "[ACK]"}
 
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 _ANSI = re.compile(r"\033\[[0-9;]*m")
