@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 
-from bot.bus import Bus
 from bot.console.render_text import Choice, render_text
 from bot.console.repl import Console
 from bot.demo import seed
@@ -106,14 +105,15 @@ def test_repl_runs_commands_numbers_and_leaves(bus):
     assert not console.handle("quit") and not console.handle("/bus exit")
 
 
-def test_repl_loop_ends_on_ctrl_d(bus):
-    lines = iter(["help"])
+def test_repl_loop_survives_ctrl_c_and_ends_on_ctrl_d(bus):
+    lines = iter([KeyboardInterrupt, "help", EOFError, "never read"])
 
     def read(prompt):
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
+        line = next(lines)
+        if isinstance(line, type):
+            raise line
+        return line
     out = io.StringIO()
-    assert Console(Bus(bus.r, bus.settings), out, read=read).loop() == 0
-    assert "busbot: commands" in out.getvalue()
+    assert Console(bus, out, read=read, echo=True).loop() == 0
+    assert "help\nbusbot: commands" in out.getvalue()
+    assert next(lines) == "never read"

@@ -50,6 +50,7 @@ def test_dlq_shows_a_warning_with_recurring_errors_and_surprises(bus):
     health = get_health(Bus(bus.r, s, clock=lambda: NOW))
     assert health.status == "warning" and health.reasons == [f"DLQ holds {len(entries)} entries (warning above 100)"]
     problems = Counter(e.problem for e in entries if e.malformed)
+    assert sum(e.type == MALFORMED for e in entries) == sum(problems.values()) >= 3
     assert problems["entry has no `event` field"] >= 1 and problems["`event` is not valid JSON"] >= 1
     assert any("payload" in e.fields and e.type == "agent.run.completed" for e in entries)  # flat entry
     full = [e for e in entries if "attempts" in e.fields and not e.malformed]

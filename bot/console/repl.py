@@ -69,13 +69,12 @@ class Console:
         while True:
             try:
                 line = self.read(PROMPT)
+                if self.echo:
+                    print(line, file=self.out)
+                if not self.handle(line):
+                    return 0
             except EOFError:  # Ctrl-D
                 print(file=self.out)
                 return 0
-            except KeyboardInterrupt:  # Ctrl-C drops the line, as a shell does
+            except KeyboardInterrupt:  # Ctrl-C drops the line or the answer, as a shell does
                 print(file=self.out)
-                continue
-            if self.echo:
-                print(line, file=self.out)
-            if not self.handle(line):
-                return 0
