@@ -13,6 +13,7 @@ from bot.settings import SettingsError, load_settings
 SUBCOMMAND_MODULES = [
     "bot.console.cli",
     "bot.slack.cli",
+    "bot.eventbus.cli",
     "bot.alerts.cli",
 ]
 

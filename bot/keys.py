@@ -41,6 +41,14 @@ class Keys:
     def control_channel(self) -> str:
         return f"{self.events}:control"
 
+    def retry_schedule(self, group: str) -> str:
+        """Sorted set entry id -> due ms: `group`'s failed entries waiting for their retry."""
+        return f"{self.prefix}:bus:retry:{group}"
+
+    def worker_counts(self, group: str) -> str:
+        """Hash of counters the workers of `group` keep (unhandled events, by type)."""
+        return f"{self.prefix}:bus:worker:{group}:counts"
+
     def dlq_top_cache(self, stream: str) -> str:
         return f"{self.prefix}:bus:cache:dlqtop:{stream}"
 

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     bus_p99_warn_seconds: float = Field(5.0, ge=0)
     bus_p99_crit_seconds: float = Field(30.0, ge=0)
 
+    # Event bus worker and publisher (bot/eventbus): seconds unless named otherwise.
+    bus_retry_delays: str = "60,300,1800"  # delay after failed attempt 1, 2, 3...
+    bus_max_attempts: int = Field(3, ge=1)
+    bus_handler_timeout: float = Field(30.0, gt=0)
+    bus_claim_idle: float = Field(120.0, gt=0)  # pending this long -> its consumer is dead
+    bus_metadata_maxlen: int = Field(100_000, ge=1)
+    bus_events_maxlen: int | None = Field(None, ge=1)  # publisher MAXLEN ~, None: no trim
+
     @field_validator("bus_events_stream", "bus_dlq_stream", "bus_group", "bus_metadata_stream",
                      "bus_audit_stream", "bus_prefix")
     @classmethod
@@ -62,6 +70,21 @@ class Settings(BaseSettings):
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return v.strip()
+
+    @field_validator("bus_retry_delays")
+    @classmethod
+    def _delays(cls, v: str) -> str:
+        try:
+            delays = [float(d) for d in v.split(",")]
+        except ValueError:
+            raise ValueError("must be comma-separated seconds, e.g. 60,300,1800") from None
+        if not delays or min(delays) < 0:
+            raise ValueError("must be comma-separated seconds >= 0, e.g. 60,300,1800")
+        return v
+
+    @property
+    def retry_delays(self) -> tuple[float, ...]:
+        return tuple(float(d) for d in self.bus_retry_delays.split(","))
 
     @property
     def operators(self) -> frozenset[str]:

@@ -1,0 +1,14 @@
+"""A reference implementation of the event bus busbot operates (design §2, runbook Event
+Flow): publish BaseEvents, consume them in a group with retries, a dead-letter stream,
+the pause protocol and processing metadata. No Slack here.
+
+    publisher.py   Publisher: one event or a batch in one round trip
+    event.py       the BaseEvent envelope (id, timestamp, correlation id)
+    handlers.py    Handlers: functions registered by type pattern, with priority
+    retry.py       RetryPolicy: delay after each failed attempt, when to give up
+    settle.py      the three Lua calls that ack, dead-letter and claim entries
+    pause.py       the pause protocol, seen from a consumer
+    worker.py      Worker: the consume loop
+    demo_load.py   realistic traffic and failing handlers for demos
+    cli.py         `busbot publish`, `busbot worker`, `busbot demo-load`
+"""

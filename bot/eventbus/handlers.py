@@ -1,0 +1,65 @@
+"""Handlers registered by event-type pattern, with priority.
+
+A pattern is an exact type (`approval.item.created`), a glob (`approval.*`) or `*`. Every
+handler whose pattern matches runs, highest priority first (ties: registration order); the
+event succeeds when all of them return. They must be idempotent: delivery is at least once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a handler receives: the parsed event and where it came from."""
+    event: dict[str, Any]
+    type: str
+    entry_id: str
+    attempt: int  # 1 on first delivery
+
+
+Handler = Callable[[Message], Any]
+
+
+@dataclass(frozen=True)
+class Registration:
+    pattern: str
+    func: Handler
+    priority: int
+    order: int
+
+
+class DuplicateHandler(ValueError):
+    """The same function registered twice for the same pattern."""
+
+
+@dataclass
+class Handlers:
+    _regs: list[Registration] = field(default_factory=list)
+    _cache: dict[str, tuple[Handler, ...]] = field(default_factory=dict)
+
+    def register(self, pattern: str, func: Handler, priority: int = 0) -> Handler:
+        if any(r.pattern == pattern and r.func is func for r in self._regs):
+            raise DuplicateHandler(f"{getattr(func, '__name__', func)!s} is already "
+                                   f"registered for {pattern!r}")
+        self._regs.append(Registration(pattern, func, priority, len(self._regs)))
+        self._cache.clear()
+        return func
+
+    def on(self, pattern: str, priority: int = 0) -> Callable[[Handler], Handler]:
+        """Decorator form of `register`."""
+        return lambda func: self.register(pattern, func, priority)
+
+    def for_type(self, event_type: str) -> tuple[Handler, ...]:
+        """Handlers for a type, in the order they run (cached per type)."""
+        found = self._cache.get(event_type)
+        if found is None:
+            regs = [r for r in self._regs if fnmatchcase(event_type, r.pattern)]
+            regs.sort(key=lambda r: (-r.priority, r.order))
+            found = self._cache[event_type] = tuple(r.func for r in regs)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._regs)

@@ -1,0 +1,85 @@
+"""Typed wrappers over the worker's three Lua scripts (bot/lua/eventbus_*.lua).
+
+Each is one atomic step, so a crash between handler and acknowledgement can re-deliver an
+entry (at least once) but never lose it or dead-letter it twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.bus import Bus
+from bot.lua import script
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One pending entry in this consumer's hands."""
+    entry_id: str
+    fields: dict[str, str]
+    attempt: int  # the entry's delivery count: 1 when read, +1 per claim
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handled entry, ready to acknowledge. status: completed | unhandled."""
+    entry_id: str
+    event_id: str
+    type: str
+    status: str
+    duration_ms: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Everything the DLQ entry and its metadata record need."""
+    delivery: Delivery
+    raw_event: str  # the `event` field as read (or the fields as JSON if it had none)
+    error: str
+    error_stack: str
+    moved_at: str
+    attempts: int
+    event_id: str
+    type: str
+    duration_ms: int
+
+
+class Settler:
+    """Binds the scripts to one bus, group and consumer."""
+
+    def __init__(self, bus: Bus, group: str, consumer: str, metadata_maxlen: int):
+        self.bus, self.group, self.consumer = bus, group, consumer
+        self.maxlen = str(metadata_maxlen)
+        k = bus.keys
+        self._settle_keys = [k.events, k.metadata, k.worker_counts(group)]
+        self._dlq_keys = [k.events, k.dlq, k.metadata, k.retry_schedule(group)]
+        self._claim_keys = [k.events, k.retry_schedule(group)]
+
+    def ack(self, outcomes: list[Outcome]) -> int:
+        """Acknowledge handled entries and record them; returns how many were still ours
+        to acknowledge (an entry settled elsewhere meanwhile gets no second record)."""
+        if not outcomes:
+            return 0
+        args = [self.group, self.consumer, self.maxlen]
+        for o in outcomes:
+            args += [o.entry_id, o.event_id, o.type, o.status, o.duration_ms, o.attempt]
+        return script(self.bus.r, "eventbus_settle")(keys=self._settle_keys, args=args)
+
+    def dead_letter(self, d: DeadLetter) -> str | None:
+        """The DLQ entry id, or None when the entry was settled or claimed elsewhere."""
+        res = script(self.bus.r, "eventbus_dead_letter")(keys=self._dlq_keys, args=[
+            self.group, self.consumer, d.delivery.entry_id, d.raw_event, d.error,
+            d.error_stack, d.moved_at, d.attempts, d.event_id, d.type, d.duration_ms,
+            self.maxlen])
+        return res if isinstance(res, str) else None
+
+    def schedule_retry(self, entry_id: str, due_ms: int) -> None:
+        self.bus.r.zadd(self.bus.keys.retry_schedule(self.group), {entry_id: due_ms})
+
+    def claim(self, now_ms: int, min_idle_ms: int, cursor: str,
+              count: int) -> tuple[str, list[Delivery]]:
+        """Entries due for a retry and entries a dead consumer left idle; next cursor."""
+        res = script(self.bus.r, "eventbus_claim")(keys=self._claim_keys, args=[
+            self.group, self.consumer, now_ms, min_idle_ms, cursor, count])
+        return res[0], [Delivery(eid, dict(zip(flat[::2], flat[1::2])), int(n))
+                        for eid, n, flat in res[1:]]

@@ -1,0 +1,237 @@
+"""The consumer worker: read a group's entries, run handlers, settle each entry once.
+
+One loop, one thread: check the pause key, claim entries due again (retries, and those a
+dead consumer left pending), read new ones, handle them in order, then acknowledge the
+batch in one Lua call. A failed attempt leaves the entry pending with a retry time in the
+group's retry schedule (any worker of the group picks it up when due); the last failed
+attempt moves it to the DLQ in one Lua call with its acknowledgement.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from bot.bus import Bus
+from bot.envelope import ParsedEntry, parse_entry
+from bot.timeparse import iso_ms
+from bot.eventbus.handlers import Handlers, Message
+from bot.eventbus.pause import PauseWatch
+from bot.eventbus.retry import RetryPolicy
+from bot.eventbus.settle import DeadLetter, Delivery, Outcome, Settler
+from bot.eventbus.timelimit import TimeLimit
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+_PKG_DIR = str(Path(__file__).parent)
+NO_STACK = "N/A"  # what the platform writes when an error has no stack
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    group: str
+    consumer: str
+    retry: RetryPolicy = RetryPolicy()
+    handler_timeout: float = 30.0
+    claim_idle: float = 120.0  # a pending entry idle this long belongs to a dead consumer
+    metadata_maxlen: int = 100_000
+    batch: int = 100
+    block_ms: int = 500  # longest read wait; keeps pause and stop under a second
+    claim_every: float | None = None  # seconds between claim passes; None: derived
+    start_id: str = "$"  # where a group this worker creates starts reading
+
+    def __post_init__(self) -> None:
+        if self.claim_idle <= self.handler_timeout:
+            raise ValueError(f"claim idle ({self.claim_idle:g}s) must exceed the handler "
+                             f"time limit ({self.handler_timeout:g}s), or live handlers "
+                             "would have their entries claimed from under them")
+
+    @classmethod
+    def from_settings(cls, s: Settings, group: str, consumer: str, **kw) -> "WorkerConfig":
+        kw.setdefault("retry", RetryPolicy.from_settings(s))
+        return cls(group=group, consumer=consumer, handler_timeout=s.bus_handler_timeout,
+                   claim_idle=s.bus_claim_idle, metadata_maxlen=s.bus_metadata_maxlen, **kw)
+
+    @property
+    def claim_interval(self) -> float:
+        if self.claim_every is not None:
+            return self.claim_every
+        return max(0.005, min(1.0, min(self.retry.delays) / 4, self.claim_idle / 4))
+
+
+@dataclass
+class WorkerStats:
+    read: int = 0
+    claimed: int = 0
+    completed: int = 0
+    unhandled: int = 0
+    failed_attempts: int = 0
+    retries_scheduled: int = 0
+    dead_lettered: int = 0
+    malformed: int = 0
+    settled_elsewhere: int = 0  # claimed from us, or settled by another consumer meanwhile
+
+
+def ensure_group(bus: Bus, group: str, start_id: str = "$") -> bool:
+    """Create the group (and the stream) if missing; True when it was created."""
+    try:
+        bus.r.xgroup_create(bus.keys.events, group, id=start_id, mkstream=True)
+        return True
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" in str(exc):
+            return False
+        raise
+
+
+@dataclass
+class Worker:
+    bus: Bus
+    handlers: Handlers
+    config: WorkerConfig
+    stats: WorkerStats = field(default_factory=WorkerStats)
+
+    def __post_init__(self) -> None:
+        c = self.config
+        self.settler = Settler(self.bus, c.group, c.consumer, c.metadata_maxlen)
+        self.pause = PauseWatch(self.bus, c.group, c.consumer)
+        self.limit = TimeLimit(c.handler_timeout)
+        self._stopping = threading.Event()
+        self._cursor = "0-0"
+        self._next_claim = 0.0
+        self._block_ms = int(min(c.block_ms, max(1.0, c.claim_interval * 1000)))
+
+    def stop(self) -> None:
+        """Stop reading; the batch in hand is finished first. Safe from a signal handler."""
+        self._stopping.set()
+
+    def run(self) -> WorkerStats:
+        ensure_group(self.bus, self.config.group, self.config.start_id)
+        log.info("worker %s of group %s reading %s", self.config.consumer,
+                 self.config.group, self.bus.keys.events)
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                self.poll()
+                backoff = 0.5
+            except redis.ConnectionError as exc:  # includes timeouts; keep trying
+                log.warning("redis unavailable (%s); retrying in %.1fs", exc, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        log.info("worker %s stopped: %s", self.config.consumer, self.stats)
+        return self.stats
+
+    def poll(self) -> int:
+        """One turn of the loop; returns how many entries it handled."""
+        if self.pause.check():
+            self._stopping.wait(0.25)
+            return 0
+        batch = self._claim()
+        batch += self._read(0 if batch else self._block_ms)
+        self.process(batch)
+        return len(batch)
+
+    def _claim(self) -> list[Delivery]:
+        now = time.monotonic()
+        if now < self._next_claim:
+            return []
+        self._next_claim = now + self.config.claim_interval
+        self._cursor, got = self.settler.claim(self.bus.clock(), int(self.config.claim_idle * 1000),
+                                               self._cursor, self.config.batch)
+        self.stats.claimed += len(got)
+        return got
+
+    def _read(self, block_ms: int) -> list[Delivery]:
+        c = self.config
+        try:
+            res = self.bus.r.xreadgroup(c.group, c.consumer, {self.bus.keys.events: ">"},
+                                        count=c.batch, block=block_ms or None)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            ensure_group(self.bus, c.group, c.start_id)  # deleted under us: recreate
+            return []
+        got = [Delivery(eid, fields, 1) for _, entries in res or () for eid, fields in entries]
+        self.stats.read += len(got)
+        return got
+
+    def process(self, batch: list[Delivery]) -> None:
+        """Handle each entry, then acknowledge the handled ones in one call."""
+        outcomes = [o for o in map(self._handle, batch) if o is not None]
+        acked = self.settler.ack(outcomes)
+        self.stats.settled_elsewhere += len(outcomes) - acked
+
+    def _handle(self, d: Delivery) -> Outcome | None:
+        p = parse_entry(d.entry_id, d.fields)
+        if p.malformed:
+            self.stats.malformed += 1
+            self._dead_letter(d, p, f"malformed entry: {p.problem}", NO_STACK, 0)
+            return None
+        if d.attempt > self.config.retry.max_attempts:
+            self._dead_letter(d, p, f"delivered {d.attempt} times without a result: the "
+                              "worker handling it stopped each time (crash, kill or a "
+                              "handler that could not be interrupted)", NO_STACK, 0,
+                              attempts=d.attempt - 1)
+            return None
+        funcs = self.handlers.for_type(p.type)
+        if not funcs:
+            self.stats.unhandled += 1
+            return Outcome(d.entry_id, p.event_id or "", p.type, "unhandled", 0, d.attempt)
+        msg = Message(p.event, p.type, d.entry_id, d.attempt)
+        t0 = time.perf_counter()
+        try:
+            self.limit.call(lambda: _run_all(funcs, msg))
+        except Exception as exc:  # a handler's failure is data: retry or dead-letter
+            self._failed(d, p, exc, _ms_since(t0))
+            return None
+        self.stats.completed += 1
+        return Outcome(d.entry_id, p.event_id or "", p.type, "completed", _ms_since(t0),
+                       d.attempt)
+
+    def _failed(self, d: Delivery, p: ParsedEntry, exc: Exception, ms: int) -> None:
+        self.stats.failed_attempts += 1
+        error = str(exc) or type(exc).__name__  # the message, as the platform writes it
+        log.warning("%s %s attempt %d failed: %s", p.type, p.event_id, d.attempt, error)
+        if self.config.retry.gives_up(d.attempt):
+            stack = _stack(exc)
+            self._dead_letter(d, p, error, stack, ms)
+            return
+        delay_ms = int(self.config.retry.delay_after(d.attempt) * 1000)
+        self.settler.schedule_retry(d.entry_id, self.bus.clock() + delay_ms)
+        self.stats.retries_scheduled += 1
+
+    def _dead_letter(self, d: Delivery, p: ParsedEntry, error: str, stack: str, ms: int,
+                     attempts: int | None = None) -> None:
+        raw = d.fields.get("event")
+        if raw is None:  # no `event` field: keep what there was, as JSON
+            raw = json.dumps(d.fields, separators=(",", ":"), ensure_ascii=False)
+        dlq_id = self.settler.dead_letter(DeadLetter(
+            d, raw, error, stack, iso_ms(self.bus.clock()),
+            d.attempt if attempts is None else attempts, p.event_id or "", p.type, ms))
+        if dlq_id is None:
+            self.stats.settled_elsewhere += 1
+        else:
+            self.stats.dead_lettered += 1
+            log.warning("%s %s dead-lettered as %s: %s", p.type, p.event_id, dlq_id, error)
+
+
+def _run_all(funcs, msg: Message) -> None:
+    for f in funcs:
+        f(msg)
+
+
+def _stack(exc: BaseException) -> str:
+    """The traceback from the handler's frame down (the worker's own frames left out)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip() or NO_STACK
+
+
+def _ms_since(t0: float) -> int:
+    return round((time.perf_counter() - t0) * 1000)
