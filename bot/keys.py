@@ -94,3 +94,30 @@ class Keys:
     def alert_outbox_hold(self) -> str:
         """Epoch ms before which nothing is delivered (Slack answered 429 with Retry-After)."""
         return f"{self.prefix}:bus:alerts:outbox:hold"
+
+    # guarded actions (issue 4): jobs, leases, approvals
+    def job_lease(self, job_id: str) -> str:
+        """Owner token of the process running the job; expires unless heartbeated."""
+        return f"{self.prefix}:bus:job:{job_id}:lease"
+
+    def job_event_ids(self, job_id: str) -> str:
+        """Set of envelope ids a reprocess job moved (for the settle-time follow-up)."""
+        return f"{self.prefix}:bus:job:{job_id}:eventids"
+
+    def job_active(self, stream: str) -> str:
+        """Id of the one active job reading `stream`."""
+        return f"{self.prefix}:bus:jobs:active:{stream}"
+
+    @property
+    def jobs_runnable(self) -> str:
+        """Set of job ids some runner must drive (RUNNING or CANCELLING)."""
+        return f"{self.prefix}:bus:jobs:runnable"
+
+    @property
+    def jobs_followups(self) -> str:
+        """Sorted set job id -> due ms of the settle-time follow-up."""
+        return f"{self.prefix}:bus:jobs:followups"
+
+    def approval(self, token: str) -> str:
+        """A previewed guarded request: its selection, state and who did what."""
+        return f"{self.prefix}:bus:approval:{token}"

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     bus_p99_warn_seconds: float = Field(5.0, ge=0)
     bus_p99_crit_seconds: float = Field(30.0, ge=0)
 
+    # guarded actions (issue 4)
+    bus_approval_required: str = "reprocess_bulk,purge,replay,trim"  # kinds a 2nd operator approves
+    bus_approval_ttl: int = Field(900, ge=10)  # seconds a preview's buttons stay valid
+    bus_job_batch: int = Field(500, ge=1, le=2000)  # entries moved per Lua call (< 50 ms)
+    bus_job_lease: int = Field(15, ge=2)  # seconds before a silent runner's job is taken over
+    bus_settle_seconds: int = Field(600, ge=0)  # wait before the reprocess follow-up
+    bus_archive_days: int = Field(7, ge=1)  # how long purged DLQ entries can be restored
+    bus_actions_channel: str | None = None  # job progress messages (default: alert channel)
+
     # Event bus worker and publisher (bot/eventbus): seconds unless named otherwise.
     bus_retry_delays: str = "60,300,1800"  # delay after failed attempt 1, 2, 3...
     bus_max_attempts: int = Field(3, ge=1)
@@ -85,6 +94,10 @@ class Settings(BaseSettings):
     @property
     def retry_delays(self) -> tuple[float, ...]:
         return tuple(float(d) for d in self.bus_retry_delays.split(","))
+
+    @property
+    def approval_required(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.bus_approval_required.split(",") if k.strip())
 
     @property
     def operators(self) -> frozenset[str]:

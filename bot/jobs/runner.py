@@ -1,0 +1,162 @@
+"""Driving jobs: batches under a lease, a rate limit, cancel between batches, and pausing
+while Redis is unreachable. `start_job_runner` runs this in a background thread of the
+serving process (and the console); any runner takes over a job whose owner died."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import redis
+
+from bot.bus import Bus
+from bot.envelope import parse_entry
+from bot.jobs import lease, store
+from bot.jobs.model import Job
+from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch
+from bot.jobs.select import item, selected
+from bot.notify import Notifier, NullNotifier, attach
+
+log = logging.getLogger(__name__)
+
+READ = 1000  # source entries read per XRANGE (~1 ms on the server)
+PROGRESS_EVERY_S = 2.0
+OUTAGE_BACKOFF_S = (0.2, 0.5, 1, 2, 5)
+
+
+class Hooks:
+    """What a runner tells the outside world; the default does nothing."""
+
+    def progress(self, bus: Bus, job: Job, final: bool = False) -> None:
+        pass
+
+
+def _chunk(job: Job) -> int:
+    """Entries per Lua call: the batch size, smaller under a low rate so pacing is smooth."""
+    return max(1, min(job.batch, job.rate // 10)) if job.rate else job.batch
+
+
+def run_batch(bus: Bus, job: Job, owner: str) -> bool:
+    """One read + one atomic move. False when the selection is exhausted."""
+    lo = "(" + job.cursor if job.cursor else job.start
+    rows = bus.r.xrange(job.source, lo, job.upper, count=READ)
+    if not rows:
+        return False
+    items, cursor, chunk = [], rows[-1][0], _chunk(job)
+    for entry_id, fields in rows:
+        e = parse_entry(entry_id, fields)
+        if selected(job.kind, job.params, e):
+            items.append(item(job, e))
+            if len(items) == chunk:
+                cursor = entry_id
+                break
+    move_batch(bus, job, owner, cursor, items)
+    return True
+
+
+def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
+            stop: threading.Event | None = None) -> Job | None:
+    """Run the job while this owner holds its lease; returns the job as it was left."""
+    hooks, stop = hooks or Hooks(), stop or threading.Event()
+    job = store.get(bus, job_id)
+    if job is None:
+        return None
+    if not job.started:
+        store.update(bus, job_id, started=bus.clock())
+    t0, base, shown, outage = time.monotonic(), job.moved, 0.0, 0
+    while not stop.is_set():
+        try:
+            job = store.get(bus, job_id)
+            if job is None or job.status not in ("RUNNING", "CANCELLING"):
+                return job
+            if job.status == "CANCELLING":
+                job = store.finish(bus, job, "CANCELLED")
+                hooks.progress(bus, job, final=True)
+                return job
+            if outage:
+                store.update(bus, job_id, note="")
+                outage = 0
+            if not run_batch(bus, job, owner):
+                job = store.finish(bus, job, "COMPLETED")
+                hooks.progress(bus, job, final=True)
+                return job
+        except StaleBatch:
+            continue  # reload: the cursor is further on than we thought
+        except NotRunning:
+            continue  # cancelled between our read and our move: finish on the next turn
+        except LeaseLost:
+            if not lease.acquire(bus, job_id, owner):
+                log.info("job %s: lease taken over by %s", job_id, lease.holder(bus, job_id))
+                return job
+            continue
+        except (redis.ConnectionError, redis.TimeoutError):
+            wait = OUTAGE_BACKOFF_S[min(outage, len(OUTAGE_BACKOFF_S) - 1)]
+            outage += 1
+            log.warning("job %s: Redis unreachable, pausing %.1fs", job_id, wait)
+            job.note = "paused: Redis is unreachable; it resumes by itself when Redis is back"
+            hooks.progress(bus, job)
+            stop.wait(wait)
+            continue
+        if time.monotonic() - shown >= PROGRESS_EVERY_S:
+            shown = time.monotonic()
+            hooks.progress(bus, store.get(bus, job_id) or job)
+        if job.rate:
+            moved = (store.get(bus, job_id) or job).moved - base
+            ahead = moved / job.rate - (time.monotonic() - t0)
+            if ahead > 0:
+                stop.wait(ahead)
+    return job
+
+
+class JobRunner(threading.Thread):
+    """Polls the runnable set; runs each job it can lease. Several may run at once, in one
+    or many processes: the lease makes each job run in exactly one of them."""
+
+    def __init__(self, bus: Bus, notifier: Notifier | None = None, hooks: Hooks | None = None,
+                 poll_s: float = 1.0):
+        super().__init__(name="busbot-jobs", daemon=True)
+        self.bus, self.poll_s = bus, poll_s
+        self.notifier = notifier or NullNotifier()
+        self.hooks = hooks or Hooks()
+        self.owner = lease.new_owner()
+        self.stopping = threading.Event()
+
+    def tick(self) -> int:
+        """Run every job this runner can lease; returns how many it ran."""
+        ran = 0
+        for job_id in sorted(self.bus.r.smembers(self.bus.keys.jobs_runnable)):
+            if self.stopping.is_set() or not lease.acquire(self.bus, job_id, self.owner):
+                continue
+            try:
+                run_job(self.bus, job_id, self.owner, self.hooks, self.stopping)
+                ran += 1
+            finally:
+                lease.release(self.bus, job_id, self.owner)
+        return ran
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.tick()
+                self.after_tick()
+            except (redis.ConnectionError, redis.TimeoutError):
+                log.warning("job runner: Redis unreachable; retrying")
+            except Exception:  # the thread's one boundary: a bug must not stop all jobs
+                log.exception("job runner tick failed")
+            self.stopping.wait(self.poll_s)
+
+    def after_tick(self) -> None:
+        """Periodic work besides jobs (settle-time follow-ups)."""
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def start_job_runner(bus: Bus, notifier: Notifier | None = None, poll_s: float = 1.0) -> JobRunner:
+    """Start the background runner for this process; the notifier also carries approval
+    requests and progress messages for the command flows."""
+    notifier = notifier or NullNotifier()
+    attach(bus, notifier)
+    runner = JobRunner(bus, notifier, poll_s=poll_s)
+    runner.start()
+    return runner

@@ -1,0 +1,65 @@
+"""Which source entries a job moves, and what it writes for each one.
+
+The same `matches` decides the preview's counts and the runner's batches, so what runs is
+what was shown (together with the upper id fixed at preview).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from bot.envelope import ParsedEntry
+from bot.jobs.model import Job
+from bot.jobs.mover import Item
+
+
+def movable(kind: str, e: ParsedEntry) -> bool:
+    """Reprocess needs an `event` field to republish; replay needs a readable envelope."""
+    if kind == "reprocess":
+        return "event" in e.fields
+    if kind == "replay":
+        return e.event is not None and "event" in e.fields
+    return True
+
+
+def matches(params: dict[str, Any], e: ParsedEntry) -> bool:
+    ids = params.get("ids")
+    if ids and e.entry_id not in ids:
+        return False
+    if params.get("type") and e.type != params["type"]:
+        return False
+    if params.get("types") and e.type not in params["types"]:
+        return False
+    if params.get("tenant") and e.tenant != params["tenant"]:
+        return False
+    if params.get("error") and params["error"].lower() not in e.error.lower():
+        return False
+    if params.get("archive_job") and e.fields.get("archiveJob") != params["archive_job"]:
+        return False
+    return True
+
+
+def selected(kind: str, params: dict[str, Any], e: ParsedEntry) -> bool:
+    return matches(params, e) and movable(kind, e)
+
+
+def replay_copy(job_id: str, e: ParsedEntry) -> str:
+    """Design §2: a new envelope id, `data.__replay = true`, `correlationId = replay-<job>`."""
+    event = dict(e.event or {})
+    event["id"] = uuid.uuid4().hex
+    data = event.get("data")
+    if isinstance(data, dict):
+        event["data"] = {**data, "__replay": True}
+    elif data is None:
+        event["data"] = {"__replay": True}
+    event["correlationId"] = f"replay-{job_id}"
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def item(job: Job, e: ParsedEntry) -> Item:
+    if job.kind == "replay":
+        return (e.entry_id, replay_copy(job.id, e), "")
+    if job.kind == "reprocess":
+        return (e.entry_id, "", e.event_id or "")
+    return (e.entry_id, "", "")

@@ -1,0 +1,86 @@
+"""Jobs in Redis: the hash per job, the index for `/bus jobs`, the set runners poll, and
+the one-active-job-per-source-stream rule."""
+from __future__ import annotations
+
+import secrets
+
+from bot.bus import Bus
+from bot.jobs import lease
+from bot.jobs.model import Job
+
+KEEP_JOBS = 500  # newest jobs listed by `/bus jobs`; older hashes expire
+FINISHED_TTL_S = 30 * 86_400
+
+
+class JobConflict(Exception):
+    """Another job is still active on the same source stream."""
+
+    def __init__(self, other: Job):
+        super().__init__(f"job {other.id} is still {other.status.lower()} on {other.source}")
+        self.other = other
+
+
+def new_job_id() -> str:
+    return "j" + secrets.token_hex(4)
+
+
+def get(bus: Bus, job_id: str) -> Job | None:
+    h = bus.r.hgetall(bus.keys.job(job_id))
+    return Job.from_hash(h) if h else None
+
+
+def create(bus: Bus, job: Job) -> Job:
+    """Store a RUNNING job for the runners; refuses while another job holds the source."""
+    active = bus.keys.job_active(job.source)
+    if not bus.r.set(active, job.id, nx=True):
+        other = get(bus, bus.r.get(active) or "")
+        if other is not None and other.active:
+            raise JobConflict(other)
+        bus.r.set(active, job.id)  # the previous job ended without clearing its claim
+    job.created = job.created or bus.clock()
+    p = bus.r.pipeline(transaction=True)
+    p.hset(bus.keys.job(job.id), mapping=job.to_hash())
+    p.zadd(bus.keys.jobs_index, {job.id: job.created})
+    p.zremrangebyrank(bus.keys.jobs_index, 0, -KEEP_JOBS - 1)
+    p.sadd(bus.keys.jobs_runnable, job.id)
+    p.execute()
+    return job
+
+
+def recent(bus: Bus, n: int) -> list[Job]:
+    ids = bus.r.zrevrange(bus.keys.jobs_index, 0, n - 1)
+    jobs = [get(bus, i) for i in ids]
+    return [j for j in jobs if j is not None]
+
+
+def update(bus: Bus, job_id: str, **fields) -> None:
+    bus.r.hset(bus.keys.job(job_id), mapping={k: str(v) for k, v in fields.items()})
+
+
+def finish(bus: Bus, job: Job, status: str, error: str = "") -> Job:
+    """End a job: final status, out of the runnable set, its source free again."""
+    now = bus.clock()
+    p = bus.r.pipeline(transaction=True)
+    p.hset(bus.keys.job(job.id), mapping={"status": status, "finished": now, "updated": now,
+                                          "error": error, "note": ""})
+    p.expire(bus.keys.job(job.id), FINISHED_TTL_S)
+    p.srem(bus.keys.jobs_runnable, job.id)
+    p.execute()
+    if bus.r.get(bus.keys.job_active(job.source)) == job.id:
+        bus.r.delete(bus.keys.job_active(job.source))
+    return get(bus, job.id) or job
+
+
+def request_cancel(bus: Bus, job_id: str, owner: str) -> Job:
+    """RUNNING -> CANCELLING; the runner stops before its next batch. A job no runner holds
+    is cancelled right here. Never reverts what already moved."""
+    job = get(bus, job_id)
+    if job is None or not job.active:
+        return job
+    update(bus, job_id, status="CANCELLING", updated=bus.clock())
+    if lease.acquire(bus, job_id, owner):
+        try:
+            return finish(bus, get(bus, job_id), "CANCELLED")
+        finally:
+            lease.release(bus, job_id, owner)
+    return get(bus, job_id)

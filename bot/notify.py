@@ -1,0 +1,93 @@
+"""Messages busbot posts by itself (job progress, follow-ups), without Slack in here.
+
+A `Notifier` posts a `Message` (a template and its context) and updates it later. The Slack
+adapter wraps its `SlackPoster` in `PosterNotifier`; the console prints; tests record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.bus import Bus
+from bot.render import render
+
+
+@dataclass
+class Message:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+
+class Notifier(Protocol):
+    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
+        """Post a new message (in a thread when `thread_ts`); returns its ts, if any."""
+
+    def update(self, ts: str, message: Message) -> None:
+        """Replace the message posted as `ts`."""
+
+
+class NullNotifier:
+    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
+        return None
+
+    def update(self, ts: str, message: Message) -> None:
+        pass
+
+
+class PrintNotifier:
+    """The console's notifier: one line per post or update."""
+
+    def __init__(self, write=print):
+        self.write, self.n = write, 0
+
+    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
+        self.n += 1
+        self.write(f"[busbot{' thread' if thread_ts else ''}] {message.text}")
+        return str(self.n)
+
+    def update(self, ts: str, message: Message) -> None:
+        self.write(f"[busbot update] {message.text}")
+
+
+class RecordingNotifier:
+    """Keeps every post and update, for tests."""
+
+    def __init__(self):
+        self.posts: list[tuple[Message, str | None]] = []
+        self.updates: list[tuple[str, Message]] = []
+
+    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
+        self.posts.append((message, thread_ts))
+        return f"ts{len(self.posts)}"
+
+    def update(self, ts: str, message: Message) -> None:
+        self.updates.append((ts, message))
+
+
+class PosterNotifier:
+    """Adapts a poster with `post(channel, message_dict, thread_ts)` and
+    `update(channel, ts, message_dict)` (bot/slack/poster.py) to a fixed channel."""
+
+    def __init__(self, poster, channel: str):
+        self.poster, self.channel = poster, channel
+
+    def _render(self, message: Message) -> dict:
+        body = render(message.template, message.context)
+        body["text"] = message.text or body.get("text", "busbot")
+        return body
+
+    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
+        return self.poster.post(self.channel, self._render(message), thread_ts=thread_ts)
+
+    def update(self, ts: str, message: Message) -> None:
+        self.poster.update(self.channel, ts, self._render(message))
+
+
+def attach(bus: Bus, notifier: Notifier) -> None:
+    """Make `notifier` the one command flows on this bus use (set by start_job_runner)."""
+    bus.__dict__["_busbot_notifier"] = notifier
+
+
+def notifier_for(bus: Bus) -> Notifier:
+    return bus.__dict__.get("_busbot_notifier") or NullNotifier()
