@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from bot.services.dlq import DlqFilter, dlq_entry, dlq_list, dlq_summary
 from bot.services.dlq_top import dlq_top
-from bot.timeparse import human_age, id_ms, is_stream_id
+from bot.timeparse import human_age, id_ms
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.views import entry_row, event_json, run_button
+from commands.views import entry_row, event_json, paging_buttons
 
 MAX_TOP, MAX_LIST = 25, 15
 
@@ -38,16 +38,11 @@ def dlq_top_command(inv: Invocation) -> Reply:
 def dlq_list_command(inv: Invocation) -> Reply:
     n = inv.number(inv.positional(0), "N", 10, 1, MAX_LIST)
     flt = DlqFilter(type=inv.option("type"), since_ms=inv.when("since"), error=inv.option("error"))
-    before = inv.option("before")
-    if before is not None and not is_stream_id(before):
-        raise inv.usage_error(f"`before=` takes a stream id like 1764000000000-0, not `{before}`.")
+    before = inv.stream_id("before")
     page = dlq_list(inv.bus, n, flt, before)
-    base = " ".join(w for w in inv.text.split() if not w.startswith("before="))
-    buttons = [run_button("Older →", f"{base} before={page.next_before}")] if page.next_before else []
-    if before:
-        buttons.insert(0, run_button("Newest", base))
     return Reply("dlq_list", {"p": page, "rows": [entry_row(e, page.now) for e in page.entries],
-                              "flt": flt, "buttons": buttons, "first_page": before is None},
+                              "flt": flt, "buttons": paging_buttons(inv.text, before, page.next_before),
+                              "first_page": before is None},
                  f"{len(page.entries)} DLQ entr{'y' if len(page.entries) == 1 else 'ies'}")
 
 

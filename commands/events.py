@@ -6,7 +6,7 @@ from bot.timeparse import is_stream_id
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.views import entry_row, event_json, run_button
+from commands.views import entry_row, event_json, paging_buttons
 
 MAX_EVENTS = 25
 
@@ -15,17 +15,11 @@ MAX_EVENTS = 25
                   options=("type", "before"), max_positional=1)
 def events_command(inv: Invocation) -> Reply:
     n = inv.number(inv.positional(0), "N", 10, 1, MAX_EVENTS)
-    etype, before = inv.option("type"), inv.option("before")
-    if before is not None and not is_stream_id(before):
-        raise inv.usage_error(f"`before=` takes a stream id like 1764000000000-0, not `{before}`.")
+    etype, before = inv.option("type"), inv.stream_id("before")
     view = recent_events(inv.bus, n, etype, before)
     now = inv.bus.clock()
-    buttons = []
-    if view.next_before:
-        more = f"events {n}" + (f" type={etype}" if etype else "") + f" before={view.next_before}"
-        buttons.append(run_button("Older →", more))
     return Reply("events", {"v": view, "rows": [entry_row(e, now) for e in view.entries],
-                            "buttons": buttons},
+                            "buttons": paging_buttons(inv.text, before, view.next_before)},
                  f"{len(view.entries)} recent event(s) on {view.stream}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.bus import Bus
-from bot.timeparse import WhenError, parse_when
+from bot.timeparse import WhenError, is_stream_id, parse_when
 from commands.args import Args
 from commands.registry import Command
 from commands.reply import UsageError
@@ -46,6 +46,13 @@ class Invocation:
         if value is not None and value == "":
             raise self.usage_error(f"`{name}=` needs a value.")
         return value
+
+    def stream_id(self, name: str) -> str | None:
+        """An option that must be a stream id (the `before=` of paging buttons)."""
+        raw = self.option(name)
+        if raw is not None and not is_stream_id(raw):
+            raise self.usage_error(f"`{name}=` takes a stream id like 1764000000000-0, not `{raw}`.")
+        return raw
 
     def when(self, name: str) -> int | None:
         raw = self.option(name)

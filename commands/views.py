@@ -33,3 +33,13 @@ def run_button(text: str, command: str, style: str | None = None) -> dict:
     if style:
         b["style"] = style
     return b
+
+
+def paging_buttons(text: str, before: str | None, next_before: str | None) -> list[dict]:
+    """*Newest* (when on an older page) and *Older →* for a newest-first listing whose
+    command text takes `before=<id>`."""
+    base = " ".join(w for w in text.split() if not w.startswith("before="))
+    buttons = [run_button("Newest", base)] if before else []
+    if next_before:
+        buttons.append(run_button("Older →", f"{base} before={next_before}"))
+    return buttons

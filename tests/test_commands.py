@@ -87,12 +87,14 @@ def test_event_and_dlq_show_find_by_both_ids(busy):
         assert reply.template == "event" and reply.context["f"].in_dlq
 
 
-def test_paging_button_runs_the_next_page(busy):
-    reply, message = answer("dlq list 5", busy)
+@pytest.mark.parametrize("first", ["dlq list 5", "events 5", "events 5 type=crm.contact.created"])
+def test_paging_button_runs_the_next_page(busy, first):
+    reply, message = answer(first, busy)
     [older] = [b for blk in message["blocks"] if blk["type"] == "actions" for b in blk["elements"]
                if b["text"]["text"].startswith("Older")]
     page2 = run_action(older["action_id"], older["value"], busy, "U1")
-    assert page2.replace_original and page2.template == "dlq_list"
+    assert page2.replace_original and page2.template == reply.template
+    assert [b["text"]["text"] for b in render_reply(page2)["blocks"][-2]["elements"]][0] == "Newest"
     ids1 = [row["id"] for row in reply.context["rows"]]
     ids2 = [row["id"] for row in page2.context["rows"]]
     assert len(ids2) == 5 and max(ids2) < min(ids1)
