@@ -1,8 +1,13 @@
 """`/bus alerts`: every alert rule's state, its thresholds and when the bus was last checked."""
 from __future__ import annotations
 
+from bot.alerts import outbox, state
 from bot.alerts.overview import last_check_ms, rule_statuses
-from bot.alerts.view import value_text
+from bot.alerts.rules import rule_for
+from bot.alerts.view import note_delivery, value_text
+from bot.render import render_reply
+from commands import router
+from commands.actions import ActionCall, action
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
@@ -30,3 +35,68 @@ def alerts_command(inv: Invocation) -> Reply:
     text = (f"{len(firing)} alert(s) firing: " + ", ".join(f"{r['title']} ({r['level']})" for r in firing)
             if firing else "No alert is firing.")
     return Reply("alerts", context, text)
+
+
+# Buttons on an alert message. The value is "<rule>|<episode>": a click on the message of
+# an episode that is over (or on a reply from an older busbot) changes nothing.
+
+def _note(text: str) -> Reply:
+    return Reply("alert_note", {"text": text}, text, shareable=False)
+
+
+def _target(call: ActionCall) -> tuple[str, int | None]:
+    rule_id, _, episode = call.value.partition("|")
+    return rule_id, int(episode) if episode.isdigit() else None
+
+
+def _human_change(call: ActionCall, apply, thread_text: str, done: str) -> Reply:
+    """Change a firing episode's state (acknowledge, snooze) and tell its thread, once."""
+    rule_id, episode = _target(call)
+    rule = rule_for(call.bus.settings, rule_id)
+    now = call.bus.clock()
+
+    def change(st):
+        if not st.firing or st.episode != episode:
+            return None
+        apply(st, now)
+        return st, note_delivery(rule, st, thread_text, now)
+
+    if state.update(call.bus, rule_id, change) is None:
+        return _note("That alert is no longer firing; nothing to do.")
+    return _note(done)
+
+
+@action("alert_ack")
+def _acknowledge(call: ActionCall) -> Reply:
+    def apply(st, now):
+        st.acked_by, st.acked_ms = call.user_id, now
+    return _human_change(call, apply, f":eyes: Acknowledged by <@{call.user_id}>; no more reminders for this episode.",
+                         "Acknowledged: reminders stop for this episode.")
+
+
+def _snooze(call: ActionCall, hours: int) -> Reply:
+    def apply(st, now):
+        st.snoozed_until, st.snoozed_by = now + hours * 3_600_000, call.user_id
+    return _human_change(call, apply, f":zzz: Reminders snoozed for {hours} h by <@{call.user_id}>.",
+                         f"Snoozed: no reminders for {hours} h (escalations still post).")
+
+
+@action("alert_snooze_1h")
+def _snooze_1h(call: ActionCall) -> Reply:
+    return _snooze(call, 1)
+
+
+@action("alert_snooze_4h")
+def _snooze_4h(call: ActionCall) -> Reply:
+    return _snooze(call, 4)
+
+
+@action("alert_dlq_top")
+def _dlq_top(call: ActionCall) -> Reply:
+    """Post `/bus dlq top` in the alert's thread, for everyone looking at the alert."""
+    rule_id, episode = _target(call)
+    message = render_reply(router.run("dlq top", call.bus, call.user_id))
+    message["blocks"] = [b for b in message["blocks"] if b.get("type") != "actions"]  # no Share/paging here
+    outbox.enqueue(call.bus, rule_id, [{"rule": rule_id, "episode": episode, "kind": "thread",
+                                        "created_ms": call.bus.clock(), "message": message}])
+    return _note("Posting the top DLQ types in the alert's thread.")

@@ -30,7 +30,9 @@ def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int) -> RuleResult:
         new, events = step(rule, current, metric.value, metric.note, now,
                            s.bus_alert_for * 1000, s.bus_alert_repeat * 1000)
         claimed[:] = events
-        trend = samples.sparkline(samples.series(bus, rule.id, now)) if events else ""
+        if not (events and s.bus_alert_channel):
+            return new, []  # no channel: state and `/bus alerts` only, nothing queued for Slack
+        trend = samples.sparkline(samples.series(bus, rule.id, now))
         return new, deliveries(rule, new, events, trend, now)
 
     new_state = state.update(bus, rule.id, change)

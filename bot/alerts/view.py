@@ -6,6 +6,7 @@ from bot.alerts.machine import AlertState, Event
 from bot.alerts.rules import REDIS_RULE, Rule
 from bot.timeparse import human_age
 
+REPROCESS_RULES: frozenset[str] = frozenset()  # rules whose message offers "Reprocess…"
 EMOJI = {"warning": ":large_yellow_circle:", "critical": ":red_circle:", "healthy": ":large_green_circle:"}
 
 
@@ -29,6 +30,7 @@ def root_view(rule: Rule, st: AlertState, trend: str = "") -> dict:
         "duration": human_age((st.resolved_ms or 0) - (st.since or 0)) if st.resolved_ms else None,
         "trend": trend, "action": rule.action, "runbook": rule.runbook,
         "acked_by": st.acked_by, "snoozed_until": st.snoozed_until,
+        "reprocess": rule.id in REPROCESS_RULES,
     }
 
 

@@ -10,9 +10,12 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
+from bot.alerts.schedule import start_alerts
 from bot.bus import Bus
 from bot.settings import Settings
+from bot.slack.alert_notifier import SlackNotifier
 from bot.slack.app import build_app
+from bot.slack.poster import SlackPoster
 from bot.slack.web import WebApp
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,7 @@ def start_background(settings: Settings, bus: Bus, client: WebClient):
     `shutdown(wait=False)`); `serve()` shuts it down on SIGTERM. `client` posts to Slack
     (wrap it in `bot.slack.poster.SlackPoster`). Returns None while nothing is scheduled.
     """
-    return None
+    return start_alerts(bus, SlackNotifier(SlackPoster(client)))
 
 
 def _stop(signum, frame):

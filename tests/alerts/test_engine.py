@@ -4,108 +4,96 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot.alerts.engine import run_check
 from bot.alerts.state import load
 from bot.bus import Bus
 from tests.alerts.helpers import drain_dlq, fill_dlq
-from tests.conftest import FakeClock
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def clocked(bus, clock):
-    bus.clock = clock
-    return bus
 
 
 def queued(bus, rule="dlq_size") -> list[dict]:
     return [json.loads(x) for x in bus.r.lrange(bus.keys.alert_outbox(rule), 0, -1)]
 
-
 def kinds(bus, rule="dlq_size") -> list[str]:
     return [d["kind"] for d in queued(bus, rule)]
 
-
-def test_fires_after_hold_then_updates_the_same_episode(clocked, clock):
-    fill_dlq(clocked.r, clocked.keys.dlq, 150)
-    run_check(clocked)
+def test_fires_after_hold_then_updates_the_same_episode(alerting, clock):
+    fill_dlq(alerting.r, alerting.keys.dlq, 150)
+    run_check(alerting)
     clock.advance(299)
-    run_check(clocked)
-    assert kinds(clocked) == []
+    run_check(alerting)
+    assert kinds(alerting) == []
     clock.advance(1)
-    run_check(clocked)
-    assert kinds(clocked) == ["post"]
-    st, _ = load(clocked, "dlq_size")
+    run_check(alerting)
+    assert kinds(alerting) == ["post"]
+    st, _ = load(alerting, "dlq_size")
     assert st.level == "warning" and st.value == 150
-    fill_dlq(clocked.r, clocked.keys.dlq, 400)
-    run_check(clocked)
+    fill_dlq(alerting.r, alerting.keys.dlq, 400)
+    run_check(alerting)
     clock.advance(300)
-    run_check(clocked)
-    out = queued(clocked)
+    run_check(alerting)
+    out = queued(alerting)
     assert [d["kind"] for d in out] == ["post", "update", "thread"]
     assert {d["episode"] for d in out} == {st.episode}
     assert out[1]["view"]["level"] == "critical" and "Escalated" in out[2]["text"]
 
-
-def test_resolve_with_hysteresis_says_duration_and_peak(clocked, clock):
-    r, dlq = clocked.r, clocked.keys.dlq
+def test_resolve_with_hysteresis_says_duration_and_peak(alerting, clock):
+    r, dlq = alerting.r, alerting.keys.dlq
     fill_dlq(r, dlq, 150)
-    run_check(clocked)
+    run_check(alerting)
     clock.advance(300)
-    run_check(clocked)
+    run_check(alerting)
     drain_dlq(r, dlq, 95)
     clock.advance(60)
-    run_check(clocked)
+    run_check(alerting)
     clock.advance(600)
-    run_check(clocked)
-    assert kinds(clocked) == ["post"]  # 95 is under 100 but not under 90
+    run_check(alerting)
+    assert kinds(alerting) == ["post"]  # 95 is under 100 but not under 90
     drain_dlq(r, dlq, 90)
-    run_check(clocked)
+    run_check(alerting)
     clock.advance(300)
-    run_check(clocked)
-    out = queued(clocked)
+    run_check(alerting)
+    out = queued(alerting)
     assert [d["kind"] for d in out] == ["post", "update", "thread"]
     assert out[1]["view"]["level"] == "resolved" and out[1]["view"]["peak"] == "150 entries"
     assert "Resolved after 21m" in out[2]["text"]
 
-
-def test_two_engines_on_one_redis_claim_each_transition_once(clocked, clock, settings):
-    other = Bus(clocked.r, settings, clock=clock)
-    fill_dlq(clocked.r, clocked.keys.dlq, 600)
+def test_two_engines_on_one_redis_claim_each_transition_once(alerting, clock):
+    other = Bus(alerting.r, alerting.settings, clock=clock)
+    fill_dlq(alerting.r, alerting.keys.dlq, 600)
     for _ in range(3):
-        run_check(clocked)
+        run_check(alerting)
         run_check(other)
         clock.advance(150)
-    assert kinds(clocked) == ["post"]
-    _, version = load(clocked, "dlq_size")
+    assert kinds(alerting) == ["post"]
+    _, version = load(alerting, "dlq_size")
     assert version == 6  # every check wrote its state once, none overwrote another
 
-
-def test_restart_reads_state_back_and_does_not_repost(clocked, clock, settings):
-    fill_dlq(clocked.r, clocked.keys.dlq, 600)
-    run_check(clocked)
+def test_restart_reads_state_back_and_does_not_repost(alerting, clock):
+    fill_dlq(alerting.r, alerting.keys.dlq, 600)
+    run_check(alerting)
     clock.advance(300)
-    run_check(clocked)
-    restarted = Bus(clocked.r, settings, clock=clock)
+    run_check(alerting)
+    restarted = Bus(alerting.r, alerting.settings, clock=clock)
     clock.advance(30)
     run_check(restarted)
-    assert kinds(clocked) == ["post"]
+    assert kinds(alerting) == ["post"]
     assert load(restarted, "dlq_size")[0].level == "critical"
 
-
-def test_reminder_after_repeat_while_unacknowledged(clocked, clock):
-    fill_dlq(clocked.r, clocked.keys.dlq, 150)
-    run_check(clocked)
+def test_reminder_after_repeat_while_unacknowledged(alerting, clock):
+    fill_dlq(alerting.r, alerting.keys.dlq, 150)
+    run_check(alerting)
     clock.advance(300)
-    run_check(clocked)
-    clock.advance(clocked.settings.bus_alert_repeat)
-    run_check(clocked)
-    out = queued(clocked)
+    run_check(alerting)
+    clock.advance(alerting.settings.bus_alert_repeat)
+    run_check(alerting)
+    out = queued(alerting)
     assert [d["kind"] for d in out] == ["post", "update", "thread"]
     assert "Reminder" in out[2]["text"]
+
+def test_without_a_channel_state_changes_but_nothing_is_queued(bus, clock):
+    bus.clock = clock
+    fill_dlq(bus.r, bus.keys.dlq, 600)
+    run_check(bus)
+    clock.advance(300)
+    run_check(bus)
+    assert load(bus, "dlq_size")[0].level == "critical" and kinds(bus) == []

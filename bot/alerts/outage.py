@@ -1,0 +1,62 @@
+"""Redis unreachable is itself a critical alert, and it cannot live in Redis: its state
+and its pending Slack messages are kept in this process only (each bot process that
+cannot reach Redis says so once, in its own message). It resolves when Redis answers."""
+from __future__ import annotations
+
+import logging
+
+from bot.alerts.machine import AlertState, step
+from bot.alerts.notifier import DeliveryFailed, Notifier, RateLimited
+from bot.alerts.rules import redis_rule
+from bot.alerts.view import deliveries
+from bot.render import render
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RedisOutage:
+    def __init__(self, settings: Settings, where: str):
+        self.settings, self.where = settings, where
+        self.rule = redis_rule()
+        self.state = AlertState()
+        self.pending: list[dict] = []
+        self.root: tuple[str, str] | None = None  # (channel, ts) of the current episode
+        self.hold_until = 0
+
+    def observe(self, reachable: bool, now: int) -> None:
+        s = self.settings
+        note = "" if reachable else f"Redis at {self.where} is not answering"
+        self.state, events = step(self.rule, self.state, 0.0 if reachable else 1.0, note, now,
+                                  s.bus_alert_for * 1000, s.bus_alert_repeat * 1000)
+        if s.bus_alert_channel:
+            self.pending += deliveries(self.rule, self.state, events, "", now)
+
+    def deliver(self, notifier: Notifier, now: int) -> None:
+        channel = self.settings.bus_alert_channel
+        while self.pending and channel and now >= self.hold_until:
+            item = self.pending[0]
+            try:
+                self._send(notifier, channel, item, now)
+            except RateLimited as exc:
+                self.hold_until = now + int(exc.retry_after * 1000)
+                return
+            except DeliveryFailed as exc:
+                if not exc.permanent:
+                    log.warning("Redis-down alert not delivered (%s); will retry", exc.reason)
+                    return
+                log.error("Redis-down alert dropped: %s", exc.reason)
+            self.pending.pop(0)
+
+    def _send(self, notifier: Notifier, channel: str, item: dict, now: int) -> None:
+        late = item["created_ms"] + 120_000 < now and {"at_ms": item["created_ms"], "by_ms": now - item["created_ms"]}
+        if item["kind"] == "post":
+            ts = notifier.post(channel, render("alert", {"a": item["view"], "now": now, "late": late or None}))
+            self.root = (channel, ts)
+        elif self.root is None:
+            raise DeliveryFailed("the Redis-down message was never posted", permanent=True)
+        elif item["kind"] == "update":
+            notifier.update(*self.root, render("alert", {"a": item["view"], "now": now, "late": None}))
+        else:
+            notifier.post(self.root[0], render("alert_thread", {"text": item["text"], "late": late or None}),
+                          thread_ts=self.root[1])

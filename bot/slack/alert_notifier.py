@@ -1,0 +1,49 @@
+"""The alerts' `Notifier` over the Slack Web API: Slack's answers become the outbox's
+three outcomes (delivered, rate-limited with Retry-After, failed transient/permanent)."""
+from __future__ import annotations
+
+import urllib.error
+
+from slack_sdk.errors import SlackApiError
+
+from bot.alerts.notifier import DeliveryFailed, RateLimited
+from bot.slack.poster import SlackPoster
+
+# Errors that retrying cannot fix: the delivery is dropped (and logged) instead.
+PERMANENT = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
+    "account_inactive", "token_revoked", "missing_scope", "no_permission", "invalid_blocks",
+    "msg_too_long", "message_not_found", "cant_update_message", "edit_window_closed",
+})
+
+
+def _translate(exc: SlackApiError) -> Exception:
+    response = exc.response
+    if response.status_code == 429 or response.get("error") == "ratelimited":
+        headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+        raw = headers.get("retry-after", "1")
+        raw = raw[0] if isinstance(raw, list) else raw
+        return RateLimited(float(raw) if str(raw).replace(".", "", 1).isdigit() else 1.0)
+    error = str(response.get("error") or f"HTTP {response.status_code}")
+    return DeliveryFailed(error, permanent=error in PERMANENT)
+
+
+class SlackNotifier:
+    def __init__(self, poster: SlackPoster):
+        self.poster = poster
+
+    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> str:
+        try:
+            return self.poster.post(channel, message, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            raise _translate(exc) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise DeliveryFailed(f"Slack unreachable: {exc}") from None
+
+    def update(self, channel: str, ts: str, message: dict) -> None:
+        try:
+            self.poster.update(channel, ts, message)
+        except SlackApiError as exc:
+            raise _translate(exc) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise DeliveryFailed(f"Slack unreachable: {exc}") from None
