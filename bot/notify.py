@@ -5,11 +5,14 @@ adapter wraps its `SlackPoster` in `PosterNotifier`; the console prints; tests r
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.bus import Bus
 from bot.render import render
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,10 +70,13 @@ class RecordingNotifier:
 
 class PosterNotifier:
     """Adapts a poster with `post(channel, message_dict, thread_ts)` and
-    `update(channel, ts, message_dict)` (bot/slack/poster.py) to a fixed channel."""
+    `update(channel, ts, message_dict)` (bot/slack/poster.py) to a fixed channel.
 
-    def __init__(self, poster, channel: str):
-        self.poster, self.channel = poster, channel
+    `errors`: the poster's API error types (the Slack adapter passes SlackApiError); such an
+    error is logged and the job goes on: a lost progress update must not stop a move."""
+
+    def __init__(self, poster, channel: str, errors: tuple[type[Exception], ...] = ()):
+        self.poster, self.channel, self.errors = poster, channel, errors
 
     def _render(self, message: Message) -> dict:
         body = render(message.template, message.context)
@@ -78,10 +84,17 @@ class PosterNotifier:
         return body
 
     def post(self, message: Message, thread_ts: str | None = None) -> str | None:
-        return self.poster.post(self.channel, self._render(message), thread_ts=thread_ts)
+        try:
+            return self.poster.post(self.channel, self._render(message), thread_ts=thread_ts)
+        except self.errors:
+            log.exception("posting %r to %s failed", message.text, self.channel)
+            return None
 
     def update(self, ts: str, message: Message) -> None:
-        self.poster.update(self.channel, ts, self._render(message))
+        try:
+            self.poster.update(self.channel, ts, self._render(message))
+        except self.errors:
+            log.exception("updating %s in %s failed", ts, self.channel)
 
 
 def attach(bus: Bus, notifier: Notifier) -> None:

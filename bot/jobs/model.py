@@ -46,6 +46,15 @@ class Job(BaseModel):
     def done(self) -> int:
         return self.moved + self.skipped
 
+    def params_text(self) -> str:
+        """The selection as the user would type it: `type=a tenant=b`."""
+        parts = []
+        for k, v in self.params.items():
+            if k in ("ids", "archive_job") or v in (None, "", []):
+                continue
+            parts.append(f"{k}={','.join(v) if isinstance(v, list) else v}")
+        return " ".join(parts)
+
     def to_hash(self) -> dict[str, str]:
         out = {}
         for k, v in self.model_dump().items():

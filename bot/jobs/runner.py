@@ -15,7 +15,7 @@ from bot.jobs import lease, store
 from bot.jobs.model import Job
 from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch
 from bot.jobs.select import item, selected
-from bot.notify import Notifier, NullNotifier, attach
+from bot.notify import Notifier, NullNotifier
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +150,3 @@ class JobRunner(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
-
-
-def start_job_runner(bus: Bus, notifier: Notifier | None = None, poll_s: float = 1.0) -> JobRunner:
-    """Start the background runner for this process; the notifier also carries approval
-    requests and progress messages for the command flows."""
-    notifier = notifier or NullNotifier()
-    attach(bus, notifier)
-    runner = JobRunner(bus, notifier, poll_s=poll_s)
-    runner.start()
-    return runner

@@ -1,0 +1,29 @@
+"""The audit stream (design §2): one entry per request, confirm, approval, rejection,
+refusal, cancel and completion: who, what, arguments, result, job id."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.bus import Bus
+
+MAXLEN = 100_000  # approximate: the oldest audit entries go first
+
+
+class AuditEntry(BaseModel):
+    id: str
+    who: str
+    what: str
+    args: str = ""
+    result: str = ""
+    job: str = ""
+
+
+def record(bus: Bus, who: str, what: str, args: str = "", result: str = "", job: str = "") -> str:
+    return bus.r.xadd(bus.keys.audit, {"who": who, "what": what, "args": args, "result": result,
+                                       "job": job}, maxlen=MAXLEN, approximate=True)
+
+
+def latest(bus: Bus, n: int) -> list[AuditEntry]:
+    rows = bus.r.xrevrange(bus.keys.audit, "+", "-", count=n)
+    return [AuditEntry(id=i, **{k: f.get(k, "") for k in ("who", "what", "args", "result", "job")})
+            for i, f in rows]

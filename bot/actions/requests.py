@@ -1,0 +1,92 @@
+"""A previewed guarded request, stored in Redis under a single-use token.
+
+It binds what was shown (kind, filter, id bounds, count) to the buttons: Confirm, Approve,
+Reject and Cancel each move it one state on through `approval_step.lua`, so a double click
+or a retried Slack request finds the state already moved and runs nothing twice.
+States: PREVIEWED -> CONFIRMED | AWAITING -> APPROVED | REJECTED; PREVIEWED -> CANCELLED.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.bus import Bus
+from bot.lua import script
+
+KEEP_S = 7 * 86_400  # the key outlives its expiry so a late click says "expired", not "unknown"
+
+
+class GuardedRequest(BaseModel):
+    token: str
+    kind: str  # policy kind (bot.actions.policy.KINDS)
+    command: str  # the command text, for "start again"
+    params: dict[str, Any] = Field(default_factory=dict)  # the filter / arguments
+    preview: dict[str, Any] = Field(default_factory=dict)  # what was shown
+    source: str = ""
+    target: str = ""
+    start: str = "-"
+    upper: str = "+"
+    to_move: int = 0
+    requester: str
+    state: str = "PREVIEWED"
+    created: int = 0
+    expires: int = 0
+    confirmed_by: str = ""
+    approved_by: str = ""
+    rejected_by: str = ""
+    job_id: str = ""
+
+    def to_hash(self) -> dict[str, str]:
+        return {k: json.dumps(v) if k in ("params", "preview") else str(v)
+                for k, v in self.model_dump().items()}
+
+    @classmethod
+    def from_hash(cls, h: dict[str, str]) -> "GuardedRequest":
+        data: dict[str, Any] = dict(h)
+        for k in ("params", "preview"):
+            data[k] = json.loads(h.get(k) or "{}")
+        return cls.model_validate(data)
+
+
+class StepRefused(Exception):
+    """The click lost: `reason` is missing, expired or the state the request is in now."""
+
+    def __init__(self, reason: str, request: GuardedRequest | None):
+        super().__init__(reason)
+        self.reason, self.request = reason, request
+
+
+def create(bus: Bus, req: GuardedRequest) -> GuardedRequest:
+    now = bus.clock()
+    req.token = req.token or secrets.token_urlsafe(12)
+    req.created, req.expires = now, now + bus.settings.bus_approval_ttl * 1000
+    key = bus.keys.approval(req.token)
+    p = bus.r.pipeline(transaction=True)
+    p.hset(key, mapping=req.to_hash())
+    p.expire(key, bus.settings.bus_approval_ttl + KEEP_S)
+    p.execute()
+    return req
+
+
+def get(bus: Bus, token: str) -> GuardedRequest | None:
+    h = bus.r.hgetall(bus.keys.approval(token)) if token else {}
+    return GuardedRequest.from_hash(h) if h else None
+
+
+def step(bus: Bus, token: str, expect: str, new: str, **fields: str) -> GuardedRequest:
+    """Move the request from `expect` to `new` once; raises StepRefused for the loser."""
+    args: list[str] = [expect, new, str(bus.clock())]
+    for k, v in fields.items():
+        args += [k, str(v)]
+    ok, state = script(bus.r, "approval_step")(keys=[bus.keys.approval(token)], args=args)
+    req = get(bus, token) if token else None
+    if not ok:
+        raise StepRefused(state, req)
+    return req
+
+
+def set_job(bus: Bus, token: str, job_id: str) -> None:
+    bus.r.hset(bus.keys.approval(token), "job_id", job_id)

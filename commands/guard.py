@@ -1,0 +1,230 @@
+"""The destructive flow's buttons (design §4): Confirm / Cancel on a preview, Approve /
+Reject on an approval request, Cancel on a running job. Every click is checked (operator,
+not self-approval, not expired, not used before) and audited.
+
+A command builds a `GuardedRequest` and returns `preview_reply(...)`; running it is a job
+(`bot.actions.execute`) or, for kinds that are not moves, the function in `EXECUTORS`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from bot.actions import audit, policy, requests
+from bot.actions.execute import start_job
+from bot.actions.requests import GuardedRequest, StepRefused
+from bot.actions.runtime import hooks_for
+from bot.actions.view import job_view, who
+from bot.bus import Bus
+from bot.jobs import lease, store
+from bot.jobs.model import Job
+from bot.timeparse import human_age
+from commands.actions import ActionCall, action
+from commands.reply import CommandError, Reply
+from commands.views import run_button
+
+# policy kind -> fn(bus, request) -> Reply, for kinds that are not jobs (pause, resume, trim)
+EXECUTORS: dict[str, Callable[[Bus, GuardedRequest], Reply]] = {}
+
+
+def notice(message: str, hint: str | None = None, emoji: str = ":information_source:",
+           buttons: list[dict] | None = None, *, replace: bool = False,
+           in_channel: bool = False) -> Reply:
+    return Reply("guard_notice", {"message": message, "hint": hint, "emoji": emoji,
+                                  "buttons": buttons or []}, message,
+                 response_type="in_channel" if in_channel else "ephemeral",
+                 replace_original=replace, shareable=False)
+
+
+def refuse(bus: Bus, user_id: str, what: str) -> Reply:
+    """Polite, private and audited: the caller is not an operator."""
+    audit.record(bus, user_id, "refused", what, "not an operator")
+    return notice(f"Only busbot operators can {what}, and you are not one of them.",
+                  "Ask an operator to do it, or ask an admin to add your Slack id to BUS_OPERATORS.",
+                  ":lock:")
+
+
+def require_operator(bus: Bus, user_id: str, what: str) -> Reply | None:
+    return None if policy.is_operator(bus.settings, user_id) else refuse(bus, user_id, what)
+
+
+def check_source_free(bus: Bus, stream: str) -> None:
+    """One job per source stream: say so at preview time, not after the approval."""
+    active = bus.r.get(bus.keys.job_active(stream))
+    job = store.get(bus, active) if active else None
+    if job is not None and job.active:
+        raise CommandError(f"Job `{job.id}` ({job.kind}) is still {job.status.lower()} on `{stream}`, "
+                           "and only one job at a time may work on a stream.",
+                           f"Wait for it (`/bus job {job.id}`) or stop it: `/bus job cancel {job.id}`.")
+
+
+def empty_reply(message: str, hint: str | None = None) -> Reply:
+    """A selection of zero: say so and offer nothing to click."""
+    return notice(message, hint, ":zero:")
+
+
+def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summary: str,
+                  facts: list[str], breakdown: str = "", notes: list[str] | None = None) -> Reply:
+    """Store the request and answer with the preview and its Confirm / Cancel buttons."""
+    approval = policy.needs_approval(bus.settings, req.kind)
+    req.preview = {"title": title, "verb": verb, "summary": summary, "facts": facts}
+    req = requests.create(bus, req)
+    audit.record(bus, req.requester, f"{req.kind}.request", req.command, f"{req.to_move} selected")
+    ttl = human_age(bus.settings.bus_approval_ttl * 1000)
+    notes = list(notes or [])
+    notes.append(("After you confirm, a second operator must approve it in the channel. "
+                  if approval else "") + f"These buttons expire in {ttl}.")
+    confirm = {"text": "Request approval" if approval else verb, "action_id": "guard_confirm",
+               "value": req.token, "style": "danger",
+               "confirm": {"title": f"{verb}?", "text": f"{title}. " + (
+                   "This sends it to a second operator for approval." if approval else "This runs now."),
+                   "confirm": "Request approval" if approval else verb, "deny": "Back"}}
+    buttons = [confirm, {"text": "Cancel", "action_id": "guard_cancel", "value": req.token}]
+    return Reply("guard_preview", {"title": title, "summary": summary, "facts": facts,
+                                   "breakdown": breakdown, "notes": notes, "buttons": buttons},
+                 f"{title}: {summary}", shareable=False)
+
+
+def job_reply(bus: Bus, job: Job, *, in_channel: bool = False, replace: bool = True) -> Reply:
+    view = job_view(job, bus.clock())
+    return Reply("job", {"job": view}, view["summary"], command=f"job {job.id}",
+                 response_type="in_channel" if in_channel else "ephemeral",
+                 replace_original=replace, shareable=not in_channel)
+
+
+def approval_reply(bus: Bus, req: GuardedRequest) -> Reply:
+    p = req.preview
+    buttons = [
+        {"text": "Approve", "action_id": "guard_approve", "value": req.token, "style": "primary",
+         "confirm": {"title": "Approve?", "text": f"{p['title']}. It runs as soon as you approve.",
+                     "confirm": "Approve", "deny": "Back"}},
+        {"text": "Reject", "action_id": "guard_reject", "value": req.token, "style": "danger"},
+    ]
+    expires = "in " + human_age(max(0, req.expires - bus.clock()))
+    return Reply("guard_approval", {"title": p["title"], "what": p["title"], "summary": p["summary"],
+                                    "facts": p["facts"], "requester": who(req.requester),
+                                    "expires": expires, "upper": req.upper, "buttons": buttons},
+                 f"Approval needed: {p['title']} (requested by {req.requester})",
+                 response_type="in_channel", replace_original=False, shareable=False)
+
+
+def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
+    """The request was not in the state this button expects: say why; nothing ran."""
+    req = exc.request
+    audit.record(bus, user_id, f"{button}.ignored", req.command if req else "", exc.reason,
+                 req.job_id if req else "")
+    if exc.reason == "missing" or req is None:
+        return notice("busbot no longer knows this request, so nothing ran.",
+                      "Run the command again for a fresh preview.", ":warning:")
+    if exc.reason == "expired":
+        ttl = human_age(bus.settings.bus_approval_ttl * 1000)
+        return notice(f"These buttons expired ({ttl} after they were shown), so nothing ran.",
+                      "Start again for a fresh preview of what matches now.", ":hourglass:",
+                      [run_button("Start again", req.command)], replace=True)
+    done = {"CONFIRMED": f"was already confirmed by {who(req.confirmed_by)}",
+            "AWAITING": f"was already sent for approval by {who(req.confirmed_by)}",
+            "APPROVED": f"was already approved by {who(req.approved_by)}",
+            "REJECTED": f"was rejected by {who(req.rejected_by)}",
+            "CANCELLED": "was cancelled"}.get(exc.reason, f"is {exc.reason.lower()}")
+    job = f" (job `{req.job_id}`)" if req.job_id else ""
+    return notice(f"This request {done}{job}; this click did nothing, so nothing runs twice.",
+                  f"`/bus job {req.job_id}` shows the job." if req.job_id else None)
+
+
+def execute(bus: Bus, req: GuardedRequest, *, in_channel: bool) -> Reply:
+    if req.kind in EXECUTORS:
+        reply = EXECUTORS[req.kind](bus, req)
+    else:
+        try:
+            job = start_job(bus, req, hooks_for(bus), lease.new_owner())
+        except store.JobConflict as exc:
+            audit.record(bus, req.requester, f"{req.kind}.refused", req.command, str(exc))
+            return notice(f"Nothing ran: {exc}. One job per stream at a time.",
+                          f"Wait for `{exc.other.id}` to end, then start again.", ":warning:",
+                          [run_button("Start again", req.command)], replace=True)
+        reply = job_reply(bus, job)
+    if in_channel:
+        reply.response_type, reply.shareable = "in_channel", False
+    reply.replace_original = True
+    return reply
+
+
+@action("guard_confirm")
+def confirm(call: ActionCall) -> Reply:
+    bus, user = call.bus, call.user_id
+    if not policy.is_operator(bus.settings, user):
+        return refuse(bus, user, "confirm guarded actions")
+    req = requests.get(bus, call.value)
+    approval = req is not None and policy.needs_approval(bus.settings, req.kind)
+    extra = {"expires": bus.clock() + bus.settings.bus_approval_ttl * 1000} if approval else {}
+    try:
+        req = requests.step(bus, call.value, "PREVIEWED", "AWAITING" if approval else "CONFIRMED",
+                            confirmed_by=user, **extra)
+    except StepRefused as exc:
+        return lost_click(bus, exc, user, "confirm")
+    audit.record(bus, user, f"{req.kind}.confirm", req.command, "awaiting approval" if approval else "confirmed")
+    if approval:
+        return approval_reply(bus, req)
+    return execute(bus, req, in_channel=False)
+
+
+@action("guard_cancel")
+def cancel(call: ActionCall) -> Reply:
+    try:
+        req = requests.step(call.bus, call.value, "PREVIEWED", "CANCELLED", cancelled_by=call.user_id)
+    except StepRefused as exc:
+        return lost_click(call.bus, exc, call.user_id, "cancel")
+    audit.record(call.bus, call.user_id, f"{req.kind}.cancel", req.command, "cancelled at preview")
+    return notice("Cancelled; nothing ran.", None, ":no_entry_sign:", replace=True)
+
+
+@action("guard_approve")
+def approve(call: ActionCall) -> Reply:
+    bus, user = call.bus, call.user_id
+    if not policy.is_operator(bus.settings, user):
+        return refuse(bus, user, "approve guarded actions")
+    req = requests.get(bus, call.value)
+    if req is not None and user in (req.requester, req.confirmed_by):
+        audit.record(bus, user, f"{req.kind}.approve.refused", req.command, "self-approval")
+        return notice("You asked for this, so another operator has to approve it.",
+                      "The request stays open for them.", ":raised_hand:")
+    try:
+        req = requests.step(bus, call.value, "AWAITING", "APPROVED", approved_by=user)
+    except StepRefused as exc:
+        return lost_click(bus, exc, user, "approve")
+    audit.record(bus, user, f"{req.kind}.approve", req.command, f"requested by {req.requester}")
+    return execute(bus, req, in_channel=True)
+
+
+@action("guard_reject")
+def reject(call: ActionCall) -> Reply:
+    bus, user = call.bus, call.user_id
+    if not policy.is_operator(bus.settings, user):
+        return refuse(bus, user, "reject guarded actions")
+    try:
+        req = requests.step(bus, call.value, "AWAITING", "REJECTED", rejected_by=user)
+    except StepRefused as exc:
+        return lost_click(bus, exc, user, "reject")
+    audit.record(bus, user, f"{req.kind}.reject", req.command, f"requested by {req.requester}")
+    return notice(f"{who(user)} rejected: {req.preview.get('title', req.kind)} (asked by "
+                  f"{who(req.requester)}). Nothing ran.", None, ":no_entry:", replace=True,
+                  in_channel=True)
+
+
+@action("job_cancel")
+def cancel_job(call: ActionCall) -> Reply:
+    bus, user = call.bus, call.user_id
+    if not policy.is_operator(bus.settings, user):
+        return refuse(bus, user, "cancel jobs")
+    return cancel_job_reply(bus, call.value, user)
+
+
+def cancel_job_reply(bus: Bus, job_id: str, user: str) -> Reply:
+    job = store.get(bus, job_id)
+    if job is None:
+        raise CommandError(f"There is no job `{job_id}`.", "`/bus jobs` lists the recent ones.")
+    if not job.active:
+        return notice(f"Job `{job.id}` already ended ({job.status}); there is nothing to cancel.",
+                      f"It moved {job.moved:,} of {job.to_move:,}.")
+    job = store.request_cancel(bus, job_id, lease.new_owner())
+    audit.record(bus, user, f"{job.kind}.cancel", job.params_text(), job.status, job.id)
+    return job_reply(bus, job)

@@ -1,0 +1,38 @@
+"""`/bus jobs`, `/bus job <id>`, `/bus job cancel <id>`."""
+from __future__ import annotations
+
+from bot.actions.view import job_view
+from bot.jobs import store
+from commands.guard import cancel_job_reply, job_reply, require_operator
+from commands.invocation import Invocation
+from commands.registry import REGISTRY
+from commands.reply import CommandError, Reply
+
+LIST = 20
+
+
+@REGISTRY.command("jobs", "Recent reprocess, replay and purge jobs with their progress.",
+                  group="Actions")
+def jobs_command(inv: Invocation) -> Reply:
+    now = inv.bus.clock()
+    jobs = [job_view(j, now) for j in store.recent(inv.bus, LIST)]
+    running = sum(1 for j in jobs if j["active"])
+    return Reply("jobs", {"jobs": jobs}, f"{len(jobs)} recent jobs, {running} running")
+
+
+@REGISTRY.command("job <id>", "One job: progress, rate, ETA, who asked and who approved.",
+                  max_positional=1, group="Actions")
+def job_command(inv: Invocation) -> Reply:
+    job_id = inv.required(0, "a job id (see `/bus jobs`)")
+    job = store.get(inv.bus, job_id)
+    if job is None:
+        raise CommandError(f"There is no job `{job_id}`.", "`/bus jobs` lists the recent ones.")
+    reply = job_reply(inv.bus, job, replace=False)
+    return reply
+
+
+@REGISTRY.command("job cancel <id>", "Stop a running job between batches (what moved stays).",
+                  max_positional=1, role="operator", group="Actions")
+def job_cancel_command(inv: Invocation) -> Reply:
+    job_id = inv.required(0, "a job id (see `/bus jobs`)")
+    return require_operator(inv.bus, inv.user_id, "cancel jobs") or cancel_job_reply(inv.bus, job_id, inv.user_id)
