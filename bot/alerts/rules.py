@@ -61,7 +61,7 @@ def lag_rule(s: Settings, group: str) -> Rule:
 
 
 def redis_rule() -> Rule:
-    return Rule(REDIS_RULE, "Redis reachable", 0, 0, "",
+    return Rule(REDIS_RULE, "Redis", 0, 0, "",
                 "Check Redis connectivity (`redis-cli -u $REDIS_URL ping`), memory and the connection pool.",
                 "Incident Response › Scenario: Redis Connection Issues")
 

@@ -1,0 +1,75 @@
+"""Two bot processes on one Redis post each transition once; a restart posts nothing new;
+Redis going away is itself a critical alert, posted without Redis, resolved when it is back."""
+from __future__ import annotations
+
+import pytest
+
+from bot.alerts.runner import AlertRunner
+from bot.bus import Bus
+from bot.connection import connect
+from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
+from tests.conftest import FakeClock
+
+
+def twin(bus: Bus) -> Bus:
+    """A second process: its own Bus object (and in-process state) over the same Redis."""
+    return Bus(bus.r, bus.settings, clock=bus.clock, where=bus.where)
+
+
+def test_two_processes_post_each_transition_once(alerting, clock):
+    slack = FakeNotifier()
+    a, b = AlertRunner(alerting, slack), AlertRunner(twin(alerting), slack)
+    fill_dlq(alerting.r, alerting.keys.dlq, 600)
+    for _ in range(4):  # interleaved checks and deliveries, as two schedulers would run them
+        a.check(); b.check(); b.deliver(); a.deliver()
+        clock.advance(100)
+    drain_dlq(alerting.r, alerting.keys.dlq, 0)
+    for _ in range(4):
+        b.check(); a.check(); a.deliver(); b.deliver()
+        clock.advance(100)
+    assert [c["op"] for c in slack.calls] == ["post", "update", "post"]
+    assert "Resolved" in str(slack.calls[2]["message"])
+
+
+def test_restart_does_not_repost(alerting, clock):
+    slack = FakeNotifier()
+    fill_dlq(alerting.r, alerting.keys.dlq, 600)
+    first = AlertRunner(alerting, slack)
+    first.tick()
+    clock.advance(300)
+    first.tick()
+    assert len(slack.calls) == 1
+    restarted = AlertRunner(twin(alerting), slack)
+    for _ in range(3):
+        clock.advance(30)
+        restarted.tick()
+    assert len(slack.calls) == 1
+
+
+@pytest.mark.real_redis
+def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(redis_server, settings):
+    clock = FakeClock()
+    settings = settings.model_copy(update={"bus_alert_channel": "C0ALERTS"})
+    bus = Bus(connect(redis_server.url), settings, clock=clock, where="redis://test")
+    slack = FakeNotifier()
+    runner = AlertRunner(bus, slack)
+    runner.tick()
+    try:
+        redis_server.stop()
+        runner.tick()
+        clock.advance(299)
+        runner.tick()
+        assert slack.calls == []
+        clock.advance(1)
+        runner.tick()
+        assert [c["op"] for c in slack.calls] == ["post"]
+        root = str(slack.calls[0]["message"])
+        assert "Redis — CRITICAL" in root and "unreachable" in root and "redis://test" in root
+    finally:
+        redis_server.start()
+    runner.tick()
+    clock.advance(300)
+    runner.tick()
+    ts = slack.calls[0]["ts"]
+    assert slack.ops()[1:] == [("update", ts), ("post", ts)]
+    assert "Redis — resolved" in str(slack.calls[1]["message"]) and "Resolved after 10m" in str(slack.calls[2]["message"])
