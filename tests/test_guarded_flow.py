@@ -6,40 +6,14 @@ import pytest
 
 from bot.actions import audit
 from bot.actions.progress import ActionHooks
-from bot.bus import Bus
 from bot.jobs import store
 from bot.jobs.runner import JobRunner
 from bot.notify import RecordingNotifier, attach
-from bot.render import render_reply
-from bot.settings import Settings
 from commands import router
-from tests.blockcheck import assert_valid_message
-from tests.conftest import FakeClock
+from tests.guard_helpers import buttons, click, gbus, show  # noqa: F401  (gbus: fixture)
 from tests.jobs_helpers import copies, seed_dlq
 
 CRM = "crm.contact.created"
-
-
-@pytest.fixture
-def gbus(r) -> Bus:
-    settings = Settings(_env_file=None, bus_operators="U1,U2,U3")
-    return Bus(r, settings, clock=FakeClock(), where="test redis")
-
-
-def show(reply) -> dict:
-    message = render_reply(reply)
-    assert_valid_message(message)
-    return message
-
-
-def buttons(reply) -> dict:
-    return {b["action_id"]: b for b in reply.context.get("buttons", [])}
-
-
-def click(bus, reply, action_id, user):
-    out = router.run_action(action_id, buttons(reply)[action_id]["value"], bus, user)
-    show(out)
-    return out
 
 
 def run_jobs(bus, notifier=None) -> None:

@@ -1,0 +1,93 @@
+"""`/bus pause [group]` and `/bus resume [group]`: an operator's confirm, then the pause
+key and an announcement on the control channel (design §2)."""
+from __future__ import annotations
+
+from bot.actions import audit
+from bot.actions import pause as service
+from bot.actions.requests import GuardedRequest
+from bot.actions.view import who
+from bot.bus import Bus
+from bot.render import md, num
+from commands.guard import EXECUTORS, notice, preview_reply, require_operator
+from commands.invocation import Invocation
+from commands.registry import REGISTRY
+from commands.reply import CommandError, Reply
+
+
+def _state(inv: Invocation) -> service.GroupState:
+    group = inv.positional(0) or inv.bus.settings.bus_group
+    state = service.group_state(inv.bus, group)
+    if not state.exists and not state.paused:
+        others = ", ".join(f"`{md(g)}`" for g in state.others) or "none"
+        raise CommandError(f"No consumer group `{md(group)}` reads `{md(inv.bus.keys.events)}` "
+                           f"(groups: {others}).", "`/bus groups` lists them.")
+    return state
+
+
+def _facts(state: service.GroupState) -> list[str]:
+    return [f"*Group*\n`{md(state.name)}`", f"*Consumers*\n{num(state.consumers)}",
+            f"*Pending*\n{num(state.pending)}"]
+
+
+@REGISTRY.command("pause [group] [reason=TEXT]",
+                  "Stop a consumer group reading new events (operator confirm).",
+                  options=("reason",), max_positional=1, role="operator", group="Actions")
+def pause_command(inv: Invocation) -> Reply:
+    refused = require_operator(inv.bus, inv.user_id, "pause consumer groups")
+    if refused:
+        return refused
+    state = _state(inv)
+    if state.paused:
+        return notice(f"`{md(state.name)}` is already paused (by {who(state.paused.get('by'))} at "
+                      f"{md(state.paused.get('at', '?'))}).", f"`/bus resume {state.name}` resumes it.")
+    reason = inv.option("reason") or ""
+    req = GuardedRequest(token="", kind="pause", command=f"pause {state.name}",
+                         params={"group": state.name, "reason": reason}, requester=inv.user_id)
+    summary = (f"The {num(state.consumers)} consumers of `{md(state.name)}` start nothing new before "
+               "their next read; events in flight finish, nothing is lost, and new events wait in "
+               "the stream until `/bus resume`.")
+    return preview_reply(inv.bus, req, title=f"Pause {state.name}", verb="Pause", summary=summary,
+                         facts=_facts(state))
+
+
+@REGISTRY.command("resume [group]", "Let a paused consumer group read again (operator confirm).",
+                  max_positional=1, role="operator", group="Actions")
+def resume_command(inv: Invocation) -> Reply:
+    refused = require_operator(inv.bus, inv.user_id, "resume consumer groups")
+    if refused:
+        return refused
+    state = _state(inv)
+    if not state.paused:
+        return notice(f"`{md(state.name)}` is not paused; there is nothing to resume.")
+    req = GuardedRequest(token="", kind="resume", command=f"resume {state.name}",
+                         params={"group": state.name}, requester=inv.user_id)
+    summary = (f"`{md(state.name)}` was paused by {who(state.paused.get('by'))} at "
+               f"{md(state.paused.get('at', '?'))}; its consumers read again from where they stopped.")
+    return preview_reply(inv.bus, req, title=f"Resume {state.name}", verb="Resume", summary=summary,
+                         facts=_facts(state))
+
+
+def _do_pause(bus: Bus, req: GuardedRequest) -> Reply:
+    group, by = req.params["group"], req.approved_by or req.confirmed_by
+    done = service.pause(bus, group, by, req.params.get("reason", ""))
+    audit.record(bus, by, "pause.done" if done else "pause.noop", req.command,
+                 "paused" if done else "was already paused")
+    if not done:
+        return notice(f"`{md(group)}` was already paused; nothing changed.")
+    return notice(f"{who(by)} paused `{md(group)}`: its consumers stop before their next read.",
+                  f"`/bus health` shows it paused; `/bus resume {group}` resumes it.",
+                  ":double_vertical_bar:")
+
+
+def _do_resume(bus: Bus, req: GuardedRequest) -> Reply:
+    group, by = req.params["group"], req.approved_by or req.confirmed_by
+    done = service.resume(bus, group, by)
+    audit.record(bus, by, "resume.done" if done else "resume.noop", req.command,
+                 "resumed" if done else "was not paused")
+    if not done:
+        return notice(f"`{md(group)}` was not paused any more; nothing changed.")
+    return notice(f"{who(by)} resumed `{md(group)}`: its consumers read again.", None, ":arrow_forward:")
+
+
+EXECUTORS["pause"] = _do_pause
+EXECUTORS["resume"] = _do_resume

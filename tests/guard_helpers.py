@@ -1,0 +1,34 @@
+"""Helpers for the guarded-flow tests: a bus with operators and a fake clock, rendering
+checks, and clicking a reply's buttons through `router.run_action`."""
+from __future__ import annotations
+
+import pytest
+
+from bot.bus import Bus
+from bot.render import render_reply
+from bot.settings import Settings
+from commands import router
+from tests.blockcheck import assert_valid_message
+from tests.conftest import FakeClock
+
+
+@pytest.fixture
+def gbus(r) -> Bus:
+    settings = Settings(_env_file=None, bus_operators="U1,U2,U3")
+    return Bus(r, settings, clock=FakeClock(), where="test redis")
+
+
+def show(reply) -> dict:
+    message = render_reply(reply)
+    assert_valid_message(message)
+    return message
+
+
+def buttons(reply) -> dict:
+    return {b["action_id"]: b for b in reply.context.get("buttons", [])}
+
+
+def click(bus, reply, action_id, user):
+    out = router.run_action(action_id, buttons(reply)[action_id]["value"], bus, user)
+    show(out)
+    return out
