@@ -4,46 +4,15 @@ entry point of the alerts' "Reprocess" button."""
 from __future__ import annotations
 
 from bot.actions.requests import GuardedRequest
-from bot.actions.selection import BadId, resolve, select
+from bot.actions.selection import select
 from bot.bus import Bus
 from bot.render import md, num
-from bot.timeparse import iso_ms
 from commands.guard import check_source_free, empty_reply, preview_reply, require_operator
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
+from commands.selection_view import (breakdown, entry_or_error, filter_text, selection_facts,
+                                     selection_notes)
 from commands.reply import CommandError, Reply
-
-
-def selection_facts(sel) -> list[str]:
-    return [f"*Selected*\n{num(sel.matched)} of {num(sel.total)}",
-            f"*Stays behind*\n{num(sel.stays)}",
-            f"*Oldest*\n{iso_ms(sel.oldest_ms) or '–'}",
-            f"*Newest*\n{iso_ms(sel.newest_ms) or '–'}",
-            f"*Id bounds*\n`{sel.first_id}` … `{sel.last_id}`",
-            f"*Fixed upper id*\n`{sel.upper}`"]
-
-
-def breakdown(sel) -> str:
-    types = ", ".join(f"`{md(t)}` {num(n)}" for t, n in sel.by_type)
-    tenants = ", ".join(f"`{md(t)}` {num(n)}" for t, n in sel.by_tenant)
-    return f"*By type:* {types}\n*By tenant:* {tenants}"
-
-
-def selection_notes(sel, what: str) -> list[str]:
-    notes = []
-    if sel.unmovable:
-        notes.append(f"{num(sel.unmovable)} matching entr{'y has' if sel.unmovable == 1 else 'ies have'} "
-                     f"no `event` field and cannot be {what}; they stay in the DLQ.")
-    if sel.capped:
-        notes.append(f"The preview read {num(sel.scanned)} entries, its limit: only entries up to "
-                     f"`{sel.upper}` are included. Run it again afterwards for the rest.")
-    return notes
-
-
-def filter_text(type_: str | None, tenant: str | None, error: str | None) -> str:
-    parts = [f"type={type_}" if type_ else "", f"tenant={tenant}" if tenant else "",
-             f'error="{error}"' if error else ""]
-    return " ".join(p for p in parts if p)
 
 
 def preview_reprocess(bus: Bus, user_id: str, type: str | None = None, tenant: str | None = None,
@@ -78,10 +47,7 @@ def preview_reprocess(bus: Bus, user_id: str, type: str | None = None, tenant: s
 
 
 def _preview_one(bus: Bus, user_id: str, ident: str) -> Reply:
-    try:
-        e = resolve(bus, bus.keys.dlq, ident)
-    except BadId as exc:
-        raise CommandError(str(exc), "`/bus dlq list` shows DLQ entries with their ids.") from None
+    e = entry_or_error(bus, bus.keys.dlq, ident)
     if "event" not in e.fields:
         raise CommandError(f"DLQ entry `{e.entry_id}` has no `event` field, so there is nothing to republish.",
                            f"`/bus dlq show {e.entry_id}` shows it; `/bus dlq delete {e.entry_id}` removes it.")
