@@ -17,7 +17,7 @@ from bot.jobs.select import matches, movable
 from bot.services.scan import find, walk
 from bot.timeparse import id_ms, is_stream_id
 
-SCAN_CAP = 200_000  # entries read at most by one preview; the rest needs another run
+SCAN_CAP = 1_000_000  # entries read at most by one preview; the rest needs another run
 FIND_LIMIT = 50_000  # newest entries searched for an envelope id
 _ALMOST_ID = re.compile(r"^\d+[-\d]*$")
 
