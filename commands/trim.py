@@ -1,0 +1,64 @@
+"""`/bus trim <maxlen> [force=yes]`: cap the main stream, never removing entries a consumer
+group has not yet been delivered (or still has pending) unless forced; needs an approval."""
+from __future__ import annotations
+
+from bot.actions import audit
+from bot.actions import trim as service
+from bot.actions.requests import GuardedRequest
+from bot.actions.view import who
+from bot.bus import Bus
+from bot.render import md, num
+from commands.guard import EXECUTORS, check_source_free, empty_reply, notice, preview_reply, require_operator
+from commands.invocation import Invocation
+from commands.registry import REGISTRY
+from commands.reply import Reply
+
+MAX = 10**12
+
+
+@REGISTRY.command("trim <maxlen> [force=yes]",
+                  "Cap the main stream's length, keeping what groups still need (approval).",
+                  options=("force",), max_positional=1, role="operator", group="Actions")
+def trim_command(inv: Invocation) -> Reply:
+    bus = inv.bus
+    refused = require_operator(bus, inv.user_id, "trim the stream")
+    if refused:
+        return refused
+    maxlen = inv.number(inv.required(0, "the number of entries to keep"), "maxlen", 0, 0, MAX)
+    force = (inv.option("force") or "no").lower() in ("yes", "true", "1")
+    check_source_free(bus, bus.keys.events)
+    p = service.plan(bus, maxlen, force)
+    stream = md(p.stream)
+    why = (f"The safety bound stops it: group `{md(p.bound_group)}` {p.bound_reason} "
+           f"from `{p.bound}` on." if p.bound else "")
+    if p.over == 0:
+        return empty_reply(f"`{stream}` holds {num(p.length)} entries, not more than {num(maxlen)}; "
+                           "nothing to trim.")
+    if p.may_go == 0:
+        return empty_reply(f"Trimming `{stream}` to {num(maxlen)} would remove {num(p.over)} entries, "
+                           f"but none may go. {why}",
+                           "Let the consumers catch up (`/bus groups`), or add `force=yes` to trim anyway.")
+    req = GuardedRequest(token="", kind="trim", command=f"trim {maxlen}" + (" force=yes" if force else ""),
+                         params={"maxlen": maxlen, "force": force}, source=p.stream,
+                         upper=p.threshold or "", to_move=p.may_go, requester=inv.user_id)
+    summary = (f"`{stream}` holds {num(p.length)} entries; keeping {num(maxlen)} means removing the "
+               f"oldest {num(p.over)}. {num(p.may_go)} of them may go (ids below `{p.threshold}`). "
+               + (why + " " if why else "") +
+               "Redis trims whole nodes (`XTRIM MINID ~`), so a few more may stay.")
+    notes = [":warning: `force=yes`: entries no group has read yet may be removed."] if force else []
+    return preview_reply(bus, req, title=f"Trim {p.stream} by {num(p.may_go)}", verb="Trim",
+                         summary=summary, facts=[f"*Length now*\n{num(p.length)}",
+                                                 f"*Would go*\n{num(p.may_go)} of {num(p.over)}"],
+                         notes=notes)
+
+
+def _do_trim(bus: Bus, req: GuardedRequest) -> Reply:
+    by = req.approved_by or req.confirmed_by
+    removed = service.execute(bus, req.upper, bool(req.params.get("force")))
+    audit.record(bus, by, "trim.done", req.command, f"removed {removed} (planned {req.to_move})")
+    return notice(f"Trimmed `{md(req.source)}`: removed {num(removed)} of the {num(req.to_move)} planned "
+                  f"(requested by {who(req.requester)}, approved by {who(by)}).",
+                  f"Length now {num(bus.r.xlen(req.source))}.", ":scissors:")
+
+
+EXECUTORS["trim"] = _do_trim
