@@ -47,5 +47,6 @@ def job_view(job: Job, now: int) -> dict:
         "took": human_age(elapsed_ms) if job.finished and job.started else None,
         "age": human_age(now - job.created) if job.created else "?",
         "note": md(job.note) if job.note else None, "error": md(job.error) if job.error else None,
+        "followup": md(job.followup) if job.followup else None,
         "summary": summary,
     }

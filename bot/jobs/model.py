@@ -37,6 +37,7 @@ class Job(BaseModel):
     msg_channel: str = ""
     msg_ts: str = ""
     request: str = ""  # the approval token it came from
+    followup: str = ""  # what the settle-time follow-up found (reprocess)
 
     @property
     def active(self) -> bool:
