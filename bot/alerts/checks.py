@@ -3,20 +3,20 @@
 A value of None means "unknown" or "no data": it is never read as a healthy zero. The
 cost of a check is a fixed number of round trips whatever the stream lengths, except the
 count of the last hour's DLQ arrivals and metadata failures, which reads that hour only
-(inside Redis, capped at `SCAN_CAP` entries).
+(counted inside Redis, capped at `SCAN_CAP` entries).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from bot.bus import Bus
 from bot.lua import script
+from bot.services.counting import count_since
 from bot.services.health import LAG_PROBE, get_health
 
 HOUR_MS = 3_600_000
 P99_WINDOW_MS = 15 * 60_000  # processing p99 over the last 15 minutes of metadata
-P99_SAMPLE = 1000  # at most this many recent metadata entries
+P99_SAMPLE = 10_000  # the p99 uses at most this many of the most recent durations
 SCAN_CAP = 200_000  # at most this many entries counted for "failed in the last hour"
 
 
@@ -25,12 +25,6 @@ class Metric:
     rule: str  # "dlq_size", "failed_per_hour", "p99", "lag:<group>"
     value: float | None  # None: unknown / no data
     note: str = ""  # how the value was obtained, when that matters to the reader
-
-
-def _count_since(bus: Bus, stream: str, start_ms: int, field: str = "", want: str = "") -> tuple[int, int, bool]:
-    matched, scanned, capped = script(bus.r, "count_field_since")(
-        keys=[stream], args=[f"{start_ms}-0", SCAN_CAP, field, want])
-    return int(matched), int(scanned), bool(capped)
 
 
 def lag_metrics(health) -> list[Metric]:
@@ -49,31 +43,21 @@ def lag_metrics(health) -> list[Metric]:
     return out
 
 
-def failed_per_hour(bus: Bus, now: int) -> Metric:
-    """DLQ arrivals by id time in the last hour, plus `status=failed` metadata entries."""
+def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
+    """Failed events in the last hour (DLQ arrivals by id time + `status=failed` metadata
+    entries) and the processing p99 over the last 15 minutes of metadata."""
     k = bus.keys
-    dlq, _, dlq_capped = _count_since(bus, k.dlq, now - HOUR_MS)
-    failed, scanned, meta_capped = _count_since(bus, k.metadata, now - HOUR_MS, "status", "failed")
+    dlq, dlq_capped = count_since(bus.r, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
+    failed, scanned, meta_capped, p99, used = script(bus.r, "alert_metadata")(
+        keys=[k.metadata], args=[f"{now - HOUR_MS}-0", now - P99_WINDOW_MS, SCAN_CAP, P99_SAMPLE])
     parts = [f"{dlq:,} moved to the DLQ"]
     if scanned:
         parts.append(f"{failed:,} failed attempts in processing metadata")
     note = " + ".join(parts) + (" (count capped)" if dlq_capped or meta_capped else "")
-    return Metric("failed_per_hour", float(dlq + failed), note)
-
-
-def p99_seconds(bus: Bus, now: int) -> Metric:
-    rows = bus.r.xrevrange(bus.keys.metadata, "+", f"{now - P99_WINDOW_MS}-0", count=P99_SAMPLE)
-    durations = []
-    for _, fields in rows:
-        try:
-            durations.append(float(fields.get("durationMs", "")))
-        except ValueError:
-            continue
-    if not durations:
-        return Metric("p99", None, "no processing metadata in the last 15 min")
-    durations.sort()
-    p99 = durations[max(0, math.ceil(0.99 * len(durations)) - 1)]
-    return Metric("p99", p99 / 1000, f"over the last {len(durations):,} handled events")
+    failures = Metric("failed_per_hour", float(dlq + failed), note)
+    if not used:
+        return failures, Metric("p99", None, "no processing metadata in the last 15 min")
+    return failures, Metric("p99", float(p99) / 1000, f"over the last {used:,} handled events")
 
 
 def measure(bus: Bus) -> list[Metric]:
@@ -81,4 +65,4 @@ def measure(bus: Bus) -> list[Metric]:
     health = get_health(bus)
     now = health.checked_ms
     return [Metric("dlq_size", float(health.dlq_length)), *lag_metrics(health),
-            failed_per_hour(bus, now), p99_seconds(bus, now)]
+            *metadata_metrics(bus, now)]
