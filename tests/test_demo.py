@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 
 from bot.bus import Bus
@@ -97,11 +96,3 @@ def test_same_seed_same_bus_other_seed_other_bus(settings):
         return [bus.r.xrange(k) for k in (bus.keys.events, bus.keys.dlq, bus.keys.metadata)]
     assert dump(7) == dump(7)
     assert dump(7) != dump(8)
-
-
-def test_seeding_is_fast_on_fakeredis(settings):
-    bus = Bus(embedded(), settings)
-    started = time.perf_counter()
-    seed(bus)
-    assert time.perf_counter() - started < 2.0
-    assert bus.r.xlen(bus.keys.events) > 0
