@@ -21,7 +21,11 @@ from commands import router
 
 log = logging.getLogger(__name__)
 
-WORKERS = 32  # commands answered at once; more wait for a thread (their ack does not)
+# Commands worked on at once; more wait for a thread (their ack does not). Kept small on
+# purpose: the work shares this process's GIL with the acks, so more threads answer no
+# sooner but slow the acks (bench/bench_ack.py: p99 ack 43-65 ms with 4-8, 117-145 ms
+# with 16-32, under 20 concurrent commands on a slow Redis).
+WORKERS = 4
 SORRY = "Sorry, busbot could not answer that: something went wrong on our side and it is logged. Try again in a moment."
 
 

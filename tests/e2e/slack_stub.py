@@ -8,7 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
@@ -28,6 +28,7 @@ API_ANSWERS = {
 class Recorded:
     path: str
     body: dict
+    at: float = field(default_factory=time.perf_counter)
 
 
 class SlackStub:
@@ -81,6 +82,11 @@ class SlackStub:
     def to(self, path: str) -> list[dict]:
         with self._lock:
             return [r.body for r in self.requests if r.path == path]
+
+    def arrivals(self, prefix: str) -> dict[str, float]:
+        """path -> perf_counter() time it was first reached, for paths under `prefix`."""
+        with self._lock:
+            return {r.path: r.at for r in reversed(self.requests) if r.path.startswith(prefix)}
 
     def wait_for(self, path: str, n: int = 1, timeout: float = 10.0) -> list[dict]:
         """The first `n` bodies sent to `path`; fails after `timeout` seconds."""
