@@ -22,14 +22,16 @@ def test_post_to_channel_shares_the_answer_for_everyone(bot, stub, ask):
     assert msg["text"] == private["text"]
 
 
-def test_paging_button_replaces_the_message(bot, stub, bus):
-    for n in range(30):
-        bus.r.xadd(bus.keys.events, {"event": f'{{"id": "ev{n}", "type": "crm.contact.created"}}'})
-    msg = click(bot, stub, "bus_run", "help", "page")
+def test_paging_button_replaces_the_message_with_the_next_page(bot, stub, bus, ask):
+    ids = [bus.r.xadd(bus.keys.events, {"event": f'{{"id": "ev{n}", "type": "crm.contact.created"}}'})
+           for n in range(12)]
+    first = ask("events 5")
+    msg = click(bot, stub, "bus_run", buttons(first)["bus_run"], "page")
     valid_message(msg)
     assert msg["replace_original"] is True
     assert msg["response_type"] == "ephemeral"
-    assert "busbot commands" in msg["text"]
+    table = "".join(b["text"]["text"] for b in msg["blocks"] if b["type"] == "section" and "```" in b["text"]["text"])
+    assert [i for i in ids if i in table] == ids[2:7], "the next five, older ones"
 
 
 def test_button_of_an_old_message_gets_a_sentence(bot, stub):

@@ -69,3 +69,14 @@ def test_anything_else_is_a_json_404(bot):
         status, text, _ = bot.get(path)
         assert status == 404
         assert json.loads(text)["error"].startswith("no route for GET")
+
+
+def test_in_socket_mode_the_http_server_has_no_slack_route(bus):
+    """With SLACK_APP_TOKEN Slack talks over a websocket: POST /slack/events is a 404."""
+    from bot.slack.web import WebApp
+
+    statuses = []
+    body = WebApp(bus, None)({"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events"},
+                             lambda status, headers: statuses.append(status))
+    assert statuses == ["404 Not Found"]
+    assert json.loads(b"".join(body))["error"] == "no route for POST /slack/events"
