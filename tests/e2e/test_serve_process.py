@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,14 +26,23 @@ def env(**values: str) -> dict:
 
 
 def busbot(*args: str, **values: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env(**values),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """`busbot ...` with its stderr in a file (a pipe nobody reads would fill up and block it)."""
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env(**values),
+                            stdout=subprocess.DEVNULL, stderr=log, text=True)
+    proc.log = log
+    return proc
+
+
+def stderr_of(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)
+    return proc.log.read()
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 20) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"busbot serve exited: {proc.communicate()[1][-2000:]}"
+        assert proc.poll() is None, f"busbot serve exited: {stderr_of(proc)[-2000:]}"
         try:
             status, text, _ = http("GET", url + "/events/health", timeout=2)
             if status == 200:
@@ -67,16 +77,16 @@ def test_serve_answers_health_and_commands_then_stops_on_sigterm(serving, real_r
 
 def test_serve_without_redis_refuses_in_one_line():
     proc = busbot("serve", SLACK_SIGNING_SECRET=SECRET, SLACK_BOT_TOKEN="xoxb-e2e")
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 2
+    assert proc.wait(30) == 2
+    err = stderr_of(proc)
     assert err.strip().count("\n") == 0
     assert "set REDIS_URL" in err and "--demo" in err
 
 
 def test_serve_without_slack_secrets_says_which(redis_server):
     proc = busbot("serve", REDIS_URL=redis_server.url)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 2
+    assert proc.wait(30) == 2
+    err = stderr_of(proc)
     assert err.strip() == ("busbot serve: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
                            "(from the Slack app's settings page).")
 
@@ -104,3 +114,20 @@ def test_socket_mode_needs_the_bot_token_but_no_signing_secret():
     assert missing(socket, args) is None
     no_bot = Settings(_env_file=None, slack_app_token="xapp-1")
     assert missing(no_bot, args) == "Socket Mode needs SLACK_BOT_TOKEN (from the Slack app's settings page)."
+
+
+def test_socket_mode_serves_health_but_no_slack_route(redis_server, stub):
+    """With SLACK_APP_TOKEN: the websocket is asked for (apps.connections.open), $PORT keeps
+    health and metrics, and there is no HTTP route for Slack. (The stand-in has no websocket.)"""
+    port = free_port()
+    proc = busbot("serve", PORT=str(port), REDIS_URL=redis_server.url, SLACK_BOT_TOKEN="xoxb-e2e",
+                  SLACK_APP_TOKEN="xapp-e2e", SLACK_API_URL=stub.api_url)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        stub.wait_for("/api/apps.connections.open")
+        body = command_body("health", stub.response_url("socket"))
+        assert http("POST", url + "/slack/events", body, signed_headers(body))[0] == 404
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
