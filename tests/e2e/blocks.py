@@ -16,10 +16,6 @@ def valid_message(message: dict) -> list[dict]:
     return [b.to_dict() for b in parsed]  # to_dict() validates Slack's field limits
 
 
-def all_text(message: dict) -> str:
-    return str(message)
-
-
 def buttons(message: dict) -> dict[str, str]:
     """action_id -> value of every button in the message."""
     return {e["action_id"]: e.get("value", "") for b in message["blocks"] if b["type"] == "actions"
