@@ -6,10 +6,12 @@ from bot.alerts.overview import last_check_ms, rule_statuses
 from bot.alerts.rules import rule_for
 from bot.alerts.view import note_delivery, value_text
 from bot.render import render_reply
+from bot.services.dlq_top import dlq_top
 from commands import router
 from commands.actions import ActionCall, action
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
+from commands.reprocess import preview_reprocess
 from commands.reply import Reply
 
 
@@ -100,3 +102,14 @@ def _dlq_top(call: ActionCall) -> Reply:
     outbox.enqueue(call.bus, rule_id, [{"rule": rule_id, "episode": episode, "kind": "thread",
                                         "created_ms": call.bus.clock(), "message": message}])
     return _note("Posting the top DLQ types in the alert's thread.")
+
+
+@action("alert_reprocess")
+def _reprocess(call: ActionCall) -> Reply:
+    """Open the guarded reprocess flow (preview, confirm, approval) for the DLQ's most
+    frequent event type; other types: `/bus reprocess type=T`."""
+    top = dlq_top(call.bus, 5)
+    types = [row.key for row in top.by_type if not row.key.startswith("<")]
+    if not types:
+        return _note("The DLQ holds no entry with a readable type, so there is nothing to reprocess by type.")
+    return preview_reprocess(call.bus, call.user_id, type=types[0])

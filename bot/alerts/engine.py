@@ -47,5 +47,27 @@ def run_check(bus: Bus) -> list[RuleResult]:
     for m in metrics:
         samples.record(p, bus, m.rule, now, m.value)
     p.set(bus.keys.alert_last_check, now)
+    p.smembers(bus.keys.alert_rules)
+    known = p.execute()[-1]
+    gone = _vanished_groups(known, metrics)
+    results = [_step_rule(bus, rule_for(bus.settings, m.rule), m, now) for m in metrics + gone]
+    _forget(bus, [r.rule.id for r in results[len(metrics):] if not r.state.firing])
+    return results
+
+
+def _vanished_groups(known: set[str], metrics: list[Metric]) -> list[Metric]:
+    """A group that no longer exists has no lag: its alert resolves (after the hold time)."""
+    measured = {m.rule for m in metrics}
+    return [Metric(rule_id, 0.0, "the consumer group no longer exists")
+            for rule_id in sorted(known - measured) if rule_id.startswith("lag:")]
+
+
+def _forget(bus: Bus, rule_ids: list[str]) -> None:
+    """Drop the state of vanished groups once their alert is over."""
+    if not rule_ids:
+        return
+    k = bus.keys
+    p = bus.r.pipeline(transaction=False)
+    p.srem(k.alert_rules, *rule_ids)
+    p.delete(*[k.alert(i) for i in rule_ids], *[k.alert_samples(i) for i in rule_ids])
     p.execute()
-    return [_step_rule(bus, rule_for(bus.settings, m.rule), m, now) for m in metrics]

@@ -6,7 +6,7 @@ from bot.alerts.machine import AlertState, Event
 from bot.alerts.rules import REDIS_RULE, Rule
 from bot.timeparse import human_age
 
-REPROCESS_RULES: frozenset[str] = frozenset()  # rules whose message offers "Reprocess…"
+REPROCESS_RULES = frozenset({"dlq_size", "failed_per_hour"})  # messages that offer "Reprocess top type…"
 EMOJI = {"warning": ":large_yellow_circle:", "critical": ":red_circle:", "healthy": ":large_green_circle:"}
 
 

@@ -97,3 +97,22 @@ def test_without_a_channel_state_changes_but_nothing_is_queued(bus, clock):
     clock.advance(300)
     run_check(bus)
     assert load(bus, "dlq_size")[0].level == "critical" and kinds(bus) == []
+
+
+def test_a_vanished_group_resolves_and_is_forgotten(alerting, clock):
+    r, k = alerting.r, alerting.keys
+    for _ in range(3):
+        r.xadd(k.events, {"event": "{}"})
+    r.xgroup_create(k.events, "old-group", id="0")
+    s = alerting.settings
+    alerting.settings = s.model_copy(update={"bus_lag_warn": 1, "bus_lag_crit": 100})
+    run_check(alerting)
+    clock.advance(300)
+    run_check(alerting)
+    assert load(alerting, "lag:old-group")[0].level == "warning"
+    r.xgroup_destroy(k.events, "old-group")
+    run_check(alerting)
+    clock.advance(300)
+    run_check(alerting)
+    assert kinds(alerting, "lag:old-group") == ["post", "update", "thread"]
+    assert "lag:old-group" not in r.smembers(k.alert_rules) and not r.exists(k.alert("lag:old-group"))

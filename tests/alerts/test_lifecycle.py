@@ -7,6 +7,7 @@ import pytest
 from bot.alerts.notifier import DeliveryFailed, RateLimited
 from bot.alerts.outbox import root_ref
 from bot.alerts.runner import AlertRunner
+from bot.render import render_reply
 from commands.router import run_action
 from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
 from tests.e2e.blocks import buttons, valid_message
@@ -169,3 +170,14 @@ def test_a_root_post_recorded_before_a_crash_is_not_posted_again(alerting, clock
     alerting.r.sadd(alerting.keys.alert_outbox_index, "dlq_size")
     runner.deliver()
     assert len(slack.calls) == 1 and alerting.r.llen(outbox) == 0
+
+
+def test_reprocess_opens_the_guarded_preview_for_the_top_type(alerting, clock, runner, slack):
+    alerting.settings = alerting.settings.model_copy(update={"bus_operators": "U0OPS"})
+    fire(alerting, clock, runner)
+    value = buttons(slack.calls[0]["message"])["alert_reprocess"]
+    preview = render_reply(run_action("alert_reprocess", value, alerting, "U0OPS"))
+    valid_message(preview)
+    assert "approval.item.created" in str(preview) and "150" in str(preview)
+    refused = render_reply(run_action("alert_reprocess", value, alerting, "U0BOB"))
+    assert "approval.item.created" not in str(refused)
