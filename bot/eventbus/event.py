@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 from typing import Any
+
+import orjson
 
 from bot.clock import Clock, system_ms
 from bot.timeparse import iso_ms
@@ -39,6 +40,6 @@ def new_event(type: str, data: dict[str, Any] | None = None, *, tenant: str,
             "userId": user, "version": VERSION, "data": data or {}}
 
 
-def dumps(event: dict[str, Any]) -> str:
-    """Compact JSON, as JSON.stringify writes it."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+def dumps(event: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as JSON.stringify writes it."""
+    return orjson.dumps(event)

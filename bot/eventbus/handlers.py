@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, NamedTuple
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """What a handler receives: the parsed event and where it came from."""
     event: dict[str, Any]
     type: str
@@ -39,6 +39,7 @@ class DuplicateHandler(ValueError):
 class Handlers:
     _regs: list[Registration] = field(default_factory=list)
     _cache: dict[str, tuple[Handler, ...]] = field(default_factory=dict)
+    _dispatch: dict[str, Handler | None] = field(default_factory=dict)
 
     def register(self, pattern: str, func: Handler, priority: int = 0) -> Handler:
         if any(r.pattern == pattern and r.func is func for r in self._regs):
@@ -46,6 +47,7 @@ class Handlers:
                                    f"registered for {pattern!r}")
         self._regs.append(Registration(pattern, func, priority, len(self._regs)))
         self._cache.clear()
+        self._dispatch.clear()
         return func
 
     def on(self, pattern: str, priority: int = 0) -> Callable[[Handler], Handler]:
@@ -61,5 +63,19 @@ class Handlers:
             found = self._cache[event_type] = tuple(r.func for r in regs)
         return found
 
+    def dispatcher(self, event_type: str) -> Handler | None:
+        """One callable running every handler for the type in order; None if none."""
+        found = self._dispatch.get(event_type, False)
+        if found is False:
+            funcs = self.for_type(event_type)
+            found = self._dispatch[event_type] = (
+                None if not funcs else funcs[0] if len(funcs) == 1 else partial(_run_all, funcs))
+        return found
+
     def __len__(self) -> int:
         return len(self._regs)
+
+
+def _run_all(funcs: tuple[Handler, ...], msg: Message) -> None:
+    for f in funcs:
+        f(msg)

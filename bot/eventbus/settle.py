@@ -6,21 +6,22 @@ entry (at least once) but never lose it or dead-letter it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
+
+import orjson
 
 from bot.bus import Bus
 from bot.lua import script
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One pending entry in this consumer's hands."""
     entry_id: str
     fields: dict[str, str]
     attempt: int  # the entry's delivery count: 1 when read, +1 per claim
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A handled entry, ready to acknowledge. status: completed | unhandled."""
     entry_id: str
     event_id: str
@@ -60,10 +61,9 @@ class Settler:
         to acknowledge (an entry settled elsewhere meanwhile gets no second record)."""
         if not outcomes:
             return 0
-        args = [self.group, self.consumer, self.maxlen]
-        for o in outcomes:
-            args += [o.entry_id, o.event_id, o.type, o.status, o.duration_ms, o.attempt]
-        return script(self.bus.r, "eventbus_settle")(keys=self._settle_keys, args=args)
+        rows = orjson.dumps(outcomes, default=tuple)  # a NamedTuple -> a JSON array
+        return script(self.bus.r, "eventbus_settle")(
+            keys=self._settle_keys, args=[self.group, self.consumer, self.maxlen, rows])
 
     def dead_letter(self, d: DeadLetter) -> str | None:
         """The DLQ entry id, or None when the entry was settled or claimed elsewhere."""

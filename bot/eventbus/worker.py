@@ -16,10 +16,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 import redis
 
 from bot.bus import Bus
-from bot.envelope import ParsedEntry, parse_entry
+from bot.envelope import parse_entry
 from bot.timeparse import iso_ms
 from bot.eventbus.handlers import Handlers, Message
 from bot.eventbus.pause import PauseWatch
@@ -45,6 +46,7 @@ class WorkerConfig:
     block_ms: int = 500  # longest read wait; keeps pause and stop under a second
     claim_every: float | None = None  # seconds between claim passes; None: derived
     start_id: str = "$"  # where a group this worker creates starts reading
+    pause_recheck: float = 0.1  # seconds a look at the pause key stays good
 
     def __post_init__(self) -> None:
         if self.claim_idle <= self.handler_timeout:
@@ -99,7 +101,7 @@ class Worker:
     def __post_init__(self) -> None:
         c = self.config
         self.settler = Settler(self.bus, c.group, c.consumer, c.metadata_maxlen)
-        self.pause = PauseWatch(self.bus, c.group, c.consumer)
+        self.pause = PauseWatch(self.bus, c.group, c.consumer, c.pause_recheck)
         self.limit = TimeLimit(c.handler_timeout)
         self._stopping = threading.Event()
         self._cursor = "0-0"
@@ -131,18 +133,25 @@ class Worker:
         if self.pause.check():
             self._stopping.wait(0.25)
             return 0
-        batch = self._claim()
-        batch += self._read(0 if batch else self._block_ms)
-        self.process(batch)
-        return len(batch)
+        claimed = self._claim()
+        for d in claimed:  # settled one by one: a kill now costs no other entry a delivery
+            self.process([d])
+        if self._stopping.is_set():
+            return len(claimed)
+        fresh = self._read(0 if claimed else self._block_ms)
+        self.process(fresh)
+        return len(claimed) + len(fresh)
 
     def _claim(self) -> list[Delivery]:
+        """At most one due retry and one abandoned entry per pass, since each claim counts
+        a delivery (an attempt); passes follow each other at once while they find work."""
         now = time.monotonic()
         if now < self._next_claim:
             return []
-        self._next_claim = now + self.config.claim_interval
         self._cursor, got = self.settler.claim(self.bus.clock(), int(self.config.claim_idle * 1000),
-                                               self._cursor, self.config.batch)
+                                               self._cursor, 1)
+        if not got and self._cursor == "0-0":
+            self._next_claim = now + self.config.claim_interval
         self.stats.claimed += len(got)
         return got
 
@@ -162,67 +171,79 @@ class Worker:
 
     def process(self, batch: list[Delivery]) -> None:
         """Handle each entry, then acknowledge the handled ones in one call."""
-        outcomes = [o for o in map(self._handle, batch) if o is not None]
+        with self.limit.armed():
+            outcomes = [o for o in map(self._handle, batch) if o is not None]
         acked = self.settler.ack(outcomes)
         self.stats.settled_elsewhere += len(outcomes) - acked
 
     def _handle(self, d: Delivery) -> Outcome | None:
-        p = parse_entry(d.entry_id, d.fields)
-        if p.malformed:
+        event, etype, problem = _read_event(d)
+        event_id = event.get("id") if event else None
+        event_id = event_id if isinstance(event_id, str) else ""
+        if problem:
             self.stats.malformed += 1
-            self._dead_letter(d, p, f"malformed entry: {p.problem}", NO_STACK, 0)
+            self._dead_letter(d, event_id, etype, f"malformed entry: {problem}", NO_STACK, 0)
             return None
         if d.attempt > self.config.retry.max_attempts:
-            self._dead_letter(d, p, f"delivered {d.attempt} times without a result: the "
-                              "worker handling it stopped each time (crash, kill or a "
-                              "handler that could not be interrupted)", NO_STACK, 0,
+            self._dead_letter(d, event_id, etype, f"delivered {d.attempt} times without a "
+                              "result: the worker handling it stopped each time (crash, "
+                              "kill or a handler that could not be interrupted)", NO_STACK, 0,
                               attempts=d.attempt - 1)
             return None
-        funcs = self.handlers.for_type(p.type)
-        if not funcs:
+        run = self.handlers.dispatcher(etype)
+        if run is None:
             self.stats.unhandled += 1
-            return Outcome(d.entry_id, p.event_id or "", p.type, "unhandled", 0, d.attempt)
-        msg = Message(p.event, p.type, d.entry_id, d.attempt)
+            return Outcome(d.entry_id, event_id, etype, "unhandled", 0, d.attempt)
         t0 = time.perf_counter()
         try:
-            self.limit.call(lambda: _run_all(funcs, msg))
+            took = self.limit.call(run, Message(event, etype, d.entry_id, d.attempt))
         except Exception as exc:  # a handler's failure is data: retry or dead-letter
-            self._failed(d, p, exc, _ms_since(t0))
+            self._failed(d, event_id, etype, exc, round((time.perf_counter() - t0) * 1000))
             return None
         self.stats.completed += 1
-        return Outcome(d.entry_id, p.event_id or "", p.type, "completed", _ms_since(t0),
-                       d.attempt)
+        return Outcome(d.entry_id, event_id, etype, "completed", round(took * 1000), d.attempt)
 
-    def _failed(self, d: Delivery, p: ParsedEntry, exc: Exception, ms: int) -> None:
+    def _failed(self, d: Delivery, event_id: str, etype: str, exc: Exception, ms: int) -> None:
         self.stats.failed_attempts += 1
         error = str(exc) or type(exc).__name__  # the message, as the platform writes it
-        log.warning("%s %s attempt %d failed: %s", p.type, p.event_id, d.attempt, error)
+        log.warning("%s %s attempt %d failed: %s", etype, event_id, d.attempt, error)
         if self.config.retry.gives_up(d.attempt):
-            stack = _stack(exc)
-            self._dead_letter(d, p, error, stack, ms)
+            self._dead_letter(d, event_id, etype, error, _stack(exc), ms)
             return
         delay_ms = int(self.config.retry.delay_after(d.attempt) * 1000)
         self.settler.schedule_retry(d.entry_id, self.bus.clock() + delay_ms)
         self.stats.retries_scheduled += 1
 
-    def _dead_letter(self, d: Delivery, p: ParsedEntry, error: str, stack: str, ms: int,
-                     attempts: int | None = None) -> None:
+    def _dead_letter(self, d: Delivery, event_id: str, etype: str, error: str, stack: str,
+                     ms: int, attempts: int | None = None) -> None:
         raw = d.fields.get("event")
         if raw is None:  # no `event` field: keep what there was, as JSON
             raw = json.dumps(d.fields, separators=(",", ":"), ensure_ascii=False)
         dlq_id = self.settler.dead_letter(DeadLetter(
             d, raw, error, stack, iso_ms(self.bus.clock()),
-            d.attempt if attempts is None else attempts, p.event_id or "", p.type, ms))
+            d.attempt if attempts is None else attempts, event_id, etype, ms))
         if dlq_id is None:
             self.stats.settled_elsewhere += 1
         else:
             self.stats.dead_lettered += 1
-            log.warning("%s %s dead-lettered as %s: %s", p.type, p.event_id, dlq_id, error)
+            log.warning("%s %s dead-lettered as %s: %s", etype, event_id, dlq_id, error)
 
 
-def _run_all(funcs, msg: Message) -> None:
-    for f in funcs:
-        f(msg)
+def _read_event(d: Delivery) -> tuple[dict | None, str, str | None]:
+    """(event, type, problem). The common case, an `event` field holding a JSON object
+    with a type, is read here; anything else goes through the tolerant `parse_entry`."""
+    raw = d.fields.get("event")
+    if raw is not None:
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            event = None
+        if type(event) is dict:
+            etype = event.get("type")
+            if type(etype) is str and etype:
+                return event, etype, None
+    p = parse_entry(d.entry_id, d.fields)
+    return p.event, p.type, p.problem
 
 
 def _stack(exc: BaseException) -> str:
@@ -232,6 +253,3 @@ def _stack(exc: BaseException) -> str:
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip() or NO_STACK
 
-
-def _ms_since(t0: float) -> int:
-    return round((time.perf_counter() - t0) * 1000)

@@ -29,7 +29,7 @@ def make_worker(bus: Bus, handlers: Handlers, *, delays=(60.0, 300.0, 1800.0), a
     ensure_group(bus, GROUP, "0")
     cfg = WorkerConfig(GROUP, consumer, RetryPolicy(tuple(delays), attempts),
                        handler_timeout=timeout, claim_idle=claim_idle, claim_every=0,
-                       block_ms=kw.pop("block_ms", 10), **kw)
+                       block_ms=kw.pop("block_ms", 10), pause_recheck=0, **kw)
     return Worker(bus, handlers, cfg)
 
 
