@@ -52,6 +52,10 @@ class Keys:
     def dlq_top_cache(self, stream: str) -> str:
         return f"{self.prefix}:bus:cache:dlqtop:{stream}"
 
+    def dlq_top_lock(self, stream: str) -> str:
+        """Held by the one process counting a changed DLQ; the others wait for its cache."""
+        return f"{self.prefix}:bus:cache:dlqtop:{stream}:lock"
+
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:bus:job:{job_id}"
 

@@ -71,3 +71,33 @@ def test_empty_and_missing_dlq(bus):
     bus.r.xdel(bus.keys.dlq, "1-1")
     empty = dlq_top(bus, 10)
     assert empty.total == 0 and empty.by_signature == []
+
+
+def test_a_second_reader_waits_for_the_first_instead_of_reading_again(bus):
+    """While another process holds the lock, dlq top waits and answers from its cache."""
+    import threading
+    r, dlq = bus.r, bus.keys.dlq
+    seed(r, dlq, 500)
+    dlq_top(bus, 10)
+    cache_key, lock_key = bus.keys.dlq_top_cache(dlq), bus.keys.dlq_top_lock(dlq)
+    result_of_other_reader = r.get(cache_key)
+    r.delete(cache_key)
+    r.set(lock_key, "other-process", px=20_000)
+
+    def other_reader_finishes():
+        r.set(cache_key, result_of_other_reader)
+        r.delete(lock_key)
+    timer = threading.Timer(0.3, other_reader_finishes)
+    timer.start()
+    top = dlq_top(bus, 10)
+    timer.join()
+    assert (top.source, top.read, top.total) == ("cache", 0, 500)
+    assert r.get(lock_key) is None
+
+
+def test_a_stale_lock_only_delays(bus):
+    r, dlq = bus.r, bus.keys.dlq
+    seed(r, dlq, 50)
+    r.set(bus.keys.dlq_top_lock(dlq), "crashed-process", px=200)
+    top = dlq_top(bus, 10)
+    assert (top.source, top.total) == ("scan", 50)

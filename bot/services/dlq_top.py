@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import redis
 from pydantic import BaseModel
@@ -20,6 +21,9 @@ from bot.services.signature import signature
 
 SCAN_BATCH = 2000
 MAX_CACHED_KEYS = 20_000  # distinct signatures beyond which the result is not cached
+CACHE_TTL_S = 7 * 86400
+LOCK_MS = 30_000  # one reader at a time; a crashed reader's lock expires after this
+WAIT_STEP_S = 0.05
 
 
 class Row(BaseModel):
@@ -92,34 +96,59 @@ def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], s
 
 
 def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
+    """Exact counts; at most one process reads a changed DLQ at a time (a lock next to the
+    cache), the others wait for its result instead of reading the same entries again."""
     t0 = time.perf_counter()
     r, stream = bus.r, bus.keys.dlq
-    fp = _fingerprint(r, stream)
-    cache_key = bus.keys.dlq_top_cache(stream)
-    cached = json.loads(r.get(cache_key) or "null")
-    if fp is None:
-        tallies, malformed, read, source, last = (_Tally(), _Tally(), _Tally()), 0, 0, "scan", None
-    elif cached and cached["fp"] == fp:
-        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
-        malformed, read, source, last = cached["malformed"], 0, "cache", cached["scanned_to"]
-    elif cached and _only_grew(cached["fp"], fp):
-        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
-        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"])
-        malformed, source = cached["malformed"] + more_malformed, "incremental"
-        last = last or cached["scanned_to"]
-    else:
-        tallies = (_Tally(), _Tally(), _Tally())
-        read, malformed, last = _scan(r, stream, tallies, None)
-        source = "scan"
-    total = sum(c for c, _, _ in tallies[0].rows.values())
-    if fp and source != "cache" and len(tallies[1].rows) <= MAX_CACHED_KEYS and _complete(fp, total, last):
-        r.set(cache_key, json.dumps({"fp": fp, "malformed": malformed, "scanned_to": last,
-                                     "type": tallies[0].rows, "sig": tallies[1].rows,
-                                     "tenant": tallies[2].rows}), ex=7 * 86400)
+    cache_key, lock_key = bus.keys.dlq_top_cache(stream), bus.keys.dlq_top_lock(stream)
+    fp, cached = _fingerprint(r, stream), _load(r, cache_key)
+    token = uuid.uuid4().hex
+    if fp and not (cached and cached["fp"] == fp):
+        if not r.set(lock_key, token, nx=True, px=LOCK_MS):
+            _wait_while_locked(r, lock_key)
+            fp = _fingerprint(r, stream)
+        cached = _load(r, cache_key)  # the reader before us may have just stored it
+    try:
+        tallies, malformed, read, source, last = _count(r, stream, fp, cached)
+        total = sum(c for c, _, _ in tallies[0].rows.values())
+        if fp and source != "cache" and len(tallies[1].rows) <= MAX_CACHED_KEYS and _complete(fp, total, last):
+            r.set(cache_key, json.dumps({"fp": fp, "malformed": malformed, "scanned_to": last,
+                                         "type": tallies[0].rows, "sig": tallies[1].rows,
+                                         "tenant": tallies[2].rows}), ex=CACHE_TTL_S)
+    finally:
+        if r.get(lock_key) == token:
+            r.delete(lock_key)
     return DlqTop(stream=stream, total=total, malformed=malformed,
                   by_type=tallies[0].top(n), by_signature=tallies[1].top(n),
                   by_tenant=tallies[2].top(n), source=source, read=read,
                   elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+
+
+def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None):
+    """(tallies, malformed, entries read, source, last id counted) from the cheapest path."""
+    if fp is None:
+        return (_Tally(), _Tally(), _Tally()), 0, 0, "scan", None
+    if cached and cached["fp"] == fp:
+        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
+        return tallies, cached["malformed"], 0, "cache", cached["scanned_to"]
+    if cached and _only_grew(cached["fp"], fp):
+        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
+        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"])
+        return tallies, cached["malformed"] + more_malformed, read, "incremental", last or cached["scanned_to"]
+    tallies = (_Tally(), _Tally(), _Tally())
+    read, malformed, last = _scan(r, stream, tallies, None)
+    return tallies, malformed, read, "scan", last
+
+
+def _load(r: redis.Redis, cache_key: str) -> dict | None:
+    return json.loads(r.get(cache_key) or "null")
+
+
+def _wait_while_locked(r: redis.Redis, lock_key: str) -> None:
+    """Another process is counting: wait for it (bounded by the lock's expiry)."""
+    deadline = time.monotonic() + LOCK_MS / 1000
+    while time.monotonic() < deadline and r.exists(lock_key):
+        time.sleep(WAIT_STEP_S)
 
 
 def _only_grew(old: dict, new: dict) -> bool:

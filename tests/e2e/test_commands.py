@@ -1,7 +1,6 @@
 """`/bus ...` through the real HTTP endpoint; answers read from the response_url stand-in."""
 from __future__ import annotations
 
-import time
 
 from tests.e2e.blocks import buttons, valid_message
 from tests.e2e.slack_stub import command_body
@@ -17,12 +16,11 @@ def test_health_is_private_with_a_post_to_channel_button(ask, bus):
     assert buttons(msg)["bus_share"] == "health"
 
 
-def test_ack_comes_back_at_once_and_empty(bot, stub):
-    t0 = time.perf_counter()
+def test_ack_is_empty_and_the_answer_follows_through_response_url(bot, stub):
+    """The ack carries nothing; the answer arrives separately (its speed is in bench_ack)."""
     status, body = bot.post_signed(command_body("health", stub.response_url("fast")))
     assert (status, body) == (200, "")
-    assert time.perf_counter() - t0 < 1.0
-    stub.wait_for("/response/fast")
+    assert stub.wait_for("/response/fast")
 
 
 def test_help_lists_the_commands(ask):
