@@ -4,6 +4,7 @@ cannot reach Redis says so once, in its own message). It resolves when Redis ans
 from __future__ import annotations
 
 import logging
+import threading
 
 from bot.alerts.machine import AlertState, step
 from bot.alerts.notifier import DeliveryFailed, Notifier, RateLimited
@@ -23,6 +24,7 @@ class RedisOutage:
         self.pending: list[dict] = []
         self.root: tuple[str, str] | None = None  # (channel, ts) of the current episode
         self.hold_until = 0
+        self._sending = threading.Lock()  # the check job and the delivery job both deliver
 
     def observe(self, reachable: bool, now: int) -> None:
         s = self.settings
@@ -33,6 +35,10 @@ class RedisOutage:
             self.pending += deliveries(self.rule, self.state, events, "", now)
 
     def deliver(self, notifier: Notifier, now: int) -> None:
+        with self._sending:
+            self._deliver(notifier, now)
+
+    def _deliver(self, notifier: Notifier, now: int) -> None:
         channel = self.settings.bus_alert_channel
         while self.pending and channel and now >= self.hold_until:
             item = self.pending[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.alerts.engine import run_check
-from bot.alerts.state import load
+from bot.alerts.machine import AlertState
+from bot.alerts.state import claim, load
 from bot.bus import Bus
 from tests.alerts.helpers import drain_dlq, fill_dlq
 
@@ -116,3 +117,10 @@ def test_a_vanished_group_resolves_and_is_forgotten(alerting, clock):
     run_check(alerting)
     assert kinds(alerting, "lag:old-group") == ["post", "update", "thread"]
     assert "lag:old-group" not in r.smembers(k.alert_rules) and not r.exists(k.alert("lag:old-group"))
+
+
+def test_a_stale_version_cannot_claim_a_transition(alerting):
+    fired = AlertState(level="critical", episode=1)
+    assert claim(alerting, "dlq_size", 0, fired, [{"kind": "post"}])
+    assert not claim(alerting, "dlq_size", 0, fired, [{"kind": "post"}])  # the loser of the race
+    assert kinds(alerting) == ["post"] and load(alerting, "dlq_size")[1] == 1
