@@ -3,15 +3,19 @@ checking every second, posting to a local Slack stand-in that first answers 429.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from bot.keys import Keys
+from bot.settings import Settings
 from tests.alerts.helpers import drain_dlq, fill_dlq
 from tests.e2e.slack_stub import SECRET, Recorded, _decode, action_body, http, signed_headers
 from tests.e2e.test_serve_process import busbot, wait_healthy
 from tests.redis_server import free_port
 
 POST, UPDATE = "/api/chat.postMessage", "/api/chat.update"
+KEYS = Keys.from_settings(Settings(_env_file=None))
 
 
 def answer_429_first(stub, method: str, retry_after: int = 1) -> None:
@@ -40,7 +44,7 @@ def answer_429_first(stub, method: str, retry_after: int = 1) -> None:
 @pytest.fixture
 def alerting_bot(redis_server, real_r, stub):
     answer_429_first(stub, "chat.postMessage")
-    fill_dlq(real_r, "hyvve:dlq", 600)
+    fill_dlq(real_r, KEYS.dlq, 600)
     port = free_port()
     proc = busbot("serve", PORT=str(port), REDIS_URL=redis_server.url, SLACK_SIGNING_SECRET=SECRET,
                   SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url, BUS_ALERT_CHANNEL="C0ALERTS",
@@ -66,9 +70,50 @@ def test_alert_posted_after_429_acknowledged_and_resolved_in_place(alerting_bot,
     assert "Acknowledged by <@U0BOB>" in json.dumps(updated["blocks"], ensure_ascii=False)
     line = stub.wait_for(POST, n=2, timeout=15)[1]
     assert line["thread_ts"] and "Acknowledged by <@U0BOB>" in line["text"]
-    drain_dlq(real_r, "hyvve:dlq", 0)
+    drain_dlq(real_r, KEYS.dlq, 0)
     resolved = stub.wait_for(UPDATE, n=2, timeout=15)[1]
     assert "DLQ size — resolved" in json.dumps(resolved["blocks"], ensure_ascii=False)
     assert "Resolved after" in stub.wait_for(POST, n=3, timeout=15)[2]["text"]
     roots = [b for b in stub.to(POST) if "thread_ts" not in b]
     assert len(roots) == 1, "one root message per episode"
+
+
+def serve(redis_server, stub, **extra):
+    port = free_port()
+    proc = busbot("serve", PORT=str(port), REDIS_URL=redis_server.url, SLACK_SIGNING_SECRET=SECRET,
+                  SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url, BUS_ALERT_CHANNEL="C0ALERTS",
+                  BUS_CHECK_INTERVAL="1", BUS_ALERT_FOR="0", **extra)
+    wait_healthy(f"http://127.0.0.1:{port}", proc)
+    return proc
+
+
+def checks_later(r, n: int = 3) -> None:
+    """Wait until the bots have run `n` more checks (the shared last-check time moved n times)."""
+    seen = {r.get(KEYS.alert_last_check)}
+    deadline = time.monotonic() + 20
+    while len(seen) <= n:
+        assert time.monotonic() < deadline, "the bots stopped checking"
+        seen.add(r.get(KEYS.alert_last_check))
+        time.sleep(0.05)
+
+
+def test_two_serve_processes_and_a_restart_post_each_transition_once(redis_server, real_r, stub):
+    fill_dlq(real_r, KEYS.dlq, 600)
+    procs = [serve(redis_server, stub), serve(redis_server, stub)]
+    try:
+        stub.wait_for(POST, timeout=15)
+        checks_later(real_r)
+        procs[0].terminate()
+        assert procs[0].wait(15) == 0
+        procs[0] = serve(redis_server, stub)  # a restart
+        checks_later(real_r)
+        assert len(stub.to(POST)) == 1 and stub.to(UPDATE) == []
+        drain_dlq(real_r, KEYS.dlq, 0)
+        stub.wait_for(UPDATE, timeout=15)
+        stub.wait_for(POST, n=2, timeout=15)
+        checks_later(real_r)
+        assert len(stub.to(UPDATE)) == 1 and len(stub.to(POST)) == 2
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(15)
