@@ -73,6 +73,12 @@ class Settler:
             self.maxlen])
         return res if isinstance(res, str) else None
 
+    def touch(self, entry_ids: list[str]) -> None:
+        """Reset the idle time of entries we hold (XCLAIM to ourselves, JUSTID: no
+        delivery is counted)."""
+        self.bus.r.xclaim(self.bus.keys.events, self.group, self.consumer, 0, entry_ids,
+                          justid=True)
+
     def schedule_retry(self, entry_id: str, due_ms: int) -> None:
         self.bus.r.zadd(self.bus.keys.retry_schedule(self.group), {entry_id: due_ms})
 

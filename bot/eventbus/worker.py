@@ -49,10 +49,10 @@ class WorkerConfig:
     pause_recheck: float = 0.1  # seconds a look at the pause key stays good
 
     def __post_init__(self) -> None:
-        if self.claim_idle <= self.handler_timeout:
-            raise ValueError(f"claim idle ({self.claim_idle:g}s) must exceed the handler "
-                             f"time limit ({self.handler_timeout:g}s), or live handlers "
-                             "would have their entries claimed from under them")
+        if self.claim_idle < 2 * self.handler_timeout:
+            raise ValueError(f"claim idle ({self.claim_idle:g}s) must be at least twice the "
+                             f"handler time limit ({self.handler_timeout:g}s), or live "
+                             "handlers would have their entries claimed from under them")
 
     @classmethod
     def from_settings(cls, s: Settings, group: str, consumer: str, **kw) -> "WorkerConfig":
@@ -170,9 +170,20 @@ class Worker:
         return got
 
     def process(self, batch: list[Delivery]) -> None:
-        """Handle each entry, then acknowledge the handled ones in one call."""
+        """Handle each entry, then acknowledge the handled ones in one call. A pending
+        entry's idle time runs from its delivery, so in a slow batch the entries not yet
+        acknowledged are touched every claim_idle/2, lest another consumer think us dead."""
+        outcomes = []
+        touched, touch_after = time.monotonic(), self.config.claim_idle / 2
         with self.limit.armed():
-            outcomes = [o for o in map(self._handle, batch) if o is not None]
+            for i, d in enumerate(batch):
+                if time.monotonic() - touched > touch_after:
+                    self.settler.touch([o.entry_id for o in outcomes]
+                                       + [w.entry_id for w in batch[i:]])
+                    touched = time.monotonic()
+                o = self._handle(d)
+                if o is not None:
+                    outcomes.append(o)
         acked = self.settler.ack(outcomes)
         self.stats.settled_elsewhere += len(outcomes) - acked
 

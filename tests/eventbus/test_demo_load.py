@@ -47,3 +47,21 @@ def test_traffic_is_realistic_events(bus):
     for _, fields in entries:
         e = json.loads(fields["event"])
         assert e["type"] in EVENT_TYPES and e["tenantId"].startswith("ws_")
+
+
+def test_background_demo_publishes_and_handles(bus):
+    import time
+
+    from bot.eventbus.demo_load import start_in_background
+    from bot.eventbus.worker import WorkerConfig
+
+    cfg = WorkerConfig("demo", "demo-host", start_id="0", block_ms=50)
+    stop = start_in_background(bus, cfg, rate=500, rates={"*": 0.5}, time_scale=0, seed=3)
+    deadline = time.monotonic() + 20
+    try:
+        while bus.r.xlen(bus.keys.metadata) < 20:  # until the worker thread handled some
+            assert time.monotonic() < deadline, "the demo worker handled nothing in 20 s"
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert bus.r.zcard(bus.keys.retry_schedule("demo")) > 0  # failures wait for a retry

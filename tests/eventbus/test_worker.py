@@ -219,3 +219,30 @@ def test_dead_letter_is_done_once_and_only_by_the_owner(bus):
     assert w.settler.dead_letter(letter) is not None
     assert w.settler.dead_letter(letter) is None  # re-run after a crash: a no-op
     assert bus.r.xlen(bus.keys.dlq) == 1 and pending(bus) == 0
+
+
+def test_metadata_retention_is_bounded(bus):
+    publish(bus, n=600)
+    h = Handlers()
+    h.register("*", lambda m: None)
+    w = make_worker(bus, h, metadata_maxlen=50)
+    while w.poll():
+        pass
+    assert w.stats.completed == 600 and pending(bus) == 0
+    assert 50 <= bus.r.xlen(bus.keys.metadata) <= 250  # MAXLEN ~ trims whole nodes
+
+
+def test_a_slow_batch_keeps_its_entries_from_being_claimed(bus):
+    publish(bus, n=4)
+    other = make_worker(bus, Handlers(), consumer="c2", claim_idle=0.2, timeout=0.1)
+    stolen = []
+
+    def slow(msg):
+        time.sleep(0.09)
+        if msg.event["data"]["n"] == 3:  # 0.27 s after the read: idle, unless touched
+            stolen.extend(other.settler.claim(bus.clock(), 200, "0-0", 10)[1])
+    h = Handlers()
+    h.register("*", slow)
+    w = make_worker(bus, h, claim_idle=0.2, timeout=0.1, batch=4)
+    assert w.poll() == 4
+    assert stolen == [] and w.stats.completed == 4 and pending(bus) == 0

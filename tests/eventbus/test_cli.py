@@ -1,0 +1,44 @@
+"""`busbot publish` and the refusals of `busbot worker` / `demo-load`, in process."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture(autouse=True)
+def no_env_redis(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+
+@pytest.mark.real_redis
+def test_publish_prints_ids_and_writes_the_event(real_r, redis_server, capsys):
+    code = main(["publish", "approval.item.created", "--data", '{"approvalId": "ap_1"}',
+                 "--tenant", "ws_123", "--user", "usr_9", "--redis-url", redis_server.url])
+    entry_id, event_id = capsys.readouterr().out.split()
+    assert code == 0
+    [(eid, fields)] = real_r.xrange("hyvve:events")
+    event = json.loads(fields["event"])
+    assert eid == entry_id and event["id"] == event_id
+    assert (event["type"], event["tenantId"], event["userId"], event["data"]) == (
+        "approval.item.created", "ws_123", "usr_9", {"approvalId": "ap_1"})
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["publish", "x", "--tenant", "t", "--data", "{nope"], "--data is not JSON"),
+    (["publish", "x", "--tenant", "t", "--data", "[1]"], "--data must be a JSON object"),
+    (["publish", "x", "--tenant", "t"], "needs a real Redis"),
+    (["worker", "--group", "g"], "needs a real Redis"),
+    (["demo-load", "--fail", "crm=2"], "bad --fail item 'crm=2'"),
+])
+def test_refusals_are_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_worker_needs_a_group(capsys):
+    with pytest.raises(SystemExit):
+        main(["worker"])
+    assert "--group" in capsys.readouterr().err
