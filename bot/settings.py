@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # guarded actions (issue 4)
     bus_approval_required: str = "reprocess_bulk,purge,replay,trim"  # kinds a 2nd operator approves
     bus_approval_ttl: int = Field(900, ge=10)  # seconds a preview's buttons stay valid
-    bus_job_batch: int = Field(500, ge=1, le=2000)  # entries moved per Lua call (< 50 ms)
+    bus_job_batch: int = Field(100, ge=1, le=2000)  # entries moved per Lua call (~2 ms)
     bus_job_lease: int = Field(15, ge=2)  # seconds before a silent runner's job is taken over
     bus_settle_seconds: int = Field(600, ge=0)  # wait before the reprocess follow-up
     bus_archive_days: int = Field(7, ge=1)  # how long purged DLQ entries can be restored

@@ -12,7 +12,7 @@ from typing import Callable
 from bot.actions import audit, policy, requests
 from bot.actions.execute import start_job
 from bot.actions.requests import GuardedRequest, StepRefused
-from bot.actions.runtime import hooks_for
+from bot.actions.runtime import ensure_job_runner, hooks_for
 from bot.actions.view import job_view, who
 from bot.bus import Bus
 from bot.jobs import lease, store
@@ -141,6 +141,8 @@ def execute(bus: Bus, req: GuardedRequest, *, in_channel: bool) -> Reply:
             return notice(f"Nothing ran: {exc}. One job per stream at a time.",
                           f"Wait for `{exc.other.id}` to end, then start again.", ":warning:",
                           [run_button("Start again", req.command)], replace=True)
+        if job.active:
+            ensure_job_runner(bus)
         reply = job_reply(bus, job)
     if in_channel:
         reply.response_type, reply.shareable = "in_channel", False

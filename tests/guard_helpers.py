@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.actions.runtime import manual_runners
 from bot.bus import Bus
 from bot.render import render_reply
 from bot.settings import Settings
@@ -15,7 +16,9 @@ from tests.conftest import FakeClock
 @pytest.fixture
 def gbus(r) -> Bus:
     settings = Settings(_env_file=None, bus_operators="U1,U2,U3")
-    return Bus(r, settings, clock=FakeClock(), where="test redis")
+    bus = Bus(r, settings, clock=FakeClock(), where="test redis")
+    manual_runners(bus)  # the tests tick runners themselves
+    return bus
 
 
 def show(reply) -> dict:

@@ -132,3 +132,18 @@ def test_lease_is_exclusive_until_released(bus):
     assert not lease.release(bus, "j1", "b")
     assert lease.release(bus, "j1", "a")
     assert lease.acquire(bus, "j1", "b")
+
+
+def test_a_bug_in_a_job_ends_it_as_failed_instead_of_looping(bus, monkeypatch):
+    from bot.jobs import runner
+
+    def broken(*a, **k):
+        raise ValueError("bug")
+    seed_dlq(bus.r, bus.keys.dlq, 2)
+    job = new_job(bus, "reprocess", bus.keys.dlq, bus.keys.events, {})
+    monkeypatch.setattr(runner, "run_batch", broken)
+    with pytest.raises(ValueError):
+        runner.JobRunner(bus).tick()
+    failed = store.get(bus, job.id)
+    assert failed.status == "FAILED" and "ValueError" in failed.error
+    assert not bus.r.sismember(bus.keys.jobs_runnable, job.id)

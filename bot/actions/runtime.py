@@ -20,10 +20,31 @@ class ActionRunner(JobRunner):
         followup.run_due(self.bus, self.notifier)
 
 
+_RUNNER = "_busbot_job_runner"
+
+
 def start_job_runner(bus: Bus, notifier: Notifier | None = None, poll_s: float = 1.0) -> JobRunner:
-    """Start the background runner; the notifier also carries job progress messages."""
+    """Start the background runner; the notifier also carries job progress messages.
+    Call it once at start-up (serve, console) so orphaned jobs resume right away."""
     notifier = notifier or NullNotifier()
     attach(bus, notifier)
     runner = ActionRunner(bus, notifier, hooks=hooks_for(bus, notifier), poll_s=poll_s)
+    bus.__dict__[_RUNNER] = runner
     runner.start()
     return runner
+
+
+def ensure_job_runner(bus: Bus) -> JobRunner | None:
+    """The process's runner, started now if start-up did not start one: a job created here
+    must never wait for a runner that does not exist."""
+    if _RUNNER in bus.__dict__ and bus.__dict__[_RUNNER] is None:
+        return None  # runners are driven by hand (tests)
+    runner = bus.__dict__.get(_RUNNER)
+    if runner is None or not runner.is_alive():
+        runner = start_job_runner(bus, notifier_for(bus))
+    return runner
+
+
+def manual_runners(bus: Bus) -> None:
+    """Tests drive runners themselves: never start one in the background for this bus."""
+    bus.__dict__[_RUNNER] = None

@@ -36,21 +36,25 @@ def _chunk(job: Job) -> int:
     return max(1, min(job.batch, job.rate // 10)) if job.rate else job.batch
 
 
-def run_batch(bus: Bus, job: Job, owner: str) -> bool:
-    """One read + one atomic move. False when the selection is exhausted."""
+def run_batch(bus: Bus, job: Job, owner: str, pace=None) -> bool:
+    """One read of up to READ source entries, moved in atomic chunks of `_chunk(job)`
+    (each chunk one Lua call that also advances the cursor). False when nothing is left."""
     lo = "(" + job.cursor if job.cursor else job.start
     rows = bus.r.xrange(job.source, lo, job.upper, count=READ)
     if not rows:
         return False
-    items, cursor, chunk = [], rows[-1][0], _chunk(job)
+    chunk, items, last = _chunk(job), [], rows[-1][0]
     for entry_id, fields in rows:
         e = parse_entry(entry_id, fields)
         if selected(job.kind, job.params, e):
             items.append(item(job, e))
-            if len(items) == chunk:
-                cursor = entry_id
-                break
-    move_batch(bus, job, owner, cursor, items)
+    for i in range(0, max(1, len(items)), chunk):
+        part = items[i:i + chunk]
+        cursor = part[-1][0] if i + chunk < len(items) else last
+        done = move_batch(bus, job, owner, cursor, part)
+        job.cursor, job.moved, job.skipped = cursor, job.moved + done.moved, job.skipped + done.skipped
+        if pace:
+            pace(job)
     return True
 
 
@@ -63,7 +67,21 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
         return None
     if not job.started:
         store.update(bus, job_id, started=bus.clock())
-    t0, base, shown, outage = time.monotonic(), job.moved, 0.0, 0
+    t0, base, outage = time.monotonic(), job.moved, 0
+    shown = [time.monotonic()]
+
+    def pacer(j: Job) -> None:
+        """After each chunk: hold the job's rate (events/s) over the whole run, and update
+        the progress message every PROGRESS_EVERY_S."""
+        if j.rate:
+            ahead = (j.moved - base) / j.rate - (time.monotonic() - t0)
+            if ahead > 0:
+                stop.wait(ahead)
+        if time.monotonic() - shown[0] >= PROGRESS_EVERY_S:
+            shown[0] = time.monotonic()
+            hooks.progress(bus, store.get(bus, job_id) or j)
+
+    hooks.progress(bus, job)  # the message appears as the job starts
     while not stop.is_set():
         try:
             job = store.get(bus, job_id)
@@ -76,7 +94,7 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
             if outage:
                 store.update(bus, job_id, note="")
                 outage = 0
-            if not run_batch(bus, job, owner):
+            if not run_batch(bus, job, owner, pacer):
                 job = store.finish(bus, job, "COMPLETED")
                 hooks.progress(bus, job, final=True)
                 return job
@@ -97,14 +115,6 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
             hooks.progress(bus, job)
             stop.wait(wait)
             continue
-        if time.monotonic() - shown >= PROGRESS_EVERY_S:
-            shown = time.monotonic()
-            hooks.progress(bus, store.get(bus, job_id) or job)
-        if job.rate:
-            moved = (store.get(bus, job_id) or job).moved - base
-            ahead = moved / job.rate - (time.monotonic() - t0)
-            if ahead > 0:
-                stop.wait(ahead)
     return job
 
 
@@ -130,6 +140,15 @@ class JobRunner(threading.Thread):
             try:
                 run_job(self.bus, job_id, self.owner, self.hooks, self.stopping)
                 ran += 1
+            except (redis.ConnectionError, redis.TimeoutError):
+                raise
+            except Exception as exc:  # a bug: end the job as FAILED rather than retry it forever
+                job = store.get(self.bus, job_id)
+                if job is not None:
+                    self.hooks.progress(self.bus, store.finish(self.bus, job, "FAILED",
+                                                               f"internal error ({type(exc).__name__}); see the log"),
+                                        final=True)
+                raise
             finally:
                 lease.release(self.bus, job_id, self.owner)
         return ran

@@ -1,0 +1,61 @@
+"""Guarded reprocess through the HTTP endpoint: signed `/bus reprocess`, then block_actions
+clicks (confirm, self-approval, approval by a second operator), answered via response_url;
+the job runs in the serving process's background runner."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.bus import Bus
+from bot.jobs import store
+from bot.settings import Settings
+from tests.e2e.blocks import buttons, valid_message
+from tests.e2e.slack_stub import action_body, command_body
+from tests.jobs_helpers import seed_dlq
+
+
+@pytest.fixture
+def ops_bus(r):
+    bus = Bus(r, Settings(_env_file=None, bus_operators="U0ALICE,U0BOB"), where="test redis")
+    yield bus
+    runner = bus.__dict__.get("_busbot_job_runner")
+    if runner is not None:
+        runner.stop()
+        runner.join(10)
+
+
+def click(bot, stub, action_id: str, value: str, name: str, user: str) -> dict:
+    status, body = bot.post_signed(action_body(action_id, value, stub.response_url(name), user))
+    assert (status, body) == (200, "")
+    msg = stub.wait_for(f"/response/{name}")[0]
+    valid_message(msg)
+    return msg
+
+
+def test_bulk_reprocess_through_slack(start_bot, stub, ops_bus):
+    seed_dlq(ops_bus.r, ops_bus.keys.dlq, 30)
+    bot = start_bot(ops_bus)
+    status, _ = bot.post_signed(command_body("reprocess type=crm.contact.created", stub.url + "response/p", "U0ALICE"))
+    assert status == 200
+    preview = stub.wait_for("/response/p")[0]
+    valid_message(preview)
+    assert "10 of 30 DLQ entries match" in preview["text"]
+    token = buttons(preview)["guard_confirm"]
+    request = click(bot, stub, "guard_confirm", token, "c", "U0ALICE")
+    assert request["response_type"] == "in_channel" and "Approval needed" in request["text"]
+    own = click(bot, stub, "guard_approve", token, "self", "U0ALICE")
+    assert "another operator" in own["text"]
+    eve = click(bot, stub, "guard_approve", token, "eve", "U0EVE")
+    assert "Only busbot operators" in eve["text"] and eve["response_type"] == "ephemeral"
+    job_msg = click(bot, stub, "guard_approve", token, "a", "U0BOB")
+    assert job_msg["replace_original"] is True and job_msg["response_type"] == "in_channel"
+    job_id = job_msg["text"].split()[1]
+    again = click(bot, stub, "guard_approve", token, "a2", "U0BOB")
+    assert "nothing runs twice" in again["text"]
+    deadline = time.monotonic() + 20
+    while store.get(ops_bus, job_id).status == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job = store.get(ops_bus, job_id)
+    assert (job.status, job.moved, job.by, job.approved_by) == ("COMPLETED", 10, "U0ALICE", "U0BOB")
+    assert ops_bus.r.xlen(ops_bus.keys.dlq) == 20
