@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.alerts.machine import AlertState, Event
 from bot.alerts.rules import REDIS_RULE, Rule
+from bot.render import md
 from bot.timeparse import human_age
 
 REPROCESS_RULES = frozenset({"dlq_size", "failed_per_hour"})  # messages that offer "Reprocess top type…"
@@ -31,22 +32,24 @@ def root_view(rule: Rule, st: AlertState, trend: str = "") -> dict:
         "trend": trend, "action": rule.action, "runbook": rule.runbook,
         "acked_by": st.acked_by, "snoozed_until": st.snoozed_until,
         "reprocess": rule.id in REPROCESS_RULES,
+        "buttons": rule.id != REDIS_RULE,  # its state is in one process's memory: nothing to click
     }
 
 
 def thread_line(rule: Rule, st: AlertState, event: Event) -> str:
-    value = value_text(rule, st.value)
+    """One mrkdwn line for the thread; the title is escaped (group names come from Redis)."""
+    value, title = value_text(rule, st.value), md(rule.title)
     if event.kind == "fire":
-        return f"{EMOJI[event.after]} Fired ({event.after}): {rule.title} is {value}."
+        return f"{EMOJI[event.after]} Fired ({event.after}): {title} is {value}."
     if event.kind == "escalate":
-        return f"{EMOJI[event.after]} Escalated to *{event.after}*: {rule.title} is {value} (threshold {rule.fmt(rule.crit)})."
+        return f"{EMOJI[event.after]} Escalated to *{event.after}*: {title} is {value} (threshold {rule.fmt(rule.crit)})."
     if event.kind == "deescalate":
-        return f"{EMOJI[event.after]} De-escalated to *{event.after}*: {rule.title} is {value}."
+        return f"{EMOJI[event.after]} De-escalated to *{event.after}*: {title} is {value}."
     if event.kind == "resolve":
         return (f":white_check_mark: Resolved after {human_age(event.at_ms - (st.since or event.at_ms))}; "
                 f"peak {value_text(rule, st.peak)}, now {value}.")
     return (f":alarm_clock: Reminder: still *{st.level}* since {human_age(event.at_ms - (st.since or event.at_ms))} ago, "
-            f"{rule.title} is {value}. Acknowledge to stop reminders.")
+            f"{title} is {value}. Acknowledge to stop reminders.")
 
 
 def deliveries(rule: Rule, st: AlertState, events: list[Event], trend: str, now: int) -> list[dict]:

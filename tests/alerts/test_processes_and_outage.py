@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.alerts.outage import RedisOutage
 from bot.alerts.runner import AlertRunner
 from bot.bus import Bus
 from bot.connection import connect
 from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
 from tests.conftest import FakeClock
+from tests.e2e.blocks import buttons
 
 
 def twin(bus: Bus) -> Bus:
@@ -73,3 +75,12 @@ def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(redis_server, s
     ts = slack.calls[0]["ts"]
     assert slack.ops()[1:] == [("update", ts), ("post", ts)]
     assert "Redis — resolved" in str(slack.calls[1]["message"]) and "Resolved after 10m" in str(slack.calls[2]["message"])
+
+
+def test_the_redis_alert_offers_no_buttons_and_escapes_the_address(settings):
+    outage = RedisOutage(settings.model_copy(update={"bus_alert_channel": "C1", "bus_alert_for": 0}), "redis://<host>")
+    outage.observe(False, 1_764_000_000_000)
+    slack = FakeNotifier()
+    outage.deliver(slack, 1_764_000_000_000)
+    message = slack.calls[0]["message"]
+    assert buttons(message) == {} and "redis://&lt;host&gt;" in str(message)
