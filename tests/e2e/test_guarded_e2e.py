@@ -12,7 +12,7 @@ from bot.jobs import store
 from bot.settings import Settings
 from tests.e2e.blocks import buttons, valid_message
 from tests.e2e.slack_stub import action_body, command_body
-from tests.jobs_helpers import seed_dlq
+from tests.jobs_helpers import seed_dlq, seed_events
 
 
 @pytest.fixture
@@ -59,3 +59,40 @@ def test_bulk_reprocess_through_slack(start_bot, stub, ops_bus):
     job = store.get(ops_bus, job_id)
     assert (job.status, job.moved, job.by, job.approved_by) == ("COMPLETED", 10, "U0ALICE", "U0BOB")
     assert ops_bus.r.xlen(ops_bus.keys.dlq) == 20
+
+
+def _command(bot, stub, text: str, name: str, user: str = "U0ALICE") -> dict:
+    status, _ = bot.post_signed(command_body(text, stub.url + f"response/{name}", user))
+    assert status == 200
+    msg = stub.wait_for(f"/response/{name}")[0]
+    valid_message(msg)
+    return msg
+
+
+@pytest.mark.parametrize("text, approval, says", [
+    ("dlq delete 1003-0", False, "(delete)"),
+    ("dlq purge type=agent.run.completed", True, "(purge)"),
+    ("replay from=1970-01-01T00:16:40Z to=1970-01-01T00:16:40.020Z types=crm.contact.created", True, "(replay)"),
+    ("trim 10", True, "Trimmed"),
+    ("pause", False, "paused"),
+])
+def test_each_guarded_command_through_slack(start_bot, stub, ops_bus, text, approval, says):
+    seed_dlq(ops_bus.r, ops_bus.keys.dlq, 12)
+    seed_events(ops_bus.r, ops_bus.keys.events, 40)
+    ops_bus.r.xgroup_create(ops_bus.keys.events, ops_bus.keys.group, id="$")
+    bot = start_bot(ops_bus)
+    preview = _command(bot, stub, text, "p")
+    token = buttons(preview)["guard_confirm"]
+    out = click(bot, stub, "guard_confirm", token, "c", "U0ALICE")
+    if approval:
+        assert "Approval needed" in out["text"]
+        out = click(bot, stub, "guard_approve", token, "a", "U0BOB")
+    assert says in out["text"], out["text"]
+    if out["text"].startswith("Job "):
+        job_id = out["text"].split()[1]
+        deadline = time.monotonic() + 20
+        while store.get(ops_bus, job_id).active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.get(ops_bus, job_id).status == "COMPLETED"
+    audit = _command(bot, stub, "audit 3", "audit")
+    assert "audit" in audit["text"].lower()
