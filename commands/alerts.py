@@ -17,8 +17,9 @@ from commands.reply import Reply
 
 def _row(status) -> dict:
     rule, st = status.rule, status.state
-    level = "unknown" if st.value is None and not st.firing and st.checked_ms else st.level
-    return {"id": rule.id, "title": rule.title, "level": level, "value": value_text(rule, st.value),
+    level = "unknown" if st.value is None and not st.firing else st.level
+    value = value_text(rule, st.value) if st.checked_ms else "not checked yet"
+    return {"id": rule.id, "title": rule.title, "level": level, "value": value,
             "note": st.note, "warn": rule.fmt(rule.warn), "crit": rule.fmt(rule.crit),
             "since_ms": st.since if st.firing else None, "acked_by": st.acked_by,
             "snoozed_until": st.snoozed_until, "last_transition": st.last_transition,
