@@ -65,6 +65,7 @@ def test_reprocess_by_type_leaves_the_rest(bus):
     assert bus.r.xlen(bus.keys.dlq) == 1200 - len(want)
     assert not bus.r.sismember(bus.keys.jobs_runnable, job.id)
     assert bus.r.get(bus.keys.job_active(bus.keys.dlq)) is None
+    assert bus.r.ttl(bus.keys.job_event_ids(job.id)) > 0 and bus.r.ttl(bus.keys.job(job.id)) > 0
 
 
 def test_replay_copies_with_a_new_envelope(bus):

@@ -1,6 +1,7 @@
 """Driving jobs: batches under a lease, a rate limit, cancel between batches, and pausing
-while Redis is unreachable. `start_job_runner` runs this in a background thread of the
-serving process (and the console); any runner takes over a job whose owner died."""
+while Redis is unreachable. `bot.actions.runtime.start_job_runner` runs a `JobRunner` in a
+background thread of the serving process (and the console); any runner takes over a job
+whose owner died."""
 from __future__ import annotations
 
 import logging

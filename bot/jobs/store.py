@@ -64,6 +64,8 @@ def finish(bus: Bus, job: Job, status: str, error: str = "") -> Job:
     p.hset(bus.keys.job(job.id), mapping={"status": status, "finished": now, "updated": now,
                                           "error": error, "note": ""})
     p.expire(bus.keys.job(job.id), FINISHED_TTL_S)
+    # the moved envelope ids serve the settle-time follow-up only
+    p.expire(bus.keys.job_event_ids(job.id), bus.settings.bus_settle_seconds + 86_400)
     p.srem(bus.keys.jobs_runnable, job.id)
     p.execute()
     if bus.r.get(bus.keys.job_active(job.source)) == job.id:
