@@ -67,6 +67,12 @@ def worker_loop(bus: Bus, group: str, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def server_cpu(r: redis.Redis) -> float:
+    """CPU seconds the redis-server process has used (user + system)."""
+    cpu = r.info("cpu")
+    return cpu["used_cpu_user"] + cpu["used_cpu_sys"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=50_000)
@@ -86,13 +92,16 @@ def main() -> None:
 
         kinds = ["bare", "bare+json", "bare+writes", "worker"]
         runs: dict[str, list[float]] = {k: [] for k in kinds}
+        server_us: dict[str, list[float]] = {k: [] for k in kinds}  # redis-server CPU/event
         for n in range(args.rounds):
             for kind in kinds if n % 2 == 0 else kinds[::-1]:
                 group = f"{kind}-{n}"
+                cpu0 = server_cpu(r)
                 if kind == "worker":
                     runs[kind].append(worker_loop(bus, group, args.events))
                 else:
                     runs[kind].append(bare_loop(r, bus.keys.events, group, args.events, kind))
+                server_us[kind].append((server_cpu(r) - cpu0) * 1e6 / args.events)
                 r.xgroup_destroy(bus.keys.events, group)
                 r.delete(bus.keys.metadata, "bench:metadata")
 
@@ -118,15 +127,17 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in runs.items()}
     print(f"{args.events:,} events of ~{len(json.dumps(events[0]))} bytes, {args.rounds} rounds "
           f"(median shown), one process, redis-server {version} on 127.0.0.1\n")
-    print("| consumer (batch 100) | events/s | vs bare loop | vs bare loop + same writes |")
-    print("|---|---|---|---|")
+    print("| consumer (batch 100) | events/s | vs bare loop | vs bare loop + same writes | "
+          "µs/event (redis-server CPU) |")
+    print("|---|---|---|---|---|")
     for kind, label in (("bare", "bare XREADGROUP + XACK loop"),
                         ("bare+json", "bare loop + json.loads of each event"),
                         ("bare+writes", "bare loop + json.loads + XACK and a metadata XADD "
                                         "per event in one pipeline"),
                         ("worker", "busbot Worker, no-op handler (+ metadata entry each)")):
         print(f"| {label} | {med[kind]:,.0f} | {med[kind] / med['bare']:.0%} | "
-              f"{med[kind] / med['bare+writes']:.0%} |")
+              f"{med[kind] / med['bare+writes']:.0%} | {1e6 / med[kind]:.1f} "
+              f"({statistics.median(server_us[kind]):.1f}) |")
     print()
     print("| publish | result |")
     print("|---|---|")

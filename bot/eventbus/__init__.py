@@ -7,6 +7,7 @@ the pause protocol and processing metadata. No Slack here.
     handlers.py    Handlers: functions registered by type pattern, with priority
     retry.py       RetryPolicy: delay after each failed attempt, when to give up
     settle.py      the three Lua calls that ack, dead-letter and claim entries
+    timelimit.py   a handler time limit cheap enough for every event
     pause.py       the pause protocol, seen from a consumer
     worker.py      Worker: the consume loop
     demo_load.py   realistic traffic and failing handlers for demos

@@ -152,6 +152,8 @@ def demo_load_cmd(settings: Settings, args) -> int:
     bus = _bus(settings, args)
     if bus is None:
         return 2
+    print(f"demo-load: publishing demo events to {bus.keys.events} on {bus.where} and "
+          f"consuming them as group {config.group}", file=sys.stderr)
     worker = Worker(bus, demo_handlers(rates, args.time_scale), config)
     traffic = TrafficPublisher(bus, args.rate)
     traffic.start(args.duration)
