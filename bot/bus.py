@@ -20,7 +20,8 @@ class Bus:
     settings: Settings
     keys: Keys = field(init=False)
     clock: Clock = system_ms
-    where: str = "redis"
+    where: str = "redis"  # for messages: the URL without its password, or "embedded ..."
+    url: str | None = None  # how another process reaches the same Redis (None: in-process)
 
     def __post_init__(self) -> None:
         self.keys = Keys.from_settings(self.settings)

@@ -27,7 +27,7 @@ def embedded() -> redis.Redis:
 def open_bus(settings: Settings, url: str | None = None) -> Bus:
     url = url or settings.redis_url
     if url:
-        return Bus(connect(url), settings, where=_redact(url))
+        return Bus(connect(url), settings, where=_redact(url), url=url)
     return Bus(embedded(), settings, where="embedded demo Redis")
 
 

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from commands.reply import Reply
 
 
+READ_ONLY_GROUPS = frozenset({"Help", "Read"})
+
+
 @dataclass(frozen=True)
 class Command:
     path: tuple[str, ...]  # ("dlq", "top")
@@ -24,6 +27,11 @@ class Command:
     @property
     def name(self) -> str:
         return " ".join(self.path)
+
+    @property
+    def read_only(self) -> bool:
+        """Reads the bus and nothing else: safe to run in any process."""
+        return self.group in READ_ONLY_GROUPS
 
 
 class Registry:

@@ -70,6 +70,16 @@ def run(text: str, bus: Bus, user_id: str = "console") -> Reply:
     return reply
 
 
+def is_read_only(text: str) -> bool:
+    """True when `text` names a read-only command (False for anything that does not parse:
+    such text is answered in-process, where the error reply costs nothing)."""
+    try:
+        command, _ = resolve(tokenize(_strip_prefix(text)) or ["help"])
+    except CommandError:
+        return False
+    return command.read_only
+
+
 def run_action(action_id: str, value: str, bus: Bus, user_id: str) -> Reply:
     """A button click; unknown action ids (an old message after an upgrade) get a sentence."""
     handler = ACTIONS.get(action_id)

@@ -17,6 +17,7 @@ from bot.bus import Bus
 from bot.render import render_reply
 from bot.settings import Settings
 from bot.slack.message import for_slack
+from bot.slack.offload import CommandPool
 from commands import router
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # sooner but slow the acks (bench/bench_ack.py: p99 ack 43-65 ms with 4-8, 117-145 ms
 # with 16-32, under 20 concurrent commands on a slow Redis).
 WORKERS = 4
+RERUN_ACTIONS = ("bus_run", "bus_share")  # buttons whose value is command text
 SORRY = "Sorry, busbot could not answer that: something went wrong on our side and it is logged. Try again in a moment."
 
 
@@ -42,18 +44,18 @@ def web_client(settings: Settings) -> WebClient:
     return WebClient(**kwargs)
 
 
-def build_app(settings: Settings, bus: Bus) -> App:
+def build_app(settings: Settings, bus: Bus, pool: CommandPool | None = None) -> App:
     """The Bolt app; `auth.test` runs once here, so a bad token fails at start-up."""
     app = App(client=web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
               process_before_response=True,
               listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="busbot-work"))
-    register(app, bus)
+    register(app, bus, pool)
     return app
 
 
-def register(app: App, bus: Bus) -> None:
-    app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, bus)])
-    app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, bus)])
+def register(app: App, bus: Bus, pool: CommandPool | None = None) -> None:
+    app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, bus, pool)])
+    app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, bus, pool)])
     app.error(on_error)
 
 
@@ -62,15 +64,25 @@ def ack_now(ack) -> None:
     ack()
 
 
-def answer_command(body: dict, respond, bus: Bus) -> None:
-    reply = router.run(body.get("text", ""), bus, body["user_id"])
-    respond(**for_slack(reply, render_reply(reply)))
+def answer_command(body: dict, respond, bus: Bus, pool: CommandPool | None) -> None:
+    text, user = body.get("text", ""), body["user_id"]
+    if pool and router.is_read_only(text):
+        reply, message = pool.answer(text, user)
+    else:
+        reply = router.run(text, bus, user)
+        message = render_reply(reply)
+    respond(**for_slack(reply, message))
 
 
-def answer_action(body: dict, respond, bus: Bus) -> None:
+def answer_action(body: dict, respond, bus: Bus, pool: CommandPool | None) -> None:
     clicked = body["actions"][0]
-    reply = router.run_action(clicked["action_id"], clicked.get("value", ""), bus, body["user"]["id"])
-    respond(**for_slack(reply, render_reply(reply)), replace_original=reply.replace_original)
+    action, value, user = clicked["action_id"], clicked.get("value", ""), body["user"]["id"]
+    if pool and action in RERUN_ACTIONS and router.is_read_only(value):
+        reply, message = pool.answer(value, user, action)
+    else:
+        reply = router.run_action(action, value, bus, user)
+        message = render_reply(reply)
+    respond(**for_slack(reply, message), replace_original=reply.replace_original)
 
 
 def on_error(error: Exception, respond, logger: logging.Logger) -> None:
@@ -80,11 +92,11 @@ def on_error(error: Exception, respond, logger: logging.Logger) -> None:
         respond(text=SORRY, response_type="ephemeral", replace_original=False)
 
 
-def _reported(work, bus: Bus):
+def _reported(work, bus: Bus, pool: CommandPool | None):
     """Bind `bus`, and route errors to `on_error`: lazy listeners run outside Bolt's handler."""
     def run(body: dict, respond) -> None:
         try:
-            work(body, respond, bus)
+            work(body, respond, bus, pool)
         except Exception as exc:  # noqa: BLE001 - handed to the one boundary, not silenced
             on_error(exc, respond, log)
     run.__name__ = run.__qualname__ = work.__name__  # Bolt tells lazy functions apart by name

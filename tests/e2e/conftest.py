@@ -18,8 +18,8 @@ from tests.e2e.slack_stub import SECRET, SlackStub, command_body, http, signed_h
 class BotServer:
     """`busbot serve`'s WSGI app on 127.0.0.1:<free port>, in a thread."""
 
-    def __init__(self, bus: Bus, settings: Settings):
-        self.server = waitress.create_server(WebApp(bus, build_app(settings, bus)),
+    def __init__(self, bus: Bus, settings: Settings, pool=None):
+        self.server = waitress.create_server(WebApp(bus, build_app(settings, bus, pool)),
                                              host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.stopping = threading.Event()
@@ -66,8 +66,8 @@ def start_bot(stub, settings):
     """Start a bot over a given Bus; stopped after the test."""
     servers: list[BotServer] = []
 
-    def start(bus: Bus) -> BotServer:
-        servers.append(BotServer(bus, slack_settings(settings, stub)).start())
+    def start(bus: Bus, pool=None) -> BotServer:
+        servers.append(BotServer(bus, slack_settings(settings, stub), pool).start())
         return servers[-1]
     yield start
     for s in servers:

@@ -131,3 +131,39 @@ def test_socket_mode_serves_health_but_no_slack_route(redis_server, stub):
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
+
+
+def test_serve_runs_jobs_and_posts_their_progress_to_the_actions_channel(redis_server, real_r, stub):
+    """The serving process starts the job runner with a Slack notifier (start_background),
+    and answers read commands from its worker processes."""
+    from tests.e2e.slack_stub import action_body
+    from tests.jobs_helpers import seed_dlq
+    seed_dlq(real_r, "hyvve:dlq", 12)
+    port = free_port()
+    proc = busbot("serve", PORT=str(port), REDIS_URL=redis_server.url, SLACK_SIGNING_SECRET=SECRET,
+                  SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url, BUS_OPERATORS="U0ALICE",
+                  BUS_APPROVAL_REQUIRED="", BUS_ACTIONS_CHANNEL="C0JOBS")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+
+        def post(body: str, name: str) -> dict:
+            assert http("POST", url + "/slack/events", body, signed_headers(body))[0] == 200
+            return stub.wait_for(f"/response/{name}")[0]
+        top = post(command_body("dlq top", stub.response_url("top")), "top")
+        assert top["blocks"][0]["text"]["text"] == "DLQ top: 12 entries"
+        preview = post(command_body("reprocess all", stub.response_url("preview")), "preview")
+        [token] = [b["value"] for blk in preview["blocks"] if blk["type"] == "actions"
+                   for b in blk["elements"] if b["action_id"] == "guard_confirm"]
+        post(action_body("guard_confirm", token, stub.response_url("confirm"), "U0ALICE"), "confirm")
+        progress = stub.wait_for("/api/chat.postMessage")[0]
+        assert progress["channel"] == "C0JOBS"
+        deadline = time.monotonic() + 20
+        while real_r.xlen("hyvve:dlq") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert real_r.xlen("hyvve:dlq") == 0 and real_r.xlen("hyvve:events") == 12
+        final = stub.wait_for("/api/chat.update")[-1]
+        assert final["channel"] == "C0JOBS"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0, stderr_of(proc)[-2000:]
