@@ -52,8 +52,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="per-attempt failure rate by type pattern, e.g. "
                         "crm.contact.created=0.3,approval.*=0.1")
     d.add_argument("--duration", type=float, default=None, help="seconds; default: until ^C")
-    d.add_argument("--time-scale", type=float, default=0.05,
-                   help="handler durations relative to the real ones (default 0.05)")
+    d.add_argument("--time-scale", type=float, default=0.02,
+                   help="handler durations relative to the real ones (default 0.02)")
     d.add_argument("--retry-delays", default=None, metavar="S,S,...",
                    help="override BUS_RETRY_DELAYS for the demo, e.g. 2,5")
     d.set_defaults(func=demo_load_cmd)

@@ -47,7 +47,7 @@ def parse_fail_spec(text: str | None) -> dict[str, float]:
 class FailingHandler:
     """A `*` handler that takes a realistic (scaled) time and fails at the given rates."""
     rates: dict[str, float]
-    time_scale: float = 0.05  # 1.0: the catalogue's real durations (tens of ms)
+    time_scale: float = 0.02  # 1.0: the catalogue's real durations (tens of ms)
 
     def rate_for(self, etype: str) -> float:
         return next((r for p, r in self.rates.items() if fnmatchcase(etype, p)), 0.0)
@@ -66,7 +66,7 @@ def _error_for(rng: random.Random, msg: Message) -> str:
     return pattern.render(rng, msg.event)[0]
 
 
-def demo_handlers(rates: dict[str, float], time_scale: float = 0.05) -> Handlers:
+def demo_handlers(rates: dict[str, float], time_scale: float = 0.02) -> Handlers:
     h = Handlers()
     h.register("*", FailingHandler(rates, time_scale))
     return h
@@ -107,7 +107,7 @@ class TrafficPublisher:
 
 
 def start_in_background(bus: Bus, worker_config, rate: float, rates: dict[str, float],
-                        time_scale: float = 0.05, seed: int | None = None):
+                        time_scale: float = 0.02, seed: int | None = None):
     """Traffic and a failing worker in daemon threads (the console's embedded demo).
     Returns a function that stops both."""
     from bot.eventbus.worker import Worker  # here: the worker needs nothing of the demo

@@ -21,13 +21,13 @@ import redis
 
 from bot.bus import Bus
 from bot.envelope import parse_entry
-from bot.timeparse import iso_ms
 from bot.eventbus.handlers import Handlers, Message
 from bot.eventbus.pause import PauseWatch
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.settle import DeadLetter, Delivery, Outcome, Settler
 from bot.eventbus.timelimit import TimeLimit
 from bot.settings import Settings
+from bot.timeparse import iso_ms
 
 log = logging.getLogger(__name__)
 _PKG_DIR = str(Path(__file__).parent)
@@ -133,18 +133,24 @@ class Worker:
         if self.pause.check():
             self._stopping.wait(0.25)
             return 0
-        claimed = self._claim()
-        for d in claimed:  # settled one by one: a kill now costs no other entry a delivery
-            self.process([d])
+        claimed = 0
+        while claimed < self.config.batch and not self._stopping.is_set():
+            got = self._claim()
+            for d in got:  # settled one by one: a kill now costs no other entry a delivery
+                self.process([d])
+            if not got:
+                break
+            claimed += len(got)
         if self._stopping.is_set():
-            return len(claimed)
+            return claimed
         fresh = self._read(0 if claimed else self._block_ms)
         self.process(fresh)
-        return len(claimed) + len(fresh)
+        return claimed + len(fresh)
 
     def _claim(self) -> list[Delivery]:
         """At most one due retry and one abandoned entry per pass, since each claim counts
-        a delivery (an attempt); passes follow each other at once while they find work."""
+        a delivery (an attempt) for what it takes; `poll` repeats passes while they find
+        work, up to a batch."""
         now = time.monotonic()
         if now < self._next_claim:
             return []
@@ -173,6 +179,8 @@ class Worker:
         """Handle each entry, then acknowledge the handled ones in one call. A pending
         entry's idle time runs from its delivery, so in a slow batch the entries not yet
         acknowledged are touched every claim_idle/2, lest another consumer think us dead."""
+        if not batch:
+            return
         outcomes = []
         touched, touch_after = time.monotonic(), self.config.claim_idle / 2
         with self.limit.armed():

@@ -171,7 +171,7 @@ def test_entries_of_a_dead_consumer_are_claimed_and_handled(bus):
     live.poll()
     assert done == [] and pending(bus) == 3, "claimed before the idle threshold"
     time.sleep(0.25)
-    assert [live.poll() for _ in range(4)] == [1, 1, 1, 0]  # one claim per pass
+    assert live.poll() == 3
     assert done == [2, 2, 2] and pending(bus) == 0
 
 
