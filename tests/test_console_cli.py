@@ -16,12 +16,12 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def console(*args: str, redis_url: str | None = None) -> subprocess.CompletedProcess:
+def console(*args: str, redis_url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("BUS_")}
     if redis_url:
         env["REDIS_URL"] = redis_url
     return subprocess.run([sys.executable, "-m", "bot", "console", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          input=stdin, capture_output=True, text=True, timeout=60)
 
 
 def test_health_on_the_embedded_demo():
@@ -77,3 +77,13 @@ def test_piped_session_runs_a_choice_and_quits():
     assert "try: health, dlq top" in p.stderr
     assert "bus> dlq top\nDLQ top:" in p.stdout  # piped input is echoed, as a transcript
     assert "bus> 1\nDLQ entries" in p.stdout  # [1] listed the top type
+
+
+def test_demo_console_lets_a_second_operator_approve(tmp_path):
+    """On the demo bus the console user and a second operator may act; `user NAME` switches."""
+    out = console(stdin="reprocess type=crm.contact.created\n1\ny\nuser second-operator\n1\ny\n")
+    assert out.returncode == 0, out.stderr
+    assert "demo operators: console and second-operator" in out.stderr
+    assert "console cannot approve their own request" in out.stdout
+    assert "Now acting as second-operator." in out.stdout
+    assert "Approved by" in out.stdout and "second-operator" in out.stdout.split("Now acting as")[1]

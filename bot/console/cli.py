@@ -12,13 +12,19 @@ from pathlib import Path
 
 import redis
 
+from bot.actions.runtime import start_job_runner
 from bot.connection import open_bus
 from bot.console.repl import Console, show
 from bot.demo import seed
+from bot.notify import PrintNotifier
 from bot.settings import Settings
 from commands import router
 
 HINT = "try: health, dlq top, dlq list, groups, help  (a number runs that choice; quit to leave)"
+DEFAULT_USER = "console"
+SECOND_OPERATOR = "second-operator"
+DEMO_OPERATORS = ("demo operators: {user} and {second}; `user {second}` acts as the other one "
+                  "(to approve what {user} confirmed)")
 LOG_FILE = Path(tempfile.gettempdir()) / "busbot-console.log"
 
 
@@ -29,6 +35,8 @@ def add_parser(sub) -> None:
                    "(exit 1 if the answer is an error)")
     p.add_argument("--redis", metavar="URL", help="Redis to attach to (default: REDIS_URL, "
                    "else an embedded demo Redis)")
+    p.add_argument("--user", metavar="NAME", default=DEFAULT_USER,
+                   help="who you act as (operators are BUS_OPERATORS; default: %(default)s)")
     p.set_defaults(func=run_console)
 
 
@@ -40,11 +48,21 @@ def _log_to_file() -> None:
     root.addHandler(logging.FileHandler(LOG_FILE))
 
 
+def demo_settings(settings: Settings, user: str) -> Settings:
+    """On the demo bus, with no operators configured, you and a second operator may act, so
+    the guarded flows (confirm, then another operator's approval) can be tried."""
+    if settings.operators:
+        return settings
+    return settings.model_copy(update={"bus_operators": f"{user},{SECOND_OPERATOR}"})
+
+
 def run_console(settings: Settings, args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):
         _log_to_file()
-    bus = open_bus(settings, args.redis)
     demo = not (args.redis or settings.redis_url)
+    if demo:
+        settings = demo_settings(settings, args.user)
+    bus = open_bus(settings, args.redis)
     try:
         bus.r.ping()
     except redis.RedisError as exc:
@@ -55,13 +73,15 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         seed(bus)
     print(f"busbot console attached to {bus.where}", file=sys.stderr)
     if args.command is not None:
-        reply = router.run(args.command, bus, "console")
+        reply = router.run(args.command, bus, args.user)
         show(reply, sys.stdout, sys.stdout.isatty())
         return 1 if reply.template == "error" else 0
     if demo:
         print(HINT, file=sys.stderr)
+        print(DEMO_OPERATORS.format(user=args.user, second=SECOND_OPERATOR), file=sys.stderr)
     _enable_history()
-    return Console(bus, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty()).loop()
+    start_job_runner(bus, PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True)))
+    return Console(bus, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty(), user=args.user).loop()
 
 
 def _enable_history() -> None:

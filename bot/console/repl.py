@@ -1,7 +1,8 @@
 """The console's read-eval-print loop: `/bus` commands typed in a terminal.
 
 `bus> dlq top` runs a command (the `/bus` prefix is optional); a bare number runs that
-button of the last answer, as a click would in Slack; `quit`, `exit` or Ctrl-D leave.
+button of the last answer, as a click would in Slack; `user NAME` changes who you act as
+(a second operator approves what the first confirmed); `quit`, `exit` or Ctrl-D leave.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from commands import router
 from commands.reply import Reply
 
 PROMPT = "bus> "
-USER = "console"
 LEAVE = frozenset({"quit", "exit", "q"})
 
 
@@ -34,8 +34,8 @@ class Console:
     """One terminal session: the bus, where to print, and the last answer's choices."""
 
     def __init__(self, bus: Bus, out: TextIO = sys.stdout, color: bool = False,
-                 read: Callable[[str], str] = input, echo: bool = False):
-        self.bus, self.out, self.color, self.read = bus, out, color, read
+                 read: Callable[[str], str] = input, echo: bool = False, user: str = "console"):
+        self.bus, self.out, self.color, self.read, self.user = bus, out, color, read, user
         self.echo = echo  # input is piped: show each line after the prompt, as a transcript
         self.choices: list[Choice] = []
 
@@ -46,10 +46,14 @@ class Console:
             return False
         if not text:
             return True
+        if text.lower().startswith("user ") and len(text.split()) == 2:
+            self.user = text.split()[1]
+            print(f"Now acting as {self.user}.", file=self.out)
+            return True
         if text.isdigit():
             reply = self._choose(int(text))
         else:
-            reply = router.run(text, self.bus, USER)
+            reply = router.run(text, self.bus, self.user)
         if reply is not None:
             self.choices = show(reply, self.out, self.color).choices
         return True
@@ -63,7 +67,7 @@ class Console:
         if choice.confirm and self.read(f"{choice.confirm} [y/N] ").strip().lower() not in ("y", "yes"):
             print("Cancelled; nothing was done.", file=self.out)
             return None
-        return router.run_action(choice.action_id, choice.value, self.bus, USER)
+        return router.run_action(choice.action_id, choice.value, self.bus, self.user)
 
     def loop(self) -> int:
         while True:
