@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.actions.view import job_view
 from bot.jobs import store
-from commands.guard import cancel_job_reply, job_reply, require_operator
+from commands.guard import cancel_job_reply, job_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
@@ -35,4 +35,4 @@ def job_command(inv: Invocation) -> Reply:
                   max_positional=1, role="operator", group="Actions")
 def job_cancel_command(inv: Invocation) -> Reply:
     job_id = inv.required(0, "a job id (see `/bus jobs`)")
-    return require_operator(inv.bus, inv.user_id, "cancel jobs") or cancel_job_reply(inv.bus, job_id, inv.user_id)
+    return cancel_job_reply(inv.bus, job_id, inv.user_id)

@@ -7,7 +7,7 @@ from bot.actions.requests import GuardedRequest
 from bot.actions.selection import select
 from bot.render import md, num
 from bot.timeparse import id_ms, iso_ms
-from commands.guard import check_source_free, empty_reply, preview_reply, require_operator
+from commands.guard import check_source_free, empty_reply, preview_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
@@ -24,9 +24,6 @@ ID_MAX_SEQ = 18446744073709551615
                   group="Actions")
 def replay_command(inv: Invocation) -> Reply:
     bus = inv.bus
-    refused = require_operator(bus, inv.user_id, "replay events")
-    if refused:
-        return refused
     start_ms, end_ms = inv.when("from"), inv.when("to")
     if start_ms is None:
         raise inv.usage_error("`replay` needs `from=WHEN` (and `to=WHEN`; it defaults to now).")

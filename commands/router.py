@@ -13,7 +13,9 @@ import redis
 from bot.bus import Bus
 from commands import catalog  # noqa: F401  (registers every command)
 from commands.actions import ACTIONS, ActionCall, action
+from bot.actions.policy import is_operator
 from commands.args import split_args, tokenize
+from commands.guard import refuse
 from commands.invocation import Invocation
 from commands.registry import REGISTRY, Command
 from commands.reply import CommandError, Reply, UsageError
@@ -94,6 +96,8 @@ def _run_command(text: str, bus: Bus, user_id: str) -> Reply:
     command, rest = resolve(words)
     inv = Invocation(bus, command, split_args(rest), user_id, text)
     _check(inv)
+    if command.role == "operator" and not is_operator(bus.settings, user_id):
+        return refuse(bus, user_id, f"run `/bus {command.name}`")  # one check for every operator command
     return command.handler(inv)
 
 

@@ -8,7 +8,7 @@ from bot.actions.requests import GuardedRequest
 from bot.actions.view import who
 from bot.bus import Bus
 from bot.render import md, num
-from commands.guard import EXECUTORS, check_source_free, empty_reply, notice, preview_reply, require_operator
+from commands.guard import EXECUTORS, check_source_free, empty_reply, notice, preview_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
@@ -21,9 +21,6 @@ MAX = 10**12
                   options=("force",), max_positional=1, role="operator", group="Actions")
 def trim_command(inv: Invocation) -> Reply:
     bus = inv.bus
-    refused = require_operator(bus, inv.user_id, "trim the stream")
-    if refused:
-        return refused
     maxlen = inv.number(inv.required(0, "the number of entries to keep"), "maxlen", 0, 0, MAX)
     force = (inv.option("force") or "no").lower() in ("yes", "true", "1")
     check_source_free(bus, bus.keys.events)

@@ -157,3 +157,21 @@ def test_internal_error_becomes_a_sentence_and_is_logged(bus, monkeypatch, caplo
 def test_unknown_button_is_explained(bus):
     reply = run_action("from_an_old_version", "x", bus, "U1")
     assert reply.template == "error" and "older busbot message" in reply.text
+
+
+OPERATOR_COMMANDS = {"reprocess": "reprocess all", "dlq delete": "dlq delete 1-0", "dlq purge": "dlq purge",
+                     "dlq restore": "dlq restore j1", "replay": "replay from=2h to=1h", "trim": "trim 10",
+                     "pause": "pause", "resume": "resume", "job cancel": "job cancel j1"}
+
+
+def test_every_operator_command_refuses_others_politely_and_audits(bus):
+    from commands.registry import REGISTRY
+    operator_commands = {c.name for c in REGISTRY.all() if c.role == "operator"}
+    assert operator_commands == set(OPERATOR_COMMANDS)  # a new one must be added here
+    for name, text in OPERATOR_COMMANDS.items():
+        reply, message = answer(text, bus, user="U0NOBODY")
+        assert reply.response_type == "ephemeral"
+        assert "Only busbot operators can" in reply.text and "you are not one of them" in reply.text, name
+    audited = bus.r.xrange(bus.keys.audit)
+    assert len(audited) == len(OPERATOR_COMMANDS)
+    assert all(fields.get("result", "") for _, fields in audited)
