@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import signal
 import socket
 import sys
@@ -102,10 +103,16 @@ def publish_cmd(settings: Settings, args) -> int:
 
 
 def load_handlers(modules: list[str]) -> Handlers:
-    """Each module's `register(handlers)` adds its handlers to one registry."""
+    """Each module's `register(handlers)` adds its handlers to one registry. Modules are
+    looked up from the current directory too, as `python -m` would."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     handlers = Handlers()
     for name in modules:
-        module = importlib.import_module(name)
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise SystemExit(f"busbot worker: cannot import handlers module {name} ({exc})")
         register = getattr(module, "register", None)
         if not callable(register):
             raise SystemExit(f"busbot worker: {name} has no register(handlers) function")

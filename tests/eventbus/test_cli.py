@@ -42,3 +42,15 @@ def test_worker_needs_a_group(capsys):
     with pytest.raises(SystemExit):
         main(["worker"])
     assert "--group" in capsys.readouterr().err
+
+
+def test_handlers_modules_load_from_the_current_directory(tmp_path, monkeypatch):
+    from bot.eventbus.cli import load_handlers
+
+    (tmp_path / "shop_handlers.py").write_text(
+        "def register(handlers):\n    handlers.register('crm.*', lambda msg: None)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p != str(tmp_path)])
+    assert len(load_handlers(["shop_handlers"]).for_type("crm.contact.created")) == 1
+    with pytest.raises(SystemExit, match="cannot import handlers module nope_handlers"):
+        load_handlers(["nope_handlers"])
