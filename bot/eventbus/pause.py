@@ -33,6 +33,6 @@ class PauseWatch:
         if now != self.paused:
             self.paused = now
             self.bus.r.publish(self.bus.keys.control_channel, json.dumps({
-                "group": self.group, "consumer": self.consumer,
+                "group": self.group, "consumer": self.consumer, "source": "worker",
                 "state": "paused" if now else "running", "at": iso_ms(self.bus.clock())}))
         return now

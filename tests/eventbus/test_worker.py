@@ -246,3 +246,17 @@ def test_a_slow_batch_keeps_its_entries_from_being_claimed(bus):
     w = make_worker(bus, h, claim_idle=0.2, timeout=0.1, batch=4)
     assert w.poll() == 4
     assert stolen == [] and w.stats.completed == 4 and pending(bus) == 0
+
+
+def test_bus_pause_and_resume_commands_stop_and_restart_the_worker(bus):
+    from bot.actions.pause import pause, resume
+
+    done = []
+    h = Handlers()
+    h.register("*", lambda m: done.append(m.entry_id))
+    w = make_worker(bus, h)
+    assert pause(bus, GROUP, by="U123", reason="deploying a handler fix")
+    publish(bus, n=3)
+    assert w.poll() == 0 and done == [] and pending(bus) == 0
+    assert resume(bus, GROUP, by="U123")
+    assert w.poll() == 3 and len(done) == 3
