@@ -13,11 +13,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Callable
 
 from bot.bus import Bus
 from bot.demo.catalog import ERRORS, handler_duration_ms, make_event, pick_error
 from bot.eventbus.handlers import Handlers, Message
 from bot.eventbus.publisher import Publisher
+from bot.eventbus.worker import Worker, WorkerConfig
 
 log = logging.getLogger(__name__)
 TICK = 0.1  # seconds between publish batches
@@ -106,12 +108,11 @@ class TrafficPublisher:
         self._stop.set()
 
 
-def start_in_background(bus: Bus, worker_config, rate: float, rates: dict[str, float],
-                        time_scale: float = 0.02, seed: int | None = None):
-    """Traffic and a failing worker in daemon threads (the console's embedded demo).
+def start_in_background(bus: Bus, worker_config: WorkerConfig, rate: float,
+                        rates: dict[str, float], time_scale: float = 0.02,
+                        seed: int | None = None) -> Callable[[], None]:
+    """Traffic and a failing worker in daemon threads (for an embedded demo bus).
     Returns a function that stops both."""
-    from bot.eventbus.worker import Worker  # here: the worker needs nothing of the demo
-
     traffic = TrafficPublisher(bus, rate, seed)
     worker = Worker(bus, demo_handlers(rates, time_scale), worker_config)
     traffic.start()

@@ -38,7 +38,6 @@ class DuplicateHandler(ValueError):
 @dataclass
 class Handlers:
     _regs: list[Registration] = field(default_factory=list)
-    _cache: dict[str, tuple[Handler, ...]] = field(default_factory=dict)
     _dispatch: dict[str, Handler | None] = field(default_factory=dict)
 
     def register(self, pattern: str, func: Handler, priority: int = 0) -> Handler:
@@ -46,7 +45,6 @@ class Handlers:
             raise DuplicateHandler(f"{getattr(func, '__name__', func)!s} is already "
                                    f"registered for {pattern!r}")
         self._regs.append(Registration(pattern, func, priority, len(self._regs)))
-        self._cache.clear()
         self._dispatch.clear()
         return func
 
@@ -55,16 +53,14 @@ class Handlers:
         return lambda func: self.register(pattern, func, priority)
 
     def for_type(self, event_type: str) -> tuple[Handler, ...]:
-        """Handlers for a type, in the order they run (cached per type)."""
-        found = self._cache.get(event_type)
-        if found is None:
-            regs = [r for r in self._regs if fnmatchcase(event_type, r.pattern)]
-            regs.sort(key=lambda r: (-r.priority, r.order))
-            found = self._cache[event_type] = tuple(r.func for r in regs)
-        return found
+        """Handlers for a type, in the order they run."""
+        regs = sorted((r for r in self._regs if fnmatchcase(event_type, r.pattern)),
+                      key=lambda r: (-r.priority, r.order))
+        return tuple(r.func for r in regs)
 
     def dispatcher(self, event_type: str) -> Handler | None:
-        """One callable running every handler for the type in order; None if none."""
+        """One callable running every handler for the type in order; None if none.
+        Cached per type: the worker asks for every event."""
         found = self._dispatch.get(event_type, False)
         if found is False:
             funcs = self.for_type(event_type)
