@@ -44,17 +44,19 @@ def lag_metrics(health) -> list[Metric]:
 
 
 def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
-    """Failed events in the last hour (DLQ arrivals by id time + `status=failed` metadata
-    entries) and the processing p99 over the last 15 minutes of metadata."""
+    """Failed events in the last hour and the processing p99 over the last 15 minutes of
+    metadata. A consumer that writes metadata records a dead-lettered event twice (a DLQ
+    arrival and a `status=failed` entry), so the figure is the larger of the two counts,
+    never their sum: the DLQ covers consumers without metadata, metadata covers the rest."""
     k = bus.keys
     dlq, dlq_capped = count_since(bus.r, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
     failed, scanned, meta_capped, p99, used = script(bus.r, "alert_metadata")(
         keys=[k.metadata], args=[f"{now - HOUR_MS}-0", now - P99_WINDOW_MS, SCAN_CAP, P99_SAMPLE])
     parts = [f"{dlq:,} moved to the DLQ"]
     if scanned:
-        parts.append(f"{failed:,} failed attempts in processing metadata")
-    note = " + ".join(parts) + (" (count capped)" if dlq_capped or meta_capped else "")
-    failures = Metric("failed_per_hour", float(dlq + failed), note)
+        parts.append(f"{failed:,} failed in processing metadata")
+    note = " / ".join(parts) + (" (count capped)" if dlq_capped or meta_capped else "")
+    failures = Metric("failed_per_hour", float(max(dlq, failed)), note)
     if not used:
         return failures, Metric("p99", None, "no processing metadata in the last 15 min")
     return failures, Metric("p99", float(p99) / 1000, f"over the last {used:,} handled events")

@@ -28,7 +28,9 @@ def test_empty_bus_has_no_p99_data_and_zero_dlq(clocked):
     assert not [k for k in m if k.startswith("lag:")]
 
 
-def test_failed_per_hour_counts_last_hour_dlq_arrivals_and_metadata_failures(clocked):
+def test_failed_per_hour_counts_each_failure_once(clocked):
+    """A dead-lettered event is both a DLQ arrival and a failed metadata entry: the larger
+    count, never the sum."""
     k = clocked.keys
     fill_dlq(clocked.r, k.dlq, 30)  # old
     fill_dlq(clocked.r, k.dlq, 7, start_ms=NOW - 3_000_000)  # 50 min ago
@@ -38,7 +40,11 @@ def test_failed_per_hour_counts_last_hour_dlq_arrivals_and_metadata_failures(clo
                        id=f"{NOW - 60_000 + i}-0")
     m = metrics(clocked)
     assert m["dlq_size"].value == 37
-    assert m["failed_per_hour"].value == 7 + 3
+    assert m["failed_per_hour"].value == 7  # 7 DLQ arrivals, 3 failed in metadata
+    for i in range(6):
+        clocked.r.xadd(k.metadata, {"eventId": f"f{i}", "type": "t", "status": "failed", "durationMs": "9"},
+                       id=f"{NOW - 30_000 + i}-0")
+    assert metrics(clocked)["failed_per_hour"].value == 9  # metadata now counts more
 
 
 def test_p99_from_recent_metadata_in_seconds(clocked):
