@@ -10,6 +10,7 @@ import pytest
 
 from bot.bus import Bus
 from bot.connection import connect
+from bot.connection import embedded as connect_embedded
 from bot.demo import seed
 from bot.settings import Settings
 
@@ -87,3 +88,29 @@ def test_demo_console_lets_a_second_operator_approve(tmp_path):
     assert "console cannot approve their own request" in out.stdout
     assert "Now acting as second-operator." in out.stdout
     assert "Approved by" in out.stdout and "second-operator" in out.stdout.split("Now acting as")[1]
+
+
+def test_live_flag_starts_demo_traffic():
+    p = console("--live", stdin="health\nquit\n")
+    assert p.returncode == 0, p.stderr
+    assert "the demo bus is live: 5 events/s" in p.stderr and "Event bus:" in p.stdout
+
+
+def test_live_demo_bus_moves(settings):
+    """The console's live demo publishes and consumes: the stream grows and the group reads."""
+    import time as _time
+
+    from bot.console.cli import start_live_demo
+    bus = Bus(connect_embedded(), settings)
+    seed(bus)
+    before, handled_before = bus.r.xlen(bus.keys.events), bus.r.xlen(bus.keys.metadata)
+    stop = start_live_demo(bus)
+    try:
+        deadline = _time.monotonic() + 30
+        while bus.r.xlen(bus.keys.metadata) <= handled_before or bus.r.xlen(bus.keys.events) <= before + 5:
+            assert _time.monotonic() < deadline, "no live traffic within 30 s"
+            _time.sleep(0.1)
+    finally:
+        stop()
+    consumers = {c["name"] for c in bus.r.xinfo_consumers(bus.keys.events, bus.keys.group)}
+    assert "demo-live" in consumers

@@ -13,7 +13,11 @@ from pathlib import Path
 import redis
 
 from bot.actions.runtime import start_job_runner
+from bot.bus import Bus
 from bot.connection import open_bus
+from bot.eventbus.demo_load import start_in_background
+from bot.eventbus.retry import RetryPolicy
+from bot.eventbus.worker import WorkerConfig
 from bot.console.repl import Console, show
 from bot.demo import seed
 from bot.notify import PrintNotifier
@@ -21,6 +25,10 @@ from bot.settings import Settings
 from commands import router
 
 HINT = "try: health, dlq top, dlq list, groups, help  (a number runs that choice; quit to leave)"
+LIVE_RATE = 5  # events/s published on the live demo bus
+LIVE_FAILURES = {"crm.contact.created": 0.3, "agent.run.completed": 0.1}
+LIVE_RETRY_DELAYS = (5.0, 15.0)
+LIVE_HINT = "the demo bus is live: {rate} events/s, some handlers fail and retry (--no-live freezes it)"
 DEFAULT_USER = "console"
 SECOND_OPERATOR = "second-operator"
 DEMO_OPERATORS = ("demo operators: {user} and {second}; `user {second}` acts as the other one "
@@ -35,6 +43,9 @@ def add_parser(sub) -> None:
                    "(exit 1 if the answer is an error)")
     p.add_argument("--redis", metavar="URL", help="Redis to attach to (default: REDIS_URL, "
                    "else an embedded demo Redis)")
+    p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None,
+                   help="on the demo bus, publish events and run a failing worker in the background "
+                   "(default: on in a terminal, off when input is piped)")
     p.add_argument("--user", metavar="NAME", default=DEFAULT_USER,
                    help="who you act as (operators are BUS_OPERATORS; default: %(default)s)")
     p.set_defaults(func=run_console)
@@ -54,6 +65,15 @@ def demo_settings(settings: Settings, user: str) -> Settings:
     if settings.operators:
         return settings
     return settings.model_copy(update={"bus_operators": f"{user},{SECOND_OPERATOR}"})
+
+
+def start_live_demo(bus: Bus):
+    """The demo bus moves: the event bus's own demo traffic and a worker whose handlers fail
+    now and then (bot/eventbus/demo_load.py), so lag, the DLQ and p99 change as you watch."""
+    config = WorkerConfig(group=bus.keys.group, consumer="demo-live",
+                          retry=RetryPolicy(delays=LIVE_RETRY_DELAYS, max_attempts=3),
+                          handler_timeout=5.0, claim_idle=30.0)
+    return start_in_background(bus, config, LIVE_RATE, LIVE_FAILURES)
 
 
 def run_console(settings: Settings, args: argparse.Namespace) -> int:
@@ -79,6 +99,10 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
     if demo:
         print(HINT, file=sys.stderr)
         print(DEMO_OPERATORS.format(user=args.user, second=SECOND_OPERATOR), file=sys.stderr)
+    live = args.live if args.live is not None else sys.stdin.isatty()
+    if demo and live:
+        start_live_demo(bus)
+        print(LIVE_HINT.format(rate=LIVE_RATE), file=sys.stderr)
     _enable_history()
     start_job_runner(bus, PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True)))
     return Console(bus, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty(), user=args.user).loop()
