@@ -9,6 +9,9 @@ import sys
 
 from bot.settings import SettingsError, load_settings
 
+DESCRIPTION = ("Chat-ops for a Redis Streams event bus: health, DLQ triage, guarded actions, "
+               "alerts. With no subcommand it runs the console.")
+
 # module path -> provides add_parser(subparsers) registering one or more subcommands
 SUBCOMMAND_MODULES = [
     "bot.console.cli",
@@ -19,7 +22,7 @@ SUBCOMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="busbot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="busbot", description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="subcommand")
     for name in SUBCOMMAND_MODULES:
