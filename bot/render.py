@@ -7,6 +7,8 @@ error message can never make Slack refuse a reply.
 from __future__ import annotations
 
 import json
+import logging
+import shlex
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import jinja2
 import templates
 from bot.texttable import table
 from bot.timeparse import human_age, iso_ms
+
+log = logging.getLogger(__name__)
 
 MAX_BLOCKS = 50
 
@@ -46,7 +50,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
                              autoescape=False, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(md=md, clip=clip, num=num, age=human_age, iso=iso_ms,
+    env.filters.update(shquote=shlex.quote, md=md, clip=clip, num=num, age=human_age, iso=iso_ms,
                        emoji=lambda level: STATUS_EMOJI.get(level, ":white_circle:"))
     env.globals["table"] = table
     return env
@@ -88,8 +92,21 @@ def render(template: str, context: dict) -> dict:
     return message
 
 
+RENDER_FAILED = "busbot could not display that answer (a template error); it is logged."
+
+
 def render_reply(reply) -> dict:
-    """A `commands.reply.Reply` -> Slack message body (blocks + fallback text)."""
-    message = render(reply.template, {**reply.context, "command": reply.command})
+    """A `commands.reply.Reply` -> Slack message body (blocks + fallback text).
+
+    A template that fails on unexpected data is a bug: it is logged with its trace and the
+    user gets one sentence, in Slack and in the console alike."""
+    try:
+        message = render(reply.template, {**reply.context, "command": reply.command})
+    except Exception:  # the rendering boundary, as commands.router is the command one
+        log.exception("rendering %s for %r failed", reply.template, reply.command)
+        message = render("error", {"message": RENDER_FAILED, "hint": "Try another view of the same data, "
+                                   "or tell the busbot maintainers."})
+        message["text"] = RENDER_FAILED
+        return message
     message["text"] = clip(reply.text or message.get("text") or "busbot", 3000)
     return message

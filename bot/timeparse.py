@@ -17,8 +17,11 @@ class WhenError(ValueError):
     """A WHEN value that is neither ISO-8601 nor a relative age."""
 
 
+MAX_ID_PART = 2**64 - 1  # each part of a stream id is an unsigned 64-bit number
+
+
 def is_stream_id(text: str) -> bool:
-    return bool(STREAM_ID_RE.match(text))
+    return bool(STREAM_ID_RE.match(text)) and all(int(p) <= MAX_ID_PART for p in text.split("-"))
 
 
 def id_ms(entry_id: str | bytes | None) -> int | None:
@@ -36,7 +39,7 @@ def parse_when(text: str, now_ms: int) -> int:
     text = text.strip()
     m = _RELATIVE_RE.match(text)
     if m:
-        return now_ms - int(m.group(1)) * _UNIT_MS[m.group(2).lower()]
+        return _not_before_epoch(text, now_ms - int(m.group(1)) * _UNIT_MS[m.group(2).lower()])
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -44,7 +47,15 @@ def parse_when(text: str, now_ms: int) -> int:
                         "or an age like 30m, 2h, 1d") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
+    return _not_before_epoch(text, int(dt.timestamp() * 1000))
+
+
+def _not_before_epoch(text: str, ms: int) -> int:
+    """Stream ids start at 1970: an earlier time cannot bound a range."""
+    if ms < 0:
+        raise WhenError(f"`{text}` is before 1970, older than any stream entry; use a later time "
+                        "like 2025-12-01T00:00:00Z or an age like 30m, 2h, 1d")
+    return ms
 
 
 def iso_ms(ms: int | None) -> str | None:

@@ -25,8 +25,8 @@ def dlq_top_command(inv: Invocation) -> Reply:
     top, now = dlq_top(inv.bus, n), inv.bus.clock()
 
     def rows(items):
-        return [[r.count, f"{r.count * 100 // max(top.total, 1)}%", r.key, human_age(now - id_ms(r.newest_id))]
-                for r in items]
+        return [[r.count, f"{r.count * 100 // max(top.total, 1)}%", r.key, human_age(now - id_ms(r.newest_id)),
+                 r.newest_id] for r in items]
     return Reply("dlq_top", {"t": top, "types": rows(top.by_type), "errors": rows(top.by_signature),
                              "tenants": rows(top.by_tenant)},
                  f"DLQ top: {top.total:,} entries" + (f", most are {top.by_type[0].key}" if top.by_type else ""))

@@ -34,7 +34,7 @@ class Invocation:
     def number(self, raw: str | None, what: str, default: int, lo: int, hi: int) -> int:
         if raw is None or raw == "":
             return default
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise self.usage_error(f"{what} must be a whole number from {lo} to {hi}, not `{raw}`.")
         value = int(raw)
         if not lo <= value <= hi:

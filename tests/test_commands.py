@@ -74,7 +74,7 @@ def test_dlq_top_content(busy):
     text = all_text(message)
     assert "31 entries" in message["blocks"][0]["text"]["text"]
     assert "timeout after <n>ms for <id>" in reply.context["errors"][0][2]
-    assert "dlq list type=approval.<item>&created" in text  # button value is raw command text
+    assert "dlq list type='approval.<item>&created'" in text  # button value: command text, shell-quoted
 
 
 def test_event_and_dlq_show_find_by_both_ids(busy):
@@ -123,6 +123,11 @@ def test_share_button_posts_in_channel(busy):
     ("events before=abc", "`before=` takes a stream id"),
     ("dlq show 1764000000000-0", "No entry `1764000000000-0` in the DLQ"),
     ("event clxnothere", "No entry `clxnothere`"),
+    ("events ²", "N must be a whole number from 1 to 25, not `²`."),
+    ("dlq list since=99999999999w", "is before 1970"),
+    ("dlq list since=0001-01-01T00:00:00Z", "is before 1970"),
+    ("events before=99999999999999999999-0", "`before=` takes a stream id"),
+    ("event 99999999999999999999", "No entry `99999999999999999999`"),
 ])
 def test_bad_input_gets_one_clear_sentence(bus, text, expected):
     reply, message = answer(text, bus)
@@ -175,3 +180,32 @@ def test_every_operator_command_refuses_others_politely_and_audits(bus):
     audited = bus.r.xrange(bus.keys.audit)
     assert len(audited) == len(OPERATOR_COMMANDS)
     assert all(fields.get("result", "") for _, fields in audited)
+
+
+def test_dlq_show_of_old_format_and_malformed_entries(bus):
+    r, k = bus.r, bus.keys
+    old, _ = add_dlq(r, k.dlq, T0, old_format=True, error="boom")
+    r.xadd(k.dlq, {"garbage": "1"}, id=f"{T0 + 1}-0")
+    reply, message = answer(f"dlq show {old}", bus)
+    assert reply.template == "dlq_show" and "not recorded" in all_text(message)
+    reply, message = answer(f"dlq show {T0 + 1}-0", bus)
+    assert reply.template == "dlq_show" and "_no error message_" in all_text(message)
+
+
+def test_a_template_failure_is_one_sentence_and_logged(caplog):
+    from bot.render import RENDER_FAILED
+    from commands.reply import Reply
+    message = render_reply(Reply("health", {}, "x", "health"))  # missing context: a template bug
+    assert_valid_message(message)
+    assert message["text"] == RENDER_FAILED and "rendering health" in caplog.text
+
+
+def test_dlq_top_buttons_survive_odd_type_names(bus):
+    for i, t in enumerate(["a b", "it's", "plain.type"]):
+        add_dlq(bus.r, bus.keys.dlq, T0 + i, type_=t)
+    _, message = answer("dlq top", bus)
+    lists = [b["value"] for blk in message["blocks"] if blk["type"] == "actions" for b in blk["elements"]
+             if b["value"].startswith("dlq list")]
+    shown = {run(v, bus).context["rows"][0]["type"] for v in lists}
+    assert shown == {"a b", "it's", "plain.type"}
+    assert f"{T0 + 2}-0" in all_text(message)  # the newest example id of each row

@@ -29,7 +29,6 @@ def test_counts_are_exact_over_the_whole_dlq(bus):
     assert [(row.key, row.count) for row in top.by_signature] == [
         ('duplicate key "…"', 1250), ("timeout after <n>ms for <id>", 1250)]
     assert top.by_signature[1].newest_id == f"{T0 + 2499}-0"
-    assert top.by_signature[1].example == "timeout after 7499ms for ap_2499"
     assert sorted(row.count for row in top.by_tenant) == [625] * 4
 
 
@@ -62,6 +61,13 @@ def test_dlq_of_malformed_entries(bus):
     assert top.total == 41 and top.malformed == 40
     assert [(row.key, row.count) for row in top.by_type] == [("<malformed>", 40), ("<unknown>", 1)]
     assert ("<no error message>", 21) in [(row.key, row.count) for row in top.by_signature]
+
+
+def test_a_cache_of_another_layout_is_ignored(bus):
+    seed(bus.r, bus.keys.dlq, 10)
+    bus.r.set(bus.keys.dlq_top_cache(bus.keys.dlq), json.dumps({"fp": {}, "type": {"x": [1, "1-0", None]}}))
+    top = dlq_top(bus, 10)
+    assert (top.source, top.total) == ("scan", 10)
 
 
 def test_empty_and_missing_dlq(bus):

@@ -190,3 +190,14 @@ def test_dlq_entry_show(cbus):
     assert len(long.stack) == 8 and long.stack_more == 12 and long.extra_fields == {"reprocessedFrom": "1-1"}
     assert dlq_entry(cbus, ev["id"]).entry.entry_id == f"{T0 + 1}-0"  # newest with that event id
     assert dlq_entry(cbus, "9-9") is None
+
+
+def test_no_older_page_when_nothing_is_older(cbus):
+    r, k = cbus.r, cbus.keys
+    fill(r, k.events, 10)
+    for i in range(5):
+        add_dlq(r, k.dlq, T0 + i)
+    assert recent_events(cbus, 10).next_before is None
+    assert recent_events(cbus, 9).next_before == f"{T0 + 1000}-0"
+    assert dlq_list(cbus, 5, DlqFilter()).next_before is None
+    assert dlq_list(cbus, 4, DlqFilter()).next_before == f"{T0 + 1}-0"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.bus import Bus
 from bot.envelope import ParsedEntry
 from bot.services.counting import count_since
-from bot.services.scan import find, walk
+from bot.services.scan import find, take_page, walk
 from bot.timeparse import id_ms
 
 LIST_SCAN_LIMIT = 20_000  # entries read at most to fill one filtered page
@@ -25,6 +25,7 @@ class DlqSummary(BaseModel):
     oldest_id: str | None
     newest_id: str | None
     last_hour: int
+    last_hour_capped: bool
     last_day: int
     last_day_capped: bool
     now: int
@@ -37,10 +38,10 @@ def dlq_summary(bus: Bus) -> DlqSummary:
     p.xrange(stream, "-", "+", count=1)
     p.xrevrange(stream, "+", "-", count=1)
     length, oldest, newest = p.execute()
-    hour, _ = count_since(r, stream, now - HOUR_MS, cap=COUNT_CAP)
+    hour, hour_capped = count_since(r, stream, now - HOUR_MS, cap=COUNT_CAP)
     day, capped = count_since(r, stream, now - DAY_MS, cap=COUNT_CAP)
     return DlqSummary(stream=stream, length=length, oldest_id=oldest[0][0] if oldest else None,
-                      newest_id=newest[0][0] if newest else None, last_hour=hour,
+                      newest_id=newest[0][0] if newest else None, last_hour=hour, last_hour_capped=hour_capped,
                       last_day=day, last_day_capped=capped, now=now)
 
 
@@ -72,17 +73,11 @@ class DlqPage(BaseModel):
 def dlq_list(bus: Bus, n: int, flt: DlqFilter, before: str | None = None) -> DlqPage:
     """Newest first; `since` becomes the lower id bound, so old entries are never read."""
     stop = f"{flt.since_ms}-0" if flt.since_ms else None
-    entries, scanned, last = [], 0, None
-    for e in walk(bus.r, bus.keys.dlq, start=f"({before}" if before else None, stop=stop,
-                  limit=LIST_SCAN_LIMIT, batch=n if not flt.active else 1000):
-        scanned, last = scanned + 1, e.entry_id
-        if flt.matches(e):
-            entries.append(e)
-            if len(entries) == n:
-                break
-    capped = scanned >= LIST_SCAN_LIMIT and len(entries) < n
-    return DlqPage(stream=bus.keys.dlq, entries=entries, scanned=scanned, scan_capped=capped,
-                   next_before=last if (len(entries) == n or capped) else None, now=bus.clock())
+    walked = walk(bus.r, bus.keys.dlq, start=f"({before}" if before else None, stop=stop,
+                  limit=LIST_SCAN_LIMIT, batch=n + 1 if not flt.active else 1000)
+    page = take_page(walked, n, flt.matches, LIST_SCAN_LIMIT)
+    return DlqPage(stream=bus.keys.dlq, entries=page.entries, scanned=page.scanned,
+                   scan_capped=page.scan_capped, next_before=page.next_before, now=bus.clock())
 
 
 class DlqEntryView(BaseModel):

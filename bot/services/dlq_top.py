@@ -22,6 +22,7 @@ from bot.services.signature import signature
 SCAN_BATCH = 2000
 MAX_CACHED_KEYS = 20_000  # distinct signatures beyond which the result is not cached
 CACHE_TTL_S = 7 * 86400
+CACHE_VERSION = 2  # bump when the cached layout changes: an old cache is then ignored
 LOCK_MS = 30_000  # one reader at a time; a crashed reader's lock expires after this
 WAIT_STEP_S = 0.05
 
@@ -30,7 +31,6 @@ class Row(BaseModel):
     key: str
     count: int
     newest_id: str
-    example: str | None = None  # one raw error message, for signature rows
 
 
 class DlqTop(BaseModel):
@@ -51,19 +51,17 @@ class _Tally:
     def __init__(self, data: dict | None = None):
         self.rows: dict[str, list] = data or {}
 
-    def add(self, key: str, entry_id: str, example: str | None = None) -> None:
+    def add(self, key: str, entry_id: str) -> None:
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = [1, entry_id, example]
+            self.rows[key] = [1, entry_id]
         else:
             row[0] += 1
             row[1] = entry_id
-            if example is not None:
-                row[2] = example
 
     def top(self, n: int) -> list[Row]:
         ranked = sorted(self.rows.items(), key=lambda kv: (-kv[1][0], kv[0]))[:n]
-        return [Row(key=k, count=c, newest_id=i, example=e) for k, (c, i, e) in ranked]
+        return [Row(key=k, count=c, newest_id=i) for k, (c, i) in ranked]
 
 
 def _fingerprint(r: redis.Redis, stream: str) -> dict | None:
@@ -87,8 +85,7 @@ def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], s
             etype, tenant = classify(fields)
             malformed += etype == MALFORMED
             by_type.add(etype, entry_id)
-            err = fields.get(b"error", b"").decode("utf-8", "replace")
-            by_sig.add(signature(err), entry_id, err[:300] or None)
+            by_sig.add(signature(fields.get(b"error", b"").decode("utf-8", "replace")), entry_id)
             by_tenant.add(tenant, entry_id)
         read += len(rows)
         last = entry_id
@@ -110,10 +107,10 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
         cached = _load(r, cache_key)  # the reader before us may have just stored it
     try:
         tallies, malformed, read, source, last = _count(r, stream, fp, cached)
-        total = sum(c for c, _, _ in tallies[0].rows.values())
+        total = sum(c for c, _ in tallies[0].rows.values())
         if fp and source != "cache" and len(tallies[1].rows) <= MAX_CACHED_KEYS and _complete(fp, total, last):
-            r.set(cache_key, json.dumps({"fp": fp, "malformed": malformed, "scanned_to": last,
-                                         "type": tallies[0].rows, "sig": tallies[1].rows,
+            r.set(cache_key, json.dumps({"version": CACHE_VERSION, "fp": fp, "malformed": malformed,
+                                         "scanned_to": last, "type": tallies[0].rows, "sig": tallies[1].rows,
                                          "tenant": tallies[2].rows}), ex=CACHE_TTL_S)
     finally:
         if r.get(lock_key) == token:
@@ -141,7 +138,8 @@ def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None):
 
 
 def _load(r: redis.Redis, cache_key: str) -> dict | None:
-    return json.loads(r.get(cache_key) or "null")
+    cached = json.loads(r.get(cache_key) or "null")
+    return cached if cached and cached.get("version") == CACHE_VERSION else None
 
 
 def _wait_while_locked(r: redis.Redis, lock_key: str) -> None:

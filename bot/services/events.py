@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.bus import Bus
 from bot.envelope import ParsedEntry
-from bot.services.scan import find, walk
-from bot.timeparse import id_ms
+from bot.services.scan import find, take_page, walk
 
 SCAN_LIMIT = 10_000  # entries read at most to fill a filtered page
 FIND_LIMIT = 50_000  # entries searched at most for an envelope id
@@ -29,20 +28,11 @@ class EventsView(BaseModel):
 
 def recent_events(bus: Bus, n: int, type_filter: str | None = None,
                   before: str | None = None) -> EventsView:
-    entries, scanned, last = [], 0, None
-    start = f"({before}" if before else None
-    for entry in walk(bus.r, bus.keys.events, start=start, limit=SCAN_LIMIT,
-                      batch=n if not type_filter else 1000):
-        scanned += 1
-        last = entry.entry_id
-        if type_filter is None or entry.type == type_filter:
-            entries.append(entry)
-            if len(entries) == n:
-                break
-    capped = scanned >= SCAN_LIMIT and len(entries) < n
-    more = len(entries) == n or capped
-    return EventsView(stream=bus.keys.events, entries=entries, type_filter=type_filter,
-                      scanned=scanned, scan_capped=capped, next_before=last if more else None)
+    walked = walk(bus.r, bus.keys.events, start=f"({before}" if before else None, limit=SCAN_LIMIT,
+                  batch=n + 1 if not type_filter else 1000)
+    page = take_page(walked, n, lambda e: type_filter is None or e.type == type_filter, SCAN_LIMIT)
+    return EventsView(stream=bus.keys.events, entries=page.entries, type_filter=type_filter,
+                      scanned=page.scanned, scan_capped=page.scan_capped, next_before=page.next_before)
 
 
 class Delivery(BaseModel):
@@ -67,15 +57,17 @@ def _deliveries(bus: Bus, entry_id: str) -> list[Delivery]:
         groups = bus.r.xinfo_groups(bus.keys.events)
     except redis.ResponseError:  # no stream yet: no groups
         return []
-    out = []
+    pipe = bus.r.pipeline(transaction=False)
     for g in groups:
+        pipe.xpending_range(bus.keys.events, g["name"], min=entry_id, max=entry_id, count=1)
+    out = []
+    for g, pending in zip(groups, pipe.execute()):
         last = g.get("last-delivered-id", "0-0")
         delivered = tuple(map(int, last.split("-"))) >= tuple(map(int, entry_id.split("-")))
-        pending = bus.r.xpending_range(bus.keys.events, g["name"], min=entry_id, max=entry_id, count=1)
-        p = pending[0] if pending else None
+        held = pending[0] if pending else None
         out.append(Delivery(group=g["name"], delivered=delivered,
-                            pending_consumer=p["consumer"] if p else None,
-                            delivery_count=p["times_delivered"] if p else None))
+                            pending_consumer=held["consumer"] if held else None,
+                            delivery_count=held["times_delivered"] if held else None))
     return out
 
 
@@ -90,8 +82,3 @@ def lookup_event(bus: Bus, ident: str) -> EventLookup:
                                searched=FIND_LIMIT)
     return EventLookup(ident=ident, entry=None, where=None, in_dlq=False, deliveries=[],
                        searched=FIND_LIMIT)
-
-
-def entry_age_ms(bus: Bus, entry: ParsedEntry) -> int | None:
-    ms = id_ms(entry.entry_id)
-    return None if ms is None else bus.clock() - ms

@@ -5,7 +5,7 @@ stops after `limit` entries, so no command loads a stream of millions at once.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import redis
 
@@ -31,6 +31,29 @@ def walk(r: redis.Redis, stream: str, *, newest_first: bool = True, start: str |
         if len(rows) < count:
             return
         cursor = "(" + rows[-1][0]  # exclusive: continue after the last entry read
+
+
+class Page(NamedTuple):
+    entries: list[ParsedEntry]
+    scanned: int
+    scan_capped: bool  # the read limit stopped the search before a page and one more were found
+    next_before: str | None  # where an older page starts (exclusive); None: nothing older
+
+
+def take_page(entries: Iterator[ParsedEntry], n: int, keep: Callable[[ParsedEntry], bool],
+              limit: int) -> Page:
+    """Up to `n` entries that `keep` accepts from a bounded newest-first walk. An older page
+    is offered only when one more match exists (or the read limit left the question open)."""
+    page: list[ParsedEntry] = []
+    scanned, last = 0, None
+    for e in entries:
+        scanned, last = scanned + 1, e.entry_id
+        if keep(e):
+            if len(page) == n:
+                return Page(page, scanned, False, page[-1].entry_id)
+            page.append(e)
+    capped = scanned >= limit
+    return Page(page, scanned, capped, last if capped else None)
 
 
 def raw_batches(r: redis.Redis, stream: str, start: str | None = None,
