@@ -72,8 +72,9 @@ class PosterNotifier:
     """Adapts a poster with `post(channel, message_dict, thread_ts)` and
     `update(channel, ts, message_dict)` (bot/slack/poster.py) to a fixed channel.
 
-    `errors`: the poster's API error types (the Slack adapter passes SlackApiError); such an
-    error is logged and the job goes on: a lost progress update must not stop a move."""
+    Any failure to post (the API's errors, a network error, a timeout) is logged and the job
+    goes on: a lost progress update must never stop or fail a move. `errors` names the
+    poster's expected API errors, logged without a trace."""
 
     def __init__(self, poster, channel: str, errors: tuple[type[Exception], ...] = ()):
         self.poster, self.channel, self.errors = poster, channel, errors
@@ -86,14 +87,18 @@ class PosterNotifier:
     def post(self, message: Message, thread_ts: str | None = None) -> str | None:
         try:
             return self.poster.post(self.channel, self._render(message), thread_ts=thread_ts)
-        except self.errors:
+        except self.errors as exc:
+            log.warning("posting %r to %s failed: %s", message.text, self.channel, exc)
+        except Exception:  # a network error or a bug in rendering: the job must go on
             log.exception("posting %r to %s failed", message.text, self.channel)
-            return None
+        return None
 
     def update(self, ts: str, message: Message) -> None:
         try:
             self.poster.update(self.channel, ts, self._render(message))
-        except self.errors:
+        except self.errors as exc:
+            log.warning("updating %s in %s failed: %s", ts, self.channel, exc)
+        except Exception:  # a network error or a bug in rendering: the job must go on
             log.exception("updating %s in %s failed", ts, self.channel)
 
 

@@ -229,4 +229,6 @@ def cancel_job_reply(bus: Bus, job_id: str, user: str) -> Reply:
                       f"It moved {job.moved:,} of {job.to_move:,}.")
     job = store.request_cancel(bus, job_id, lease.new_owner())
     audit.record(bus, user, f"{job.kind}.cancel", job.params_text(), job.status, job.id)
+    if not job.active:  # no runner held it: cancelled here, so the final steps happen here too
+        hooks_for(bus).progress(bus, job, final=True)
     return job_reply(bus, job)

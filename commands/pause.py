@@ -18,8 +18,8 @@ def _state(inv: Invocation) -> service.GroupState:
     group = inv.positional(0) or inv.bus.settings.bus_group
     state = service.group_state(inv.bus, group)
     if not state.exists and not state.paused:
-        others = ", ".join(f"`{md(g)}`" for g in state.others) or "none"
-        raise CommandError(f"No consumer group `{md(group)}` reads `{md(inv.bus.keys.events)}` "
+        others = ", ".join(f"`{g}`" for g in state.others) or "none"
+        raise CommandError(f"No consumer group `{group}` reads `{inv.bus.keys.events}` "
                            f"(groups: {others}).", "`/bus groups` lists them.")
     return state
 

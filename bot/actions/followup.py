@@ -54,7 +54,7 @@ def check(bus: Bus, job: Job) -> Followup:
                 back += 1
                 if len(ids) < SHOW_IDS:
                     ids.append(eid)
-                errors[(f.get("error") or "(no error text)").strip().splitlines()[0][:120]] += 1
+                errors[((f.get("error") or "").strip() or "(no error text)").splitlines()[0][:120]] += 1
         if len(rows) < READ:
             break
     return Followup(job_id=job.id, moved=job.moved, back=back, event_ids=ids,

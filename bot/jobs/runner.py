@@ -145,7 +145,7 @@ class JobRunner(threading.Thread):
                 raise
             except Exception as exc:  # a bug: end the job as FAILED rather than retry it forever
                 job = store.get(self.bus, job_id)
-                if job is not None:
+                if job is not None and job.active:  # never turn a finished job into a failed one
                     self.hooks.progress(self.bus, store.finish(self.bus, job, "FAILED",
                                                                f"internal error ({type(exc).__name__}); see the log"),
                                         final=True)

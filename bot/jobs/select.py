@@ -15,11 +15,13 @@ from bot.jobs.mover import Item
 
 
 def movable(kind: str, e: ParsedEntry) -> bool:
-    """Reprocess needs an `event` field to republish; replay needs a readable envelope."""
+    """Reprocess needs an `event` field to republish; replay needs a readable envelope whose
+    `data` can carry the `__replay` mark (an object, or none)."""
     if kind == "reprocess":
         return "event" in e.fields
     if kind == "replay":
-        return e.event is not None and "event" in e.fields
+        return (e.event is not None and "event" in e.fields
+                and isinstance(e.event.get("data", {}), (dict, type(None))))
     return True
 
 

@@ -6,7 +6,7 @@ import secrets
 
 from bot.bus import Bus
 from bot.jobs import lease
-from bot.jobs.model import Job
+from bot.jobs.model import ACTIVE, Job
 
 KEEP_JOBS = 500  # newest jobs listed by `/bus jobs`; older hashes expire
 FINISHED_TTL_S = 30 * 86_400
@@ -73,13 +73,25 @@ def finish(bus: Bus, job: Job, status: str, error: str = "") -> Job:
     return get(bus, job.id) or job
 
 
+def _mark_cancelling(bus: Bus, job_id: str) -> bool:
+    """RUNNING -> CANCELLING only if the job is still active when written (WATCH/MULTI), so
+    a job that completes at the same moment stays COMPLETED."""
+    key = bus.keys.job(job_id)
+
+    def swap(pipe) -> bool:
+        if pipe.hget(key, "status") not in ACTIVE:
+            return False
+        pipe.multi()
+        pipe.hset(key, mapping={"status": "CANCELLING", "updated": str(bus.clock())})
+        return True
+    return bus.r.transaction(swap, key, value_from_callable=True)
+
+
 def request_cancel(bus: Bus, job_id: str, owner: str) -> Job:
     """RUNNING -> CANCELLING; the runner stops before its next batch. A job no runner holds
     is cancelled right here. Never reverts what already moved."""
-    job = get(bus, job_id)
-    if job is None or not job.active:
-        return job
-    update(bus, job_id, status="CANCELLING", updated=bus.clock())
+    if not _mark_cancelling(bus, job_id):
+        return get(bus, job_id)  # unknown, or it finished meanwhile: nothing to cancel
     if lease.acquire(bus, job_id, owner):
         try:
             return finish(bus, get(bus, job_id), "CANCELLED")

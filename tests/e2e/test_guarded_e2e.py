@@ -94,5 +94,8 @@ def test_each_guarded_command_through_slack(start_bot, stub, ops_bus, text, appr
         while store.get(ops_bus, job_id).active and time.monotonic() < deadline:
             time.sleep(0.05)
         assert store.get(ops_bus, job_id).status == "COMPLETED"
-    audit = _command(bot, stub, "audit 3", "audit")
-    assert "audit" in audit["text"].lower()
+    _command(bot, stub, "audit 3", "audit")
+    kind = text.split()[1] if text.startswith("dlq ") else text.split()[0]
+    recorded = [f["what"] for _, f in ops_bus.r.xrange(ops_bus.keys.audit)]
+    assert f"{kind}.confirm" in recorded, recorded
+    assert (f"{kind}.approve" in recorded) == approval, recorded
