@@ -120,8 +120,9 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
 
 
 class JobRunner(threading.Thread):
-    """Polls the runnable set; runs each job it can lease. Several may run at once, in one
-    or many processes: the lease makes each job run in exactly one of them."""
+    """Polls the runnable set and runs the jobs it can lease, one after another: a slow
+    throttled job delays the next one in this process (and its follow-ups). Runners of
+    several processes work side by side; the lease makes each job run in exactly one."""
 
     def __init__(self, bus: Bus, notifier: Notifier | None = None, hooks: Hooks | None = None,
                  poll_s: float = 1.0):
