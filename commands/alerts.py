@@ -52,20 +52,25 @@ def _target(call: ActionCall) -> tuple[str, int | None]:
     return rule_id, int(episode) if episode.isdigit() else None
 
 
-def _human_change(call: ActionCall, apply, thread_text: str, done: str) -> Reply:
-    """Change a firing episode's state (acknowledge, snooze) and tell its thread, once."""
+def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=None) -> Reply:
+    """Change a firing episode's state (acknowledge, snooze) and tell its thread, once.
+    `already(st)`: a sentence when the change was made before (a double click), else None."""
     rule_id, episode = _target(call)
     rule = rule_for(call.bus.settings, rule_id)
     now = call.bus.clock()
+    before: list[str] = []
 
     def change(st):
         if not st.firing or st.episode != episode:
+            return None
+        if already and already(st):
+            before.append(already(st))
             return None
         apply(st, now)
         return st, note_delivery(rule, st, thread_text, now)
 
     if state.update(call.bus, rule_id, change) is None:
-        return _note("That alert is no longer firing; nothing to do.")
+        return _note(before[-1] if before else "That alert is no longer firing; nothing to do.")
     return _note(done)
 
 
@@ -73,8 +78,10 @@ def _human_change(call: ActionCall, apply, thread_text: str, done: str) -> Reply
 def _acknowledge(call: ActionCall) -> Reply:
     def apply(st, now):
         st.acked_by, st.acked_ms = call.user_id, now
+    def already(st):
+        return f"<@{st.acked_by}> already acknowledged this alert; nothing changed." if st.acked_by else None
     return _human_change(call, apply, f":eyes: Acknowledged by <@{call.user_id}>; no more reminders for this episode.",
-                         "Acknowledged: reminders stop for this episode.")
+                         "Acknowledged: reminders stop for this episode.", already)
 
 
 def _snooze(call: ActionCall, hours: int) -> Reply:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis
+
 from bot.bus import Bus
 from bot.lua import script
 from bot.services.counting import count_since
@@ -27,7 +29,9 @@ class Metric:
     note: str = ""  # how the value was obtained, when that matters to the reader
 
 
-def lag_metrics(health) -> list[Metric]:
+def lag_metrics(health, probe: int = LAG_PROBE) -> list[Metric]:
+    """Lag per group; where Redis reports NULL, the entries after last-delivered-id counted
+    up to `probe` (a capped count is a lower bound: probe + 1)."""
     out = []
     for g in health.groups:
         rule = f"lag:{g.name}"
@@ -36,8 +40,8 @@ def lag_metrics(health) -> list[Metric]:
         elif g.lag_estimate is None:
             out.append(Metric(rule, None, "Redis reports the lag as unknown"))
         elif g.lag_estimate_capped:
-            out.append(Metric(rule, float(LAG_PROBE + 1),
-                              f"more than {LAG_PROBE:,} entries after last-delivered-id (Redis lag unknown)"))
+            out.append(Metric(rule, float(probe + 1),
+                              f"more than {probe:,} entries after last-delivered-id (Redis lag unknown)"))
         else:
             out.append(Metric(rule, float(g.lag_estimate), "counted after last-delivered-id (Redis lag unknown)"))
     return out
@@ -49,9 +53,13 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
     arrival and a `status=failed` entry), so the figure is the larger of the two counts,
     never their sum: the DLQ covers consumers without metadata, metadata covers the rest."""
     k = bus.keys
-    dlq, dlq_capped = count_since(bus.r, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
-    failed, scanned, meta_capped, p99, used = script(bus.r, "alert_metadata")(
-        keys=[k.metadata], args=[f"{now - HOUR_MS}-0", now - P99_WINDOW_MS, SCAN_CAP, P99_SAMPLE])
+    try:
+        dlq, dlq_capped = count_since(bus.r, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
+        failed, scanned, meta_capped, p99, used = script(bus.r, "alert_metadata")(
+            keys=[k.metadata], args=[f"{now - HOUR_MS}-0", now - P99_WINDOW_MS, SCAN_CAP, P99_SAMPLE])
+    except redis.ResponseError as exc:  # WRONGTYPE: a key of another type under a stream's name
+        note = f"cannot read `{k.dlq}` / `{k.metadata}` as streams ({str(exc)[:80]})"
+        return Metric("failed_per_hour", None, note), Metric("p99", None, note)
     parts = [f"{dlq:,} moved to the DLQ"]
     if scanned:
         parts.append(f"{failed:,} failed in processing metadata")
@@ -64,7 +72,8 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
 
 def measure(bus: Bus) -> list[Metric]:
     """Every metric, now. Raises redis.ConnectionError/TimeoutError when Redis is down."""
-    health = get_health(bus)
+    probe = max(LAG_PROBE, bus.settings.bus_lag_crit + 1)
+    health = get_health(bus, lag_probe=probe)
     now = health.checked_ms
-    return [Metric("dlq_size", float(health.dlq_length)), *lag_metrics(health),
+    return [Metric("dlq_size", float(health.dlq_length)), *lag_metrics(health, probe),
             *metadata_metrics(bus, now)]

@@ -24,6 +24,8 @@ from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.worker import Worker, WorkerConfig
 from bot.settings import Settings
 
+DEMO_GROUP = "busbot-demo"  # demo-load's group unless --group: it must never eat the platform's events
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("publish", help="publish one event to the main stream")
@@ -66,7 +68,7 @@ def _redis_arg(p: argparse.ArgumentParser) -> None:
 
 def _worker_args(p: argparse.ArgumentParser, group_required: bool = True) -> None:
     p.add_argument("--group", required=group_required, default=None,
-                   help="consumer group" + ("" if group_required else " (default $BUS_GROUP)"))
+                   help="consumer group" + ("" if group_required else f" (default {DEMO_GROUP}: never the platform's)"))
     p.add_argument("--consumer", default=socket.gethostname(),
                    help="consumer name (default: the host name)")
     p.add_argument("--start-id", default="$",
@@ -121,7 +123,7 @@ def load_handlers(modules: list[str]) -> Handlers:
 
 
 def _config(settings: Settings, args, **overrides) -> WorkerConfig:
-    return WorkerConfig.from_settings(settings, args.group or settings.bus_group,
+    return WorkerConfig.from_settings(settings, args.group or DEMO_GROUP,
                                       args.consumer, start_id=args.start_id,
                                       batch=args.batch, **overrides)
 

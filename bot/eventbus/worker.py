@@ -135,13 +135,15 @@ class Worker:
             return 0
         claimed = 0
         while claimed < self.config.batch and not self._stopping.is_set():
+            if self.pause.check():  # a handler may have run long: no more claims once paused
+                return claimed
             got = self._claim()
             for d in got:  # settled one by one: a kill now costs no other entry a delivery
                 self.process([d])
             if not got:
                 break
             claimed += len(got)
-        if self._stopping.is_set():
+        if self._stopping.is_set() or self.pause.check():
             return claimed
         fresh = self._read(0 if claimed else self._block_ms)
         self.process(fresh)

@@ -66,3 +66,25 @@ def test_lag_unknown_after_xdel_is_never_zero(clocked):
         assert m.value == 4 and "unknown" in m.note
     else:  # fakeredis keeps an exact lag
         assert m.value == 4
+
+
+def test_a_capped_unknown_lag_still_decides_the_level(real_r, settings):
+    """NULL lag with a backlog past the critical threshold: the count goes far enough to say so."""
+    from bot.bus import Bus
+    bus = Bus(real_r, settings.model_copy(update={"bus_lag_crit": 1500}), clock=FakeClock(NOW))
+    p = real_r.pipeline(transaction=False)
+    for i in range(2000):
+        p.xadd(bus.keys.events, {"event": "{}"}, id=f"{i + 1}-0")
+    p.execute()
+    real_r.xgroup_create(bus.keys.events, "g1", id="0")
+    real_r.xdel(bus.keys.events, "1000-0")  # a tombstone in the unread range: Redis reports lag NULL
+    m = metrics(bus)["lag:g1"]
+    assert m.value == 1502 and m.value > bus.settings.bus_lag_crit and "unknown" in m.note
+
+
+def test_a_key_of_the_wrong_type_leaves_the_other_rules_working(clocked):
+    clocked.r.set(clocked.keys.metadata, "not a stream")
+    fill_dlq(clocked.r, clocked.keys.dlq, 3)
+    m = metrics(clocked)
+    assert m["failed_per_hour"].value is None and "cannot read" in m["failed_per_hour"].note
+    assert m["p99"].value is None and m["dlq_size"].value == 3

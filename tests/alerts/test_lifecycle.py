@@ -2,6 +2,8 @@
 one root message per episode, updated in place, thread lines, reminders, buttons, 429."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.alerts.notifier import DeliveryFailed, RateLimited
@@ -181,3 +183,14 @@ def test_reprocess_opens_the_guarded_preview_for_the_top_type(alerting, clock, r
     assert "approval.item.created" in str(preview) and "150" in str(preview)
     refused = render_reply(run_action("alert_reprocess", value, alerting, "U0BOB"))
     assert "approval.item.created" not in str(refused)
+
+
+def test_a_second_acknowledge_changes_nothing(alerting, clock, runner, slack):
+    fire(alerting, clock, runner)
+    value = buttons(slack.calls[0]["message"])["alert_ack"]
+    assert "Acknowledged" in run_action("alert_ack", value, alerting, "U0BOB").text
+    again = run_action("alert_ack", value, alerting, "U0CAROL")
+    assert "<@U0BOB> already acknowledged" in again.text
+    runner.deliver()
+    acked = [c for c in slack.calls if c["op"] == "post" and "Acknowledged by" in texts(c)]
+    assert len(acked) == 1 and "U0CAROL" not in json.dumps(slack.calls)

@@ -260,3 +260,26 @@ def test_bus_pause_and_resume_commands_stop_and_restart_the_worker(bus):
     assert w.poll() == 0 and done == [] and pending(bus) == 0
     assert resume(bus, GROUP, by="U123")
     assert w.poll() == 3 and len(done) == 3
+
+
+def test_a_pause_during_retries_stops_further_retries_and_reads(bus, clock):
+    """Retries are claimed one by one; once a handler's run has paused the group, the worker
+    claims and reads nothing more until resumed."""
+    r, k = bus.r, bus.keys
+    runs = []
+
+    def fail_first_then_pause(msg):
+        runs.append((msg.attempt, msg.event["data"]["n"]))
+        if msg.attempt == 1:
+            raise RuntimeError("crm-sync answered 503")
+        r.set(k.paused(GROUP), json.dumps({"by": "U1", "at": "now", "reason": "deploy"}))
+    h = Handlers()
+    h.register("*", fail_first_then_pause)
+    w = make_worker(bus, h, delays=(1,), batch=3)
+    publish(bus, n=3)
+    w.poll()
+    assert [a for a, _ in runs] == [1, 1, 1]
+    publish(bus, n=2)
+    clock.advance(1)
+    w.poll()
+    assert [a for a, _ in runs] == [1, 1, 1, 2], "claimed more retries, or read new events, while paused"
