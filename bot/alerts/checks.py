@@ -3,10 +3,12 @@
 A value of None means "unknown" or "no data": it is never read as a healthy zero. The
 cost of a check is a fixed number of round trips whatever the stream lengths, except the
 count of the last hour's DLQ arrivals and metadata failures, which reads that hour only
-(counted inside Redis, capped at `SCAN_CAP` entries).
+(counted inside Redis in steps of `CHUNK` entries, capped at `SCAN_CAP`).
 """
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass
 
 import redis
@@ -20,6 +22,7 @@ HOUR_MS = 3_600_000
 P99_WINDOW_MS = 15 * 60_000  # processing p99 over the last 15 minutes of metadata
 P99_SAMPLE = 10_000  # the p99 uses at most this many of the most recent durations
 SCAN_CAP = 200_000  # at most this many entries counted for "failed in the last hour"
+CHUNK = 5_000  # metadata entries read per call (a few ms of Redis time)
 
 
 @dataclass
@@ -40,8 +43,9 @@ def lag_metrics(health, probe: int = LAG_PROBE) -> list[Metric]:
         elif g.lag_estimate is None:
             out.append(Metric(rule, None, "Redis reports the lag as unknown"))
         elif g.lag_estimate_capped:
-            out.append(Metric(rule, float(probe + 1),
-                              f"more than {probe:,} entries after last-delivered-id (Redis lag unknown)"))
+            bound = probe if g.lag_estimate == probe else LAG_PROBE
+            out.append(Metric(rule, float(bound + 1),
+                              f"more than {bound:,} entries after last-delivered-id (Redis lag unknown)"))
         else:
             out.append(Metric(rule, float(g.lag_estimate), "counted after last-delivered-id (Redis lag unknown)"))
     return out
@@ -55,8 +59,12 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
     k = bus.keys
     try:
         dlq, dlq_capped = count_since(bus.r, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
-        failed, scanned, meta_capped, p99, used = script(bus.r, "alert_metadata")(
-            keys=[k.metadata], args=[f"{now - HOUR_MS}-0", now - P99_WINDOW_MS, SCAN_CAP, P99_SAMPLE])
+        failed, scanned, meta_capped, durations = _read_metadata(bus, now - HOUR_MS, now - P99_WINDOW_MS)
+        if meta_capped:  # the capped read stopped before the p99 window: read that window alone
+            p99, used = script(bus.r, "metadata_p99")(
+                keys=[k.metadata], args=[f"{now - P99_WINDOW_MS}-0", P99_SAMPLE])
+        else:
+            p99, used = _p99(durations), len(durations)
     except redis.ResponseError as exc:  # WRONGTYPE: a key of another type under a stream's name
         note = f"cannot read `{k.dlq}` / `{k.metadata}` as streams ({str(exc)[:80]})"
         return Metric("failed_per_hour", None, note), Metric("p99", None, note)
@@ -70,10 +78,36 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
     return failures, Metric("p99", float(p99) / 1000, f"over the last {used:,} handled events")
 
 
+def _read_metadata(bus: Bus, since_ms: int, p99_from_ms: int) -> tuple[int, int, bool, deque]:
+    """(failed entries, entries read, capped, the newest durations of the p99 window) of the
+    metadata since `since_ms`, read in steps of CHUNK entries, each a short call."""
+    step = script(bus.r, "metadata_failed")
+    failed = scanned = 0
+    durations: deque = deque(maxlen=P99_SAMPLE)
+    cursor = f"{since_ms}-0"
+    while scanned < SCAN_CAP:
+        want = min(CHUNK, SCAN_CAP - scanned)
+        n_failed, n, last, *recent = step(keys=[bus.keys.metadata], args=[cursor, want, p99_from_ms])
+        failed, scanned = failed + int(n_failed), scanned + int(n)
+        durations.extend(float(d) for d in recent)
+        if int(n) < want:
+            return failed, scanned, False, durations
+        cursor = "(" + (last.decode() if isinstance(last, bytes) else last)
+    return failed, scanned, True, durations
+
+
+def _p99(durations) -> float | None:
+    """Nearest-rank p99, as metadata_p99.lua computes it."""
+    if not durations:
+        return None
+    ranked = sorted(durations)
+    return ranked[max(1, math.ceil(0.99 * len(ranked))) - 1]
+
+
 def measure(bus: Bus) -> list[Metric]:
     """Every metric, now. Raises redis.ConnectionError/TimeoutError when Redis is down."""
     probe = max(LAG_PROBE, bus.settings.bus_lag_crit + 1)
-    health = get_health(bus, lag_probe=probe)
+    health = get_health(bus, deep_probe=probe)
     now = health.checked_ms
     return [Metric("dlq_size", float(health.dlq_length)), *lag_metrics(health, probe),
             *metadata_metrics(bus, now)]

@@ -1,8 +1,8 @@
 """Bus health at a glance: stream and DLQ length, consumer groups, status. No scans.
 
 Costs a fixed number of round trips whatever the stream's length (XINFO, XLEN, one
-XREVRANGE of the metadata stream and, for groups whose lag Redis cannot tell, a bounded
-XRANGE probe).
+XREVRANGE of the metadata stream and, for groups whose lag Redis cannot tell, a count of
+the entries after their last-delivered-id, inside Redis and bounded).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 from pydantic import BaseModel
 
 from bot.bus import Bus
+from bot.lua import script
 from bot.services.thresholds import Level, level_of, worst
 from bot.timeparse import id_ms
 
@@ -66,7 +67,16 @@ def _parse_pause(raw: str | None) -> Pause | None:
         return Pause(reason=raw[:200])
 
 
-def _groups(bus: Bus, raw_groups, now: int, probe: int) -> list[GroupHealth]:
+def _count_after(bus: Bus, groups: list[GroupHealth], bound: int) -> list[int]:
+    """Entries after each group's last-delivered-id, counted inside Redis up to bound + 1."""
+    counter = script(bus.r, "count_range")
+    p = bus.r.pipeline(transaction=False)
+    for g in groups:
+        counter(keys=[bus.keys.events], args=[f"({g.last_delivered_id}", "+", bound + 1], client=p)
+    return [int(n) for n, _ in p.execute()]
+
+
+def _groups(bus: Bus, raw_groups, now: int, probe: int, deep_probe: int | None) -> list[GroupHealth]:
     groups = [GroupHealth(name=g["name"], consumers=g.get("consumers", 0),
                           pending=g.get("pending", 0), lag=g.get("lag"),
                           last_delivered_id=g.get("last-delivered-id", "0-0"),
@@ -77,14 +87,15 @@ def _groups(bus: Bus, raw_groups, now: int, probe: int) -> list[GroupHealth]:
     p = bus.r.pipeline(transaction=False)
     for g in groups:
         p.get(bus.keys.paused(g.name))
-        if g.lag is None:
-            p.xrange(bus.keys.events, f"({g.last_delivered_id}", "+", count=probe + 1)
-    results = iter(p.execute())
-    for g in groups:
-        g.paused = _parse_pause(next(results))
-        if g.lag is None:
-            n = len(next(results))
-            g.lag_estimate, g.lag_estimate_capped = min(n, probe), n > probe
+    for g, raw in zip(groups, p.execute()):
+        g.paused = _parse_pause(raw)
+    deeper = [deep_probe] if deep_probe and deep_probe > probe else []
+    for bound in [probe, *deeper]:  # a second, deeper count only where the first was capped
+        unknown = [g for g in groups if g.lag is None and (g.lag_estimate is None or g.lag_estimate_capped)]
+        if not unknown:
+            break
+        for g, n in zip(unknown, _count_after(bus, unknown, bound)):
+            g.lag_estimate, g.lag_estimate_capped = min(n, bound), n > bound
     return groups
 
 
@@ -93,9 +104,10 @@ def _age(entry_id: str | None, now: int) -> int | None:
     return None if not ms else now - ms
 
 
-def get_health(bus: Bus, lag_probe: int = LAG_PROBE) -> Health:
-    """`lag_probe`: entries read at most per group whose lag Redis reports as NULL (the
-    alerts pass the critical threshold + 1, so a capped count still decides the level)."""
+def get_health(bus: Bus, lag_probe: int = LAG_PROBE, deep_probe: int | None = None) -> Health:
+    """`lag_probe`: entries counted at most per group whose lag Redis reports as NULL;
+    `deep_probe`: a second count where the first was capped (the alerts pass the critical
+    threshold + 1, so an unknown lag still decides between warning and critical)."""
     s, k = bus.settings, bus.keys
     t0 = time.perf_counter()
     bus.r.ping()
@@ -108,7 +120,7 @@ def get_health(bus: Bus, lag_probe: int = LAG_PROBE) -> Health:
     p.xrevrange(k.metadata, "+", "-", count=1)
     info, dlq_len, raw_groups, meta = p.execute(raise_on_error=False)
     exists = not isinstance(info, Exception)
-    groups = _groups(bus, raw_groups if exists and not isinstance(raw_groups, Exception) else [], now, lag_probe)
+    groups = _groups(bus, raw_groups if exists and not isinstance(raw_groups, Exception) else [], now, lag_probe, deep_probe)
     reasons: list[str] = []
     levels: list[Level] = []
     dlq_len = dlq_len if isinstance(dlq_len, int) else 0

@@ -88,3 +88,21 @@ def test_a_key_of_the_wrong_type_leaves_the_other_rules_working(clocked):
     m = metrics(clocked)
     assert m["failed_per_hour"].value is None and "cannot read" in m["failed_per_hour"].note
     assert m["p99"].value is None and m["dlq_size"].value == 3
+
+
+def test_p99_is_measured_even_when_the_hour_count_is_capped(clocked, monkeypatch):
+    """The p99 window (last 15 min) is read on its own, not at the end of the capped hour."""
+    import bot.alerts.checks as checks
+    monkeypatch.setattr(checks, "SCAN_CAP", 300)
+    monkeypatch.setattr(checks, "CHUNK", 100)
+    p = clocked.r.pipeline(transaction=False)
+    for i in range(300):
+        p.xadd(clocked.keys.metadata, {"eventId": f"o{i}", "status": "failed", "durationMs": "5"},
+               id=f"{NOW - 3_000_000 + i}-0")
+    for i in range(50):
+        p.xadd(clocked.keys.metadata, {"eventId": f"n{i}", "status": "completed", "durationMs": "40000"},
+               id=f"{NOW - 60_000 + i}-0")
+    p.execute()
+    m = metrics(clocked)
+    assert m["p99"].value == 40.0
+    assert m["failed_per_hour"].value == 300 and "count capped" in m["failed_per_hour"].note
