@@ -9,6 +9,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+# what BUS_APPROVAL_REQUIRED may name (bot/actions/policy.py describes each)
+APPROVAL_KINDS = frozenset({"reprocess_one", "reprocess_bulk", "delete", "purge", "restore",
+                            "replay", "trim", "pause", "resume"})
+
+
 class SettingsError(Exception):
     """A setting has a value busbot cannot use; the message names the variable."""
 
@@ -71,6 +76,15 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return v.strip()
 
+    @field_validator("bus_approval_required")
+    @classmethod
+    def _known_kinds(cls, v: str) -> str:
+        unknown = sorted({k.strip() for k in v.split(",") if k.strip()} - APPROVAL_KINDS)
+        if unknown:
+            raise ValueError(f"unknown action {unknown[0]!r}; use a comma-separated list of "
+                             + ", ".join(sorted(APPROVAL_KINDS)))
+        return v
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: str | None) -> str | None:
@@ -111,4 +125,5 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-        raise SettingsError(f"{name}: {err['msg']} (got {err.get('input')!r})") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {msg} (got {err.get('input')!r})") from None

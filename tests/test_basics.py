@@ -106,3 +106,14 @@ def test_table_aligns_and_clips():
     out = table(["count", "type"], [[1234, "approval.item.created"], [5, "a"]], [9, 10]).splitlines()
     assert out[2] == "1,234  approval.…"
     assert out[3] == "    5  a"
+
+
+def test_approval_policy_names_known_actions(monkeypatch):
+    from bot.actions.policy import KINDS
+    from bot.settings import APPROVAL_KINDS
+    assert set(KINDS) == APPROVAL_KINDS
+    monkeypatch.setenv("BUS_APPROVAL_REQUIRED", "purge,reprocess-bulk")
+    with pytest.raises(SettingsError, match=r"^BUS_APPROVAL_REQUIRED: .*unknown action 'reprocess-bulk'"):
+        load_settings()
+    monkeypatch.setenv("BUS_APPROVAL_REQUIRED", "")
+    assert load_settings().approval_required == frozenset()

@@ -28,10 +28,6 @@ def acquire(bus: Bus, job_id: str, owner: str) -> bool:
     return _call(bus, "acquire", job_id, owner)
 
 
-def renew(bus: Bus, job_id: str, owner: str) -> bool:
-    return _call(bus, "renew", job_id, owner)
-
-
 def release(bus: Bus, job_id: str, owner: str) -> bool:
     return _call(bus, "release", job_id, owner)
 

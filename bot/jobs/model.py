@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 
 Status = Literal["RUNNING", "COMPLETED", "CANCELLING", "CANCELLED", "FAILED"]
 ACTIVE: frozenset[str] = frozenset({"RUNNING", "CANCELLING"})
-KINDS = ("reprocess", "replay", "purge", "delete", "restore")
 
 
 class Job(BaseModel):

@@ -1,6 +1,6 @@
--- lease: take, renew or release a job's lease, only as its owner.
+-- lease: take or release a job's lease, only as its owner (move_batch.lua renews it).
 -- KEYS[1] lease key
--- ARGV[1] 'acquire' | 'renew' | 'release'   ARGV[2] owner token   ARGV[3] lease ms
+-- ARGV[1] 'acquire' | 'release'   ARGV[2] owner token   ARGV[3] lease ms
 -- Returns 1 when the caller holds (or released) the lease, 0 otherwise.
 local owner = redis.call('GET', KEYS[1])
 if ARGV[1] == 'acquire' then
@@ -9,9 +9,5 @@ if ARGV[1] == 'acquire' then
   return 1
 end
 if owner ~= ARGV[2] then return 0 end
-if ARGV[1] == 'renew' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-else
-  redis.call('DEL', KEYS[1])
-end
+redis.call('DEL', KEYS[1])
 return 1
