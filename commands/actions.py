@@ -22,12 +22,17 @@ class ActionCall:
 
 ActionHandler = Callable[[ActionCall], Reply]
 ACTIONS: dict[str, ActionHandler] = {}
+OPERATOR_ACTIONS: dict[str, str] = {}  # action id -> what a refusal says the click would do
 
 
-def action(action_id: str):
+def action(action_id: str, operator_only: str | None = None):
+    """Register a button handler; `operator_only` ("approve guarded actions") makes the
+    router refuse anyone not in BUS_OPERATORS before the handler runs."""
     def wrap(fn: ActionHandler) -> ActionHandler:
         if action_id in ACTIONS:
             raise ValueError(f"action `{action_id}` registered twice")
         ACTIONS[action_id] = fn
+        if operator_only:
+            OPERATOR_ACTIONS[action_id] = operator_only
         return fn
     return wrap

@@ -150,11 +150,9 @@ def execute(bus: Bus, req: GuardedRequest, *, in_channel: bool) -> Reply:
     return reply
 
 
-@action("guard_confirm")
+@action("guard_confirm", operator_only="confirm guarded actions")
 def confirm(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
-    if not policy.is_operator(bus.settings, user):
-        return refuse(bus, user, "confirm guarded actions")
     req = requests.get(bus, call.value)
     approval = req is not None and policy.needs_approval(bus.settings, req.kind)
     extra = {"expires": bus.clock() + bus.settings.bus_approval_ttl * 1000} if approval else {}
@@ -179,11 +177,9 @@ def cancel(call: ActionCall) -> Reply:
     return notice("Cancelled; nothing ran.", None, ":no_entry_sign:", replace=True)
 
 
-@action("guard_approve")
+@action("guard_approve", operator_only="approve guarded actions")
 def approve(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
-    if not policy.is_operator(bus.settings, user):
-        return refuse(bus, user, "approve guarded actions")
     req = requests.get(bus, call.value)
     if req is not None and user in (req.requester, req.confirmed_by):
         audit.record(bus, user, f"{req.kind}.approve.refused", req.command, "self-approval")
@@ -197,11 +193,9 @@ def approve(call: ActionCall) -> Reply:
     return execute(bus, req, in_channel=True)
 
 
-@action("guard_reject")
+@action("guard_reject", operator_only="reject guarded actions")
 def reject(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
-    if not policy.is_operator(bus.settings, user):
-        return refuse(bus, user, "reject guarded actions")
     try:
         req = requests.step(bus, call.value, "AWAITING", "REJECTED", rejected_by=user)
     except StepRefused as exc:
@@ -212,11 +206,9 @@ def reject(call: ActionCall) -> Reply:
                   in_channel=True)
 
 
-@action("job_cancel")
+@action("job_cancel", operator_only="cancel jobs")
 def cancel_job(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
-    if not policy.is_operator(bus.settings, user):
-        return refuse(bus, user, "cancel jobs")
     return cancel_job_reply(bus, call.value, user)
 
 

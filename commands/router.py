@@ -12,7 +12,7 @@ import redis
 
 from bot.bus import Bus
 from commands import catalog  # noqa: F401  (registers every command)
-from commands.actions import ACTIONS, ActionCall, action
+from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
 from bot.actions.policy import is_operator
 from commands.args import split_args, tokenize
 from commands.guard import refuse
@@ -88,6 +88,8 @@ def run_action(action_id: str, value: str, bus: Bus, user_id: str) -> Reply:
     if handler is None:
         return error_reply("That button belongs to an older busbot message and no longer does anything.",
                            "Run the command again.")
+    if action_id in OPERATOR_ACTIONS and not is_operator(bus.settings, user_id):
+        return refuse(bus, user_id, OPERATOR_ACTIONS[action_id])  # one check for every operator button
     return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(bus, action_id, value, user_id)))
 
 

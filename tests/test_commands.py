@@ -209,3 +209,12 @@ def test_dlq_top_buttons_survive_odd_type_names(bus):
     shown = {run(v, bus).context["rows"][0]["type"] for v in lists}
     assert shown == {"a b", "it's", "plain.type"}
     assert f"{T0 + 2}-0" in all_text(message)  # the newest example id of each row
+
+
+def test_every_operator_button_refuses_others_before_its_handler_runs(bus):
+    from commands.actions import OPERATOR_ACTIONS
+    assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_approve", "guard_reject", "job_cancel"}
+    for action_id, what in OPERATOR_ACTIONS.items():
+        reply = run_action(action_id, "no-such-token", bus, "U0NOBODY")
+        assert reply.text == f"Only busbot operators can {what}, and you are not one of them.", action_id
+    assert len(bus.r.xrange(bus.keys.audit)) == len(OPERATOR_ACTIONS)
