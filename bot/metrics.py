@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from bot.bus import Bus
+from bot.redis_errors import UNREACHABLE
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class BusCollector:
         up = GaugeMetricFamily("busbot_redis_up", "1 when Redis answered this scrape, else 0")
         try:
             facts = self._read()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNREACHABLE as exc:
             log.warning("metrics: Redis unreachable at %s: %s", self.bus.where, exc)
             up.add_metric([], 0)
             yield up
@@ -52,7 +52,7 @@ class BusCollector:
             p.xinfo_groups(stream)
         results = p.execute(raise_on_error=False)
         for err in results:
-            if isinstance(err, (redis.ConnectionError, redis.TimeoutError)):
+            if isinstance(err, UNREACHABLE):
                 raise err
         pairs = zip(results[0::2], results[1::2])
         return [(stream, length if isinstance(length, int) else 0,

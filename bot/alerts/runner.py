@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import logging
 
-import redis
-
 from bot.alerts import outbox
 from bot.alerts.engine import RuleResult, run_check
 from bot.alerts.notifier import Notifier
 from bot.alerts.outage import RedisOutage
 from bot.bus import Bus
+from bot.redis_errors import UNREACHABLE
 
 log = logging.getLogger(__name__)
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+REDIS_DOWN = UNREACHABLE
 
 
 class AlertRunner:

@@ -26,6 +26,7 @@ from bot.eventbus.pause import PauseWatch
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.settle import DeadLetter, Delivery, Outcome, Settler
 from bot.eventbus.timelimit import TimeLimit
+from bot.redis_errors import UNREACHABLE
 from bot.settings import Settings
 from bot.timeparse import iso_ms
 
@@ -55,7 +56,7 @@ class WorkerConfig:
                              "handlers would have their entries claimed from under them")
 
     @classmethod
-    def from_settings(cls, s: Settings, group: str, consumer: str, **kw) -> "WorkerConfig":
+    def from_settings(cls, s: Settings, group: str, consumer: str, **kw) -> WorkerConfig:
         kw.setdefault("retry", RetryPolicy.from_settings(s))
         return cls(group=group, consumer=consumer, handler_timeout=s.bus_handler_timeout,
                    claim_idle=s.bus_claim_idle, metadata_maxlen=s.bus_metadata_maxlen, **kw)
@@ -121,7 +122,7 @@ class Worker:
             try:
                 self.poll()
                 backoff = 0.5
-            except redis.ConnectionError as exc:  # includes timeouts; keep trying
+            except UNREACHABLE as exc:  # refused, reset or timed out: keep trying
                 log.warning("redis unavailable (%s); retrying in %.1fs", exc, backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)

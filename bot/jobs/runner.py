@@ -8,8 +8,6 @@ import logging
 import threading
 import time
 
-import redis
-
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs import lease, store
@@ -17,6 +15,7 @@ from bot.jobs.model import Job
 from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch
 from bot.jobs.select import item, selected
 from bot.notify import Notifier, NullNotifier
+from bot.redis_errors import UNREACHABLE
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
                 log.info("job %s: lease taken over by %s", job_id, lease.holder(bus, job_id))
                 return job
             continue
-        except (redis.ConnectionError, redis.TimeoutError):
+        except UNREACHABLE:
             wait = OUTAGE_BACKOFF_S[min(outage, len(OUTAGE_BACKOFF_S) - 1)]
             outage += 1
             log.warning("job %s: Redis unreachable, pausing %.1fs", job_id, wait)
@@ -142,7 +141,7 @@ class JobRunner(threading.Thread):
             try:
                 run_job(self.bus, job_id, self.owner, self.hooks, self.stopping)
                 ran += 1
-            except (redis.ConnectionError, redis.TimeoutError):
+            except UNREACHABLE:
                 raise
             except Exception as exc:  # a bug: end the job as FAILED rather than retry it forever
                 job = store.get(self.bus, job_id)
@@ -160,7 +159,7 @@ class JobRunner(threading.Thread):
             try:
                 self.tick()
                 self.after_tick()
-            except (redis.ConnectionError, redis.TimeoutError):
+            except UNREACHABLE:
                 log.warning("job runner: Redis unreachable; retrying")
             except Exception:  # the thread's one boundary: a bug must not stop all jobs
                 log.exception("job runner tick failed")
