@@ -1,4 +1,6 @@
-"""The handle every service takes: a Redis client, the key names, settings and a clock."""
+"""The handle every service takes: a Redis client, its registered Lua scripts, the key
+names, settings and a clock. Nothing else rides on it: what a process runs besides (the job
+runner, the notifier) is in `bot.runtime.Runtime`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,11 +9,8 @@ import redis
 
 from bot.clock import Clock, system_ms
 from bot.keys import Keys
+from bot.lua import Scripts
 from bot.settings import Settings
-
-
-class BusUnavailable(Exception):
-    """Redis could not be reached; the message is one plain sentence for the user."""
 
 
 @dataclass
@@ -19,9 +18,11 @@ class Bus:
     r: redis.Redis
     settings: Settings
     keys: Keys = field(init=False)
+    scripts: Scripts = field(init=False, repr=False, compare=False)
     clock: Clock = system_ms
     where: str = "redis"  # for messages: the URL without its password, or "embedded ..."
     url: str | None = None  # how another process reaches the same Redis (None: in-process)
 
     def __post_init__(self) -> None:
         self.keys = Keys.from_settings(self.settings)
+        self.scripts = Scripts(self.r)

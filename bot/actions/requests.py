@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot.bus import Bus
-from bot.lua import script
 
 KEEP_S = 7 * 86_400  # the key outlives its expiry so a late click says "expired", not "unknown"
 
@@ -81,7 +80,7 @@ def step(bus: Bus, token: str, expect: str, new: str, **fields: str) -> GuardedR
     args: list[str] = [expect, new, str(bus.clock())]
     for k, v in fields.items():
         args += [k, str(v)]
-    ok, state = script(bus.r, "approval_step")(keys=[bus.keys.approval(token)], args=args)
+    ok, state = bus.scripts.get("approval_step")(keys=[bus.keys.approval(token)], args=args)
     req = get(bus, token) if token else None
     if not ok:
         raise StepRefused(state, req)

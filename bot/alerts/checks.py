@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import redis
 
 from bot.bus import Bus
-from bot.lua import script
 from bot.services.counting import count_since
 from bot.services.health import LAG_PROBE, get_health
 
@@ -58,10 +57,10 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
     never their sum: the DLQ covers consumers without metadata, metadata covers the rest."""
     k = bus.keys
     try:
-        dlq, dlq_capped = count_since(bus.r, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
+        dlq, dlq_capped = count_since(bus, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
         failed, scanned, meta_capped, durations = _read_metadata(bus, now - HOUR_MS, now - P99_WINDOW_MS)
         if meta_capped:  # the capped read stopped before the p99 window: read that window alone
-            p99, used = script(bus.r, "metadata_p99")(
+            p99, used = bus.scripts.get("metadata_p99")(
                 keys=[k.metadata], args=[f"{now - P99_WINDOW_MS}-0", P99_SAMPLE])
         else:
             p99, used = _p99(durations), len(durations)
@@ -81,7 +80,7 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
 def _read_metadata(bus: Bus, since_ms: int, p99_from_ms: int) -> tuple[int, int, bool, deque]:
     """(failed entries, entries read, capped, the newest durations of the p99 window) of the
     metadata since `since_ms`, read in steps of CHUNK entries, each a short call."""
-    step = script(bus.r, "metadata_failed")
+    step = bus.scripts.get("metadata_failed")
     failed = scanned = 0
     durations: deque = deque(maxlen=P99_SAMPLE)
     cursor = f"{since_ms}-0"

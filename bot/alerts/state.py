@@ -12,7 +12,6 @@ from typing import Callable
 
 from bot.alerts.machine import AlertState
 from bot.bus import Bus
-from bot.lua import script
 
 MAX_RETRIES = 5
 
@@ -41,7 +40,7 @@ def load_all(bus: Bus) -> dict[str, AlertState]:
 def claim(bus: Bus, rule_id: str, version: int, state: AlertState, deliveries: list[dict]) -> bool:
     """Write `state` if the stored version is still `version`; queue `deliveries` with it."""
     k = bus.keys
-    new_version = script(bus.r, "alert_transition")(
+    new_version = bus.scripts.get("alert_transition")(
         keys=[k.alert(rule_id), k.alert_outbox(rule_id), k.alert_outbox_index, k.alert_rules],
         args=[version, state.model_dump_json(), rule_id, *(json.dumps(d) for d in deliveries)])
     return bool(new_version)

@@ -11,7 +11,6 @@ from typing import NamedTuple
 import orjson
 
 from bot.bus import Bus
-from bot.lua import script
 
 
 class Delivery(NamedTuple):
@@ -62,12 +61,12 @@ class Settler:
         if not outcomes:
             return 0
         rows = orjson.dumps(outcomes, default=tuple)  # a NamedTuple -> a JSON array
-        return script(self.bus.r, "eventbus_settle")(
+        return self.bus.scripts.get("eventbus_settle")(
             keys=self._settle_keys, args=[self.group, self.consumer, self.maxlen, rows])
 
     def dead_letter(self, d: DeadLetter) -> str | None:
         """The DLQ entry id, or None when the entry was settled or claimed elsewhere."""
-        res = script(self.bus.r, "eventbus_dead_letter")(keys=self._dlq_keys, args=[
+        res = self.bus.scripts.get("eventbus_dead_letter")(keys=self._dlq_keys, args=[
             self.group, self.consumer, d.delivery.entry_id, d.raw_event, d.error,
             d.error_stack, d.moved_at, d.attempts, d.event_id, d.type, d.duration_ms,
             self.maxlen])
@@ -85,7 +84,7 @@ class Settler:
     def claim(self, now_ms: int, min_idle_ms: int, cursor: str,
               count: int) -> tuple[str, list[Delivery]]:
         """Entries due for a retry and entries a dead consumer left idle; next cursor."""
-        res = script(self.bus.r, "eventbus_claim")(keys=self._claim_keys, args=[
+        res = self.bus.scripts.get("eventbus_claim")(keys=self._claim_keys, args=[
             self.group, self.consumer, now_ms, min_idle_ms, cursor, count])
         return res[0], [Delivery(eid, dict(zip(flat[::2], flat[1::2])), int(n))
                         for eid, n, flat in res[1:]]

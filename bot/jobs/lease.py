@@ -11,7 +11,6 @@ import secrets
 import socket
 
 from bot.bus import Bus
-from bot.lua import script
 
 
 def new_owner() -> str:
@@ -21,7 +20,7 @@ def new_owner() -> str:
 
 def _call(bus: Bus, op: str, job_id: str, owner: str) -> bool:
     ms = bus.settings.bus_job_lease * 1000
-    return bool(script(bus.r, "lease")(keys=[bus.keys.job_lease(job_id)], args=[op, owner, ms]))
+    return bool(bus.scripts.get("lease")(keys=[bus.keys.job_lease(job_id)], args=[op, owner, ms]))
 
 
 def acquire(bus: Bus, job_id: str, owner: str) -> bool:

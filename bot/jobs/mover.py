@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from bot.bus import Bus
 from bot.jobs.model import Job
-from bot.lua import script
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def move_batch(bus: Bus, job: Job, owner: str, new_cursor: str, items: list[Item
             bus.clock()]
     for item in items:
         args.extend(item)
-    a, b = script(bus.r, "move_batch")(keys=keys, args=args)
+    a, b = bus.scripts.get("move_batch")(keys=keys, args=args)
     if a == -1:
         raise StaleBatch(b)
     if a == -2:

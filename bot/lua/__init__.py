@@ -1,7 +1,8 @@
 """Lua scripts, one `.lua` file each with a header listing its KEYS and ARGV.
 
-`script(r, "name")` registers `bot/lua/name.lua` on a client once and returns the callable;
-wrap each in a typed Python function next to the code that uses it.
+Each `Bus` holds a `Scripts` for its client: `bus.scripts.get("name")` registers
+`bot/lua/name.lua` on that client once and returns the callable; wrap each in a typed
+Python function next to the code that uses it.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import redis
+from redis.commands.core import Script
 
 _DIR = Path(__file__).parent
 
@@ -18,9 +20,15 @@ def source(name: str) -> str:
     return (_DIR / f"{name}.lua").read_text()
 
 
-def script(r: redis.Redis, name: str):
-    """The registered script `name` for client `r` (cached on the client object)."""
-    cache = r.__dict__.setdefault("_busbot_scripts", {})
-    if name not in cache:
-        cache[name] = r.register_script(source(name))
-    return cache[name]
+class Scripts:
+    """The scripts registered on one client, each registered the first time it is used."""
+
+    def __init__(self, r: redis.Redis) -> None:
+        self._r = r
+        self._registered: dict[str, Script] = {}
+
+    def get(self, name: str) -> Script:
+        script = self._registered.get(name)
+        if script is None:
+            script = self._registered[name] = self._r.register_script(source(name))
+        return script

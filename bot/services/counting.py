@@ -5,17 +5,15 @@ no XCOUNT; `count_range.lua` counts in steps of `chunk` entries, each step a sho
 """
 from __future__ import annotations
 
-import redis
-
-from bot.lua import script
+from bot.bus import Bus
 
 CHUNK = 5000
 
 
-def count_range(r: redis.Redis, stream: str, start: str, end: str = "+",
+def count_range(bus: Bus, stream: str, start: str, end: str = "+",
                 chunk: int = CHUNK, cap: int | None = None) -> tuple[int, bool]:
     """(entries between start and end inclusive, whether `cap` stopped the count)."""
-    counter = script(r, "count_range")
+    counter = bus.scripts.get("count_range")
     total, cursor = 0, start
     while cap is None or total < cap:
         n, last = counter(keys=[stream], args=[cursor, end, chunk])
@@ -26,5 +24,5 @@ def count_range(r: redis.Redis, stream: str, start: str, end: str = "+",
     return total, True
 
 
-def count_since(r: redis.Redis, stream: str, since_ms: int, cap: int | None = None) -> tuple[int, bool]:
-    return count_range(r, stream, f"{since_ms}-0", "+", cap=cap)
+def count_since(bus: Bus, stream: str, since_ms: int, cap: int | None = None) -> tuple[int, bool]:
+    return count_range(bus, stream, f"{since_ms}-0", "+", cap=cap)

@@ -38,8 +38,8 @@ def dlq_summary(bus: Bus) -> DlqSummary:
     p.xrange(stream, "-", "+", count=1)
     p.xrevrange(stream, "+", "-", count=1)
     length, oldest, newest = p.execute()
-    hour, hour_capped = count_since(r, stream, now - HOUR_MS, cap=COUNT_CAP)
-    day, capped = count_since(r, stream, now - DAY_MS, cap=COUNT_CAP)
+    hour, hour_capped = count_since(bus, stream, now - HOUR_MS, cap=COUNT_CAP)
+    day, capped = count_since(bus, stream, now - DAY_MS, cap=COUNT_CAP)
     return DlqSummary(stream=stream, length=length, oldest_id=oldest[0][0] if oldest else None,
                       newest_id=newest[0][0] if newest else None, last_hour=hour, last_hour_capped=hour_capped,
                       last_day=day, last_day_capped=capped, now=now)

@@ -12,7 +12,6 @@ import time
 from pydantic import BaseModel
 
 from bot.bus import Bus
-from bot.lua import script
 from bot.services.thresholds import Level, level_of, worst
 from bot.timeparse import id_ms
 
@@ -69,7 +68,7 @@ def _parse_pause(raw: str | None) -> Pause | None:
 
 def _count_after(bus: Bus, groups: list[GroupHealth], bound: int) -> list[int]:
     """Entries after each group's last-delivered-id, counted inside Redis up to bound + 1."""
-    counter = script(bus.r, "count_range")
+    counter = bus.scripts.get("count_range")
     p = bus.r.pipeline(transaction=False)
     for g in groups:
         counter(keys=[bus.keys.events], args=[f"({g.last_delivered_id}", "+", bound + 1], client=p)
