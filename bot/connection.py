@@ -8,6 +8,7 @@ import fakeredis
 import redis
 
 from bot.bus import Bus
+from bot.redact import redact_url
 from bot.settings import Settings
 
 _CLIENT_OPTIONS = dict(decode_responses=True, encoding_errors="replace")
@@ -27,13 +28,6 @@ def embedded() -> redis.Redis:
 def open_bus(settings: Settings, url: str | None = None) -> Bus:
     url = url or settings.redis_url
     if url:
-        return Bus(connect(url), settings, where=_redact(url), url=url)
+        return Bus(connect(url), settings, where=redact_url(url), url=url)
     return Bus(embedded(), settings, where="embedded demo Redis")
 
-
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url

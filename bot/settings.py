@@ -8,6 +8,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.redact import redact_text, redact_url
+
 
 # what BUS_APPROVAL_REQUIRED may name (bot/actions/policy.py describes each)
 APPROVAL_KINDS = frozenset({"reprocess_one", "reprocess_bulk", "delete", "purge", "restore",
@@ -26,7 +28,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
 
-    redis_url: str | None = None
+    redis_url: str | None = Field(None, repr=False)  # may hold a password
     port: int = Field(3000, ge=1, le=65535)
 
     bus_events_stream: str = "hyvve:events"
@@ -90,9 +92,10 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, v: str | None) -> str | None:
         if v is None or not v.strip():
             return None
+        v = v.strip()
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
-        return v.strip()
+        return v
 
     @field_validator("bus_retry_delays")
     @classmethod
@@ -125,5 +128,12 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {msg} (got {err.get('input')!r})") from None
+        msg = redact_text(err["msg"].removeprefix("Value error, "))
+        raise SettingsError(f"{name}: {msg} (got {shown_value(err.get('input'))})") from None
+
+
+def shown_value(value) -> str:
+    """A setting's value as an error message may show it: quoted, credentials masked."""
+    if isinstance(value, str):
+        return repr(redact_url(value) if "://" in value or "@" in value else redact_text(value))
+    return redact_text(repr(value))

@@ -1,0 +1,59 @@
+"""Credentials never leave busbot: one way to show a URL, or text that may hold one.
+
+`redact_url()` masks the password of a connection URL wherever it sits (in the user-info,
+however many `@` it holds, or as a `password=` style query parameter) and keeps what helps
+an operator (scheme, user, host, port, database). `redact_text()` does the same for every
+URL inside free text (an exception's message, a setting's value in an error).
+"""
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# query parameters whose value is a secret (redis-py reads `password` from the query string)
+SECRET_PARAMS = frozenset({"password", "pass", "passwd", "pwd", "secret", "token", "auth",
+                           "access_token", "api_key", "apikey", "key"})
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]*")
+_PARAM = re.compile(r"(?P<sep>^|[?&;])(?P<name>[^=&;#]*)=(?P<value>[^&;#]*)")
+
+
+def _mask_query(query: str) -> str:
+    def one(m: re.Match) -> str:
+        name = m.group("name")
+        if name.strip().lower() in SECRET_PARAMS and m.group("value"):
+            return f"{m.group('sep')}{name}={MASK}"
+        return m.group(0)
+    return _PARAM.sub(one, query)
+
+
+def redact_url(url: str) -> str:
+    """`url` with every credential masked; safe on malformed input (no scheme, stray `@`)."""
+    text = str(url if url is not None else "").strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    # A password may hold "@", "/" or "?": the user-info ends at the LAST "@", unless that
+    # "@" sits inside query pairs (`?user=a@b`). When in doubt, mask more.
+    at, q = rest.rfind("@"), rest.find("?")
+    userinfo: str | None = None
+    if at >= 0 and (q < 0 or at < q or "=" not in rest[q:at]):
+        userinfo, rest = rest[:at], rest[at + 1:]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    head, tail = rest[:cut], rest[cut:]
+    if userinfo is not None:
+        user = userinfo.split(":", 1)[0] if ":" in userinfo else ""
+        head = (f"{user}:{MASK}@" if user else f"{MASK}@") + head
+    if tail.startswith("?"):
+        query, hash_sep, _fragment = tail[1:].partition("#")
+        tail = "?" + _mask_query(query) + (f"#{MASK}" if hash_sep else "")
+    elif tail.startswith("#"):
+        tail = f"#{MASK}"
+    return f"{scheme}{sep}{head}{tail}"
+
+
+def redact_text(text: str) -> str:
+    """`text` with the credentials of every URL in it masked (and `password=` pairs)."""
+    text = _URL.sub(lambda m: redact_url(m.group(0)), str(text if text is not None else ""))
+    return re.sub(r"(?i)\b(password|passwd|pwd)=([^\s&;'\"]+)", rf"\1={MASK}", text)
