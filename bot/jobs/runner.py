@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs import lease, store
 from bot.jobs.model import Job
 from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch
+from bot.jobs.pace import Pacer, Wait, burst_for
 from bot.jobs.select import item, selected
 from bot.notify import Notifier, NullNotifier
 from bot.redis_errors import UNREACHABLE
@@ -36,9 +38,11 @@ def _chunk(job: Job) -> int:
     return max(1, min(job.batch, job.rate // 10)) if job.rate else job.batch
 
 
-def run_batch(bus: Bus, job: Job, owner: str, pace=None) -> bool:
+def run_batch(bus: Bus, job: Job, owner: str,
+              pace: Callable[[Job, int], None] | None = None) -> bool:
     """One read of up to READ source entries, moved in atomic chunks of `_chunk(job)`
-    (each chunk one Lua call that also advances the cursor). False when nothing is left."""
+    (each chunk one Lua call that also advances the cursor). `pace(job, n)` runs before
+    each chunk of n entries. False when nothing is left."""
     lo = "(" + job.cursor if job.cursor else job.start
     rows = bus.r.xrange(job.source, lo, job.upper, count=READ)
     if not rows:
@@ -51,34 +55,36 @@ def run_batch(bus: Bus, job: Job, owner: str, pace=None) -> bool:
     for i in range(0, max(1, len(items)), chunk):
         part = items[i:i + chunk]
         cursor = part[-1][0] if i + chunk < len(items) else last
+        if pace:
+            pace(job, len(part))
         done = move_batch(bus, job, owner, cursor, part)
         job.cursor, job.moved, job.skipped = cursor, job.moved + done.moved, job.skipped + done.skipped
-        if pace:
-            pace(job)
     return True
 
 
 def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
-            stop: threading.Event | None = None) -> Job | None:
-    """Run the job while this owner holds its lease; returns the job as it was left."""
+            stop: threading.Event | None = None, clock: Callable[[], float] = time.monotonic,
+            wait: Wait | None = None) -> Job | None:
+    """Run the job while this owner holds its lease; returns the job as it was left.
+    `clock` and `wait` (default: the stop event's wait) time the rate limit, the progress
+    updates and the outage back-off; tests pass a fake pair."""
     hooks, stop = hooks or Hooks(), stop or threading.Event()
+    wait = wait or stop.wait
     job = store.get(bus, job_id)
     if job is None:
         return None
     if not job.started:
         store.update(bus, job_id, started=bus.clock())
-    t0, base, outage = time.monotonic(), job.moved, 0
-    shown = [time.monotonic()]
+    outage = 0
+    bucket = Pacer(job.rate, burst_for(job.rate, _chunk(job)), clock, wait)
+    shown = [clock()]
 
-    def pacer(j: Job) -> None:
-        """After each chunk: hold the job's rate (events/s) over the whole run, and update
-        the progress message every PROGRESS_EVERY_S."""
-        if j.rate:
-            ahead = (j.moved - base) / j.rate - (time.monotonic() - t0)
-            if ahead > 0:
-                stop.wait(ahead)
-        if time.monotonic() - shown[0] >= PROGRESS_EVERY_S:
-            shown[0] = time.monotonic()
+    def pacer(j: Job, n: int) -> None:
+        """Before each chunk: hold the job's rate (events/s), and update the progress
+        message every PROGRESS_EVERY_S."""
+        bucket.take(n)
+        if clock() - shown[0] >= PROGRESS_EVERY_S:
+            shown[0] = clock()
             hooks.progress(bus, store.get(bus, job_id) or j)
 
     hooks.progress(bus, job)  # the message appears as the job starts
@@ -108,12 +114,13 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
                 return job
             continue
         except UNREACHABLE:
-            wait = OUTAGE_BACKOFF_S[min(outage, len(OUTAGE_BACKOFF_S) - 1)]
+            pause = OUTAGE_BACKOFF_S[min(outage, len(OUTAGE_BACKOFF_S) - 1)]
             outage += 1
-            log.warning("job %s: Redis unreachable, pausing %.1fs", job_id, wait)
+            log.warning("job %s: Redis unreachable, pausing %.1fs", job_id, pause)
             job.note = "paused: Redis is unreachable; it resumes by itself when Redis is back"
             hooks.progress(bus, job)
-            stop.wait(wait)
+            wait(pause)
+            bucket.reset()  # the outage is not owed time: no burst once Redis is back
             continue
     return job
 
