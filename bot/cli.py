@@ -7,12 +7,17 @@ import importlib
 import logging
 import sys
 
-from bot.settings import SettingsError, load_settings
+from bot.redact import install_log_redaction, redact_text
+from bot.redis_errors import describe, is_unavailable
+from bot.settings import SettingsError, check_redis_url, load_settings, shown_value
 
 DESCRIPTION = ("Chat-ops for a Redis Streams event bus: health, DLQ triage, guarded actions, "
                "alerts. With no subcommand it runs the console.")
 
 # module path -> provides add_parser(subparsers) registering one or more subcommands
+# options of the subcommands that name a Redis URL
+URL_OPTIONS = {"redis": "--redis", "redis_url": "--redis-url"}
+
 SUBCOMMAND_MODULES = [
     "bot.console.cli",
     "bot.slack.cli",
@@ -33,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    install_log_redaction()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):
@@ -42,7 +48,42 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"busbot: bad setting {exc}", file=sys.stderr)
         return 2
-    return int(args.func(settings, args) or 0)
+    problem = check_url_options(args)
+    if problem:
+        print(f"busbot: {problem}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(settings, args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last boundary: one sentence on the terminal, never a trace
+        where = next((getattr(args, a) for a in URL_OPTIONS if getattr(args, a, None)), None)
+        print(f"busbot: {failure_sentence(exc, where or settings.redis_url or 'redis')}", file=sys.stderr)
+        logging.getLogger("busbot").debug("%s failed", args.subcommand, exc_info=True)
+        return 1
+
+
+def check_url_options(args: argparse.Namespace) -> str | None:
+    """A bad `--redis URL` is refused here, like a bad REDIS_URL, with the value masked."""
+    for attr, flag in URL_OPTIONS.items():
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        try:
+            setattr(args, attr, check_redis_url(value))
+        except ValueError as exc:
+            return f"bad {flag} value: {exc} (got {shown_value(value)})."
+    return None
+
+
+def failure_sentence(exc: BaseException, where: str) -> str:
+    """What a subcommand that failed unexpectedly prints: the cause, credentials masked."""
+    if is_unavailable(exc):
+        sentence, hint = describe(exc, where)
+        return f"{sentence} {hint}"
+    detail = redact_text(str(exc)).strip().splitlines()
+    return (f"stopped on an unexpected error ({type(exc).__name__}"
+            + (f": {detail[0][:200]}" if detail else "") + "). Run again with -v for the details.")
 
 
 if __name__ == "__main__":

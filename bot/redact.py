@@ -7,6 +7,7 @@ URL inside free text (an exception's message, a setting's value in an error).
 """
 from __future__ import annotations
 
+import logging
 import re
 
 MASK = "***"
@@ -57,3 +58,29 @@ def redact_text(text: str) -> str:
     """`text` with the credentials of every URL in it masked (and `password=` pairs)."""
     text = _URL.sub(lambda m: redact_url(m.group(0)), str(text if text is not None else ""))
     return re.sub(r"(?i)\b(password|passwd|pwd)=([^\s&;'\"]+)", rf"\1={MASK}", text)
+
+
+_installed = False
+
+
+def install_log_redaction() -> None:
+    """Every log record's message and trace go through `redact_text`, whatever handler
+    writes them (stderr, the console's log file, a test's capture). Idempotent."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    make_record = logging.getLogRecordFactory()
+    formatter = logging.Formatter()
+
+    def redacted(*args, **kwargs) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            record.msg, record.args = redact_text(record.getMessage()), None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = redact_text(formatter.formatException(record.exc_info))
+        except Exception:  # noqa: BLE001 - a log line must never fail on its way out
+            pass
+        return record
+
+    logging.setLogRecordFactory(redacted)

@@ -10,7 +10,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.redact import redact_text, redact_url
 
-
 # what BUS_APPROVAL_REQUIRED may name (bot/actions/policy.py describes each)
 APPROVAL_KINDS = frozenset({"reprocess_one", "reprocess_bulk", "delete", "purge", "restore",
                             "replay", "trim", "pause", "resume"})
@@ -90,12 +89,7 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: str | None) -> str | None:
-        if v is None or not v.strip():
-            return None
-        v = v.strip()
-        if not v.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return v
+        return check_redis_url(v)
 
     @field_validator("bus_retry_delays")
     @classmethod
@@ -119,6 +113,17 @@ class Settings(BaseSettings):
     @property
     def operators(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.bus_operators.split(",") if u.strip())
+
+
+def check_redis_url(v: str | None) -> str | None:
+    """A Redis URL as given (REDIS_URL, --redis): stripped, None when blank; ValueError
+    (whose text never holds the value) when its scheme is not one redis-py opens."""
+    if v is None or not v.strip():
+        return None
+    v = v.strip()
+    if not v.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return v
 
 
 def load_settings(**overrides) -> Settings:

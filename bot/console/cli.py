@@ -21,6 +21,7 @@ from bot.eventbus.worker import WorkerConfig
 from bot.console.repl import Console, show
 from bot.demo import seed
 from bot.notify import PrintNotifier
+from bot.redis_errors import describe
 from bot.settings import Settings
 from commands import router
 
@@ -86,8 +87,8 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
     try:
         bus.r.ping()
     except redis.RedisError as exc:
-        print(f"busbot: Redis is not answering at {bus.where} ({type(exc).__name__}); "
-              "check the URL and that Redis is up.", file=sys.stderr)
+        sentence, hint = describe(exc, bus.where)
+        print(f"busbot: {sentence} {hint}", file=sys.stderr)
         return 1
     if demo:
         seed(bus)
