@@ -122,6 +122,11 @@ class Keys:
         """Sorted set job id -> due ms of the settle-time follow-up."""
         return f"{self.prefix}:bus:jobs:followups"
 
+    @property
+    def history(self) -> str:
+        """Capped stream of one sample per alert check (DLQ size, arrivals, lag per group)."""
+        return f"{self.prefix}:bus:history"
+
     def approval(self, token: str) -> str:
         """A previewed guarded request: its selection, state and who did what."""
         return f"{self.prefix}:bus:approval:{token}"

@@ -8,9 +8,8 @@ from __future__ import annotations
 import difflib
 import logging
 
-import redis
-
 from bot.bus import Bus
+from bot.redis_errors import describe, is_unavailable
 from commands import catalog  # noqa: F401  (registers every command)
 from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
 from bot.actions.policy import is_operator
@@ -112,12 +111,11 @@ def _guarded(bus: Bus, what: str, fn) -> Reply:
         return fn()
     except CommandError as exc:
         return error_reply(exc.message, exc.hint)
-    except (redis.ConnectionError, redis.TimeoutError):
-        log.warning("redis unreachable at %s while running %r", bus.where, what)
-        msg = f"Redis is not answering at {bus.where}, so busbot cannot read the bus right now."
-        return error_reply(msg, "Check REDIS_URL and that Redis is up "
-                           "(`redis-cli -u $REDIS_URL ping`), then try again.")
-    except Exception:  # the one place a bug becomes a sentence instead of a trace
+    except Exception as exc:  # the one place an error becomes a sentence instead of a trace
+        if is_unavailable(exc):  # unreachable, or it refuses busbot's password
+            sentence, hint = describe(exc, bus.where)
+            log.warning("redis at %s failed while running %r: %s", bus.where, what, sentence)
+            return error_reply(sentence, hint)
         log.exception("command failed: %r", what)
         msg = "busbot hit an internal error running that command; it is logged."
         return error_reply(msg, "Try again, or tell the busbot maintainers.")

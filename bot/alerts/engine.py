@@ -14,6 +14,7 @@ from bot.alerts.machine import AlertState, Event, step
 from bot.alerts.rules import Rule, rule_for
 from bot.alerts.view import deliveries
 from bot.bus import Bus
+from bot.services import history
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def run_check(bus: Bus) -> list[RuleResult]:
     p.set(bus.keys.alert_last_check, now)
     p.smembers(bus.keys.alert_rules)
     known = p.execute()[-1]
+    history.record(bus, now, {m.rule: m.value for m in metrics})
     gone = _vanished_groups(known, metrics)
     results = [_step_rule(bus, rule_for(bus.settings, m.rule), m, now) for m in metrics + gone]
     _forget(bus, [r.rule.id for r in results[len(metrics):] if not r.state.firing])
