@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.bus import Bus
-from bot.render import render
+from bot.render import fallback_text, render
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class PosterNotifier:
 
     def _render(self, message: Message) -> dict:
         body = render(message.template, message.context)
-        body["text"] = message.text or body.get("text", "busbot")
+        body["text"] = fallback_text(message.text or body.get("text", "busbot"))
         return body
 
     def post(self, message: Message, thread_ts: str | None = None) -> str | None:

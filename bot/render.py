@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shlex
 from functools import lru_cache
 from pathlib import Path
@@ -23,9 +24,39 @@ log = logging.getLogger(__name__)
 MAX_BLOCKS = 50
 
 
+# bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069) and control characters other
+# than newline and tab: they can make a shown value read differently from what it is
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt);)")
+
+
+def displayable(text) -> str:
+    """`text` without bidi overrides and control characters (newline and tab stay)."""
+    return _INVISIBLE.sub("", str(text if text is not None else ""))
+
+
 def md(text) -> str:
-    """Escape text for Slack mrkdwn."""
-    return str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape text for Slack mrkdwn (and drop bidi overrides and control characters)."""
+    return displayable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fallback_text(text, limit: int = 3000) -> str:
+    """A message's top-level `text` (what notifications show): escaped like the blocks, so a
+    value such as `<!channel>` never pings. Idempotent: text built from escaped parts stays
+    as it is."""
+    safe = _BARE_AMP.sub("&amp;", displayable(text)).replace("<", "&lt;").replace(">", "&gt;")
+    return clip(safe, limit)
+
+
+def _scrubbed(value):
+    """Every string in a rendered message without bidi overrides and control characters."""
+    if isinstance(value, str):
+        return displayable(value)
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    return value
 
 
 def clip(text, limit: int) -> str:
@@ -89,6 +120,9 @@ def render(template: str, context: dict) -> dict:
         raise ValueError(f"template {template} produced invalid JSON: {exc}\n{out[:2000]}") from None
     if len(message.get("blocks", [])) > MAX_BLOCKS:
         raise ValueError(f"template {template} produced {len(message['blocks'])} blocks (max {MAX_BLOCKS})")
+    message = _scrubbed(message)
+    if "text" in message:
+        message["text"] = fallback_text(message["text"])
     return message
 
 
@@ -108,5 +142,5 @@ def render_reply(reply) -> dict:
                                    "or tell the busbot maintainers."})
         message["text"] = RENDER_FAILED
         return message
-    message["text"] = clip(reply.text or message.get("text") or "busbot", 3000)
+    message["text"] = fallback_text(reply.text or message.get("text") or "busbot")
     return message
