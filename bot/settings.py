@@ -5,7 +5,12 @@ A bad value stops start-up with one line naming the variable and what it expects
 """
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+import difflib
+import ipaddress
+import os
+from collections.abc import Mapping
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.redact import redact_text, redact_url
@@ -69,6 +74,28 @@ class Settings(BaseSettings):
     bus_metadata_maxlen: int = Field(100_000, ge=1)
     bus_events_maxlen: int | None = Field(None, ge=1)  # publisher MAXLEN ~, None: no trim
 
+    # HTTP admin API tokens and the dashboard (/admin/events)
+    bus_api_tokens: SecretStr | None = None  # name:token,...; a token acts as api:<name>
+    bus_dashboard_secret: SecretStr | None = None  # signs session cookies (else random per process)
+    bus_dashboard_trusted_header: str | None = None  # e.g. X-Forwarded-Email, set by an SSO proxy
+    bus_dashboard_trusted_proxies: str = ""  # IPs/CIDRs whose trusted header is believed
+
+    @field_validator("bus_dashboard_trusted_proxies")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        for part in (p.strip() for p in v.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is not an IP address or CIDR network") from None
+        return v
+
+    @property
+    def dashboard_trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                     for p in self.bus_dashboard_trusted_proxies.split(",") if p.strip())
+
     @field_validator("bus_events_stream", "bus_dlq_stream", "bus_group", "bus_metadata_stream",
                      "bus_audit_stream", "bus_prefix")
     @classmethod
@@ -102,6 +129,18 @@ class Settings(BaseSettings):
             raise ValueError("must be comma-separated seconds >= 0, e.g. 60,300,1800")
         return v
 
+    @field_validator("bus_dlq_crit", "bus_lag_crit", "bus_failed_per_hour_crit", "bus_p99_crit_seconds")
+    @classmethod
+    def _crit_not_below_warn(cls, v: float, info: ValidationInfo) -> float:
+        """A warning threshold above its critical one would skip the warning level."""
+        warn_name = str(info.field_name).replace("_crit", "_warn")
+        warn = info.data.get(warn_name)  # absent when the warning value itself was bad
+        if warn is not None and warn > v:
+            crit_var, warn_var = str(info.field_name).upper(), warn_name.upper()
+            raise ValueError(f"is below {warn_var} ({warn:g}); set {crit_var} at or above {warn_var}, "
+                             f"or lower {warn_var}")
+        return v
+
     @property
     def retry_delays(self) -> tuple[float, ...]:
         return tuple(float(d) for d in self.bus_retry_delays.split(","))
@@ -113,6 +152,21 @@ class Settings(BaseSettings):
     @property
     def operators(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.bus_operators.split(",") if u.strip())
+
+
+def unknown_bus_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per `BUS_*` variable in the environment that is no setting (a typo would
+    otherwise be ignored without a word), naming the nearest known one."""
+    env = os.environ if environ is None else environ
+    known = sorted(name.upper() for name in Settings.model_fields if name.startswith("bus_"))
+    lines = []
+    for name in sorted(n.upper() for n in env if n.upper().startswith("BUS_")):
+        if name in known:
+            continue
+        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {nearest[0]}?" if nearest else "no busbot setting is named like it"
+        lines.append(f"{name} is not a busbot setting and is ignored ({hint})")
+    return lines
 
 
 def check_redis_url(v: str | None) -> str | None:
