@@ -130,3 +130,7 @@ class Keys:
     def approval(self, token: str) -> str:
         """A previewed guarded request: its selection, state and who did what."""
         return f"{self.prefix}:bus:approval:{token}"
+
+    def button_value(self, token: str) -> str:
+        """Command text too long for a button's value, kept here behind a short token."""
+        return f"{self.prefix}:bus:button:{token}"

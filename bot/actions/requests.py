@@ -37,6 +37,7 @@ class GuardedRequest(BaseModel):
     approved_by: str = ""
     rejected_by: str = ""
     job_id: str = ""
+    channel: str = ""  # where the approval request was posted; approvals count only there
 
     def to_hash(self) -> dict[str, str]:
         return {k: json.dumps(v) if k in ("params", "preview") else str(v)
