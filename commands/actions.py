@@ -18,6 +18,7 @@ class ActionCall:
     action_id: str
     value: str
     user_id: str
+    channel: str = ""  # the Slack channel the button was clicked in ("" outside Slack)
 
 
 ActionHandler = Callable[[ActionCall], Reply]

@@ -56,7 +56,11 @@ def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=
     """Change a firing episode's state (acknowledge, snooze) and tell its thread, once.
     `already(st)`: a sentence when the change was made before (a double click), else None."""
     rule_id, episode = _target(call)
-    rule = rule_for(call.bus.settings, rule_id)
+    try:
+        rule = rule_for(call.bus.settings, rule_id)
+    except KeyError:  # an empty or made-up value, or a rule an upgrade removed
+        return _note("That button names no alert rule busbot knows, so nothing changed; "
+                     "`/bus alerts` shows the current rules.")
     now = call.bus.clock()
     before: list[str] = []
 
@@ -112,7 +116,7 @@ def _dlq_top(call: ActionCall) -> Reply:
     return _note("Posting the top DLQ types in the alert's thread.")
 
 
-@action("alert_reprocess")
+@action("alert_reprocess", operator_only="reprocess DLQ entries")  # refused before any DLQ read
 def _reprocess(call: ActionCall) -> Reply:
     """Open the guarded reprocess flow (preview, confirm, approval) for the DLQ's most
     frequent event type; other types: `/bus reprocess type=T`."""

@@ -150,12 +150,24 @@ def execute(bus: Bus, req: GuardedRequest, *, in_channel: bool) -> Reply:
     return reply
 
 
+def clicked_elsewhere(call: ActionCall, req: GuardedRequest | None, button: str) -> Reply | None:
+    """An approval request counts only in the channel it was posted to: a copy of its
+    buttons anywhere else (another channel, a direct message) is refused and audited."""
+    if req is None or not req.channel or call.channel == req.channel:
+        return None
+    audit.record(call.bus, call.user_id, f"{req.kind}.{button}.refused", req.command,
+                 f"clicked in {call.channel or 'no channel'}, requested in {req.channel}")
+    return notice(f"This approval request was posted in another channel, so this {button} click did nothing.",
+                  "Use the buttons on the request in the channel where it was posted.")
+
+
 @action("guard_confirm", operator_only="confirm guarded actions")
 def confirm(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
     req = requests.get(bus, call.value)
     approval = req is not None and policy.needs_approval(bus.settings, req.kind)
-    extra = {"expires": bus.clock() + bus.settings.bus_approval_ttl * 1000} if approval else {}
+    extra = {"expires": bus.clock() + bus.settings.bus_approval_ttl * 1000,
+             "channel": call.channel} if approval else {}  # approvals count only in that channel
     try:
         req = requests.step(bus, call.value, "PREVIEWED", "AWAITING" if approval else "CONFIRMED",
                             confirmed_by=user, **extra)
@@ -167,7 +179,7 @@ def confirm(call: ActionCall) -> Reply:
     return execute(bus, req, in_channel=False)
 
 
-@action("guard_cancel")
+@action("guard_cancel", operator_only="cancel guarded actions")
 def cancel(call: ActionCall) -> Reply:
     try:
         req = requests.step(call.bus, call.value, "PREVIEWED", "CANCELLED", cancelled_by=call.user_id)
@@ -181,6 +193,9 @@ def cancel(call: ActionCall) -> Reply:
 def approve(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
     req = requests.get(bus, call.value)
+    elsewhere = clicked_elsewhere(call, req, "approve")
+    if elsewhere:
+        return elsewhere
     if req is not None and user in (req.requester, req.confirmed_by):
         audit.record(bus, user, f"{req.kind}.approve.refused", req.command, "self-approval")
         return notice("You asked for this, so another operator has to approve it.",
@@ -196,6 +211,9 @@ def approve(call: ActionCall) -> Reply:
 @action("guard_reject", operator_only="reject guarded actions")
 def reject(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
+    elsewhere = clicked_elsewhere(call, requests.get(bus, call.value), "reject")
+    if elsewhere:
+        return elsewhere
     try:
         req = requests.step(bus, call.value, "AWAITING", "REJECTED", rejected_by=user)
     except StepRefused as exc:

@@ -13,6 +13,7 @@ from bot.redis_errors import describe, is_unavailable
 from commands import catalog  # noqa: F401  (registers every command)
 from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
 from bot.actions.policy import is_operator
+from commands import button_values
 from commands.args import split_args, tokenize
 from commands.guard import refuse
 from commands.invocation import Invocation
@@ -66,7 +67,7 @@ def _check(inv: Invocation) -> None:
 
 def run(text: str, bus: Bus, user_id: str = "console") -> Reply:
     text = _strip_prefix(text)
-    reply = _guarded(bus, text, lambda: _run_command(text, bus, user_id))
+    reply = _guarded(bus, text, lambda: _run_command(text, bus, user_id), command=text)
     reply.command = reply.command or text
     return reply
 
@@ -81,15 +82,16 @@ def is_read_only(text: str) -> bool:
     return command.read_only
 
 
-def run_action(action_id: str, value: str, bus: Bus, user_id: str) -> Reply:
-    """A button click; unknown action ids (an old message after an upgrade) get a sentence."""
+def run_action(action_id: str, value: str, bus: Bus, user_id: str, channel: str = "") -> Reply:
+    """A button click; unknown action ids (an old message after an upgrade) get a sentence.
+    `channel`: the Slack channel it was clicked in (approvals count only where they were asked)."""
     handler = ACTIONS.get(action_id)
     if handler is None:
         return error_reply("That button belongs to an older busbot message and no longer does anything.",
                            "Run the command again.")
     if action_id in OPERATOR_ACTIONS and not is_operator(bus.settings, user_id):
         return refuse(bus, user_id, OPERATOR_ACTIONS[action_id])  # one check for every operator button
-    return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(bus, action_id, value, user_id)))
+    return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(bus, action_id, value, user_id, channel)))
 
 
 def _run_command(text: str, bus: Bus, user_id: str) -> Reply:
@@ -106,9 +108,23 @@ def error_reply(message: str, hint: str | None = None) -> Reply:
     return Reply("error", {"message": message, "hint": hint}, message, shareable=False)
 
 
-def _guarded(bus: Bus, what: str, fn) -> Reply:
+def _keep_button_values(bus: Bus, reply: Reply, command: str | None) -> Reply:
+    """Button values too long for Slack go to Redis behind a token, never clipped."""
     try:
-        return fn()
+        button_values.keep_long_values(bus, reply.context)
+        shared = reply.command or command or ""
+        if len(shared) > button_values.MAX_VALUE:
+            reply.context["share_value"] = button_values.keep(bus, shared)
+    except Exception:  # noqa: BLE001 - no buttons rather than buttons that run something else
+        log.warning("could not keep a long button value; the reply goes out without buttons")
+        reply.shareable = False
+        reply.context.pop("buttons", None)
+    return reply
+
+
+def _guarded(bus: Bus, what: str, fn, command: str | None = None) -> Reply:
+    try:
+        return _keep_button_values(bus, fn(), command)
     except CommandError as exc:
         return error_reply(exc.message, exc.hint)
     except Exception as exc:  # the one place an error becomes a sentence instead of a trace
@@ -121,18 +137,33 @@ def _guarded(bus: Bus, what: str, fn) -> Reply:
         return error_reply(msg, "Try again, or tell the busbot maintainers.")
 
 
+def button_command(call: ActionCall) -> str:
+    """The command text behind a rerun button (kept in Redis when it was too long)."""
+    text = button_values.command_of(call.bus, call.value)
+    if text is None:
+        raise CommandError("That button is too old: the command behind it is no longer kept.",
+                           "Run the command again.")
+    return text
+
+
 @action("bus_run")
 def _rerun(call: ActionCall) -> Reply:
     """Paging and "show" buttons: the value is command text; the answer replaces the message."""
-    reply = run(call.value, call.bus, call.user_id)
+    reply = run(button_command(call), call.bus, call.user_id)
     reply.replace_original = True
     return reply
 
 
 @action("bus_share")
 def _share(call: ActionCall) -> Reply:
-    """"Post to channel": run the same command again and post it for everyone."""
-    reply = run(call.value, call.bus, call.user_id)
+    """"Post to channel": run the same command again and post it for everyone. Only a
+    read-only command: a guarded one would otherwise run with the clicker's rights."""
+    text = button_command(call)
+    if not is_read_only(text):
+        log.warning("refused to share %r for %s: not a read-only command", text[:200], call.user_id)
+        return error_reply("Only answers of read-only commands can be posted to the channel, "
+                           "so this button did nothing.", "Run the command yourself to see its answer.")
+    reply = run(text, call.bus, call.user_id)
     reply.response_type, reply.shareable = "in_channel", False
     reply.context["shared_by"] = call.user_id
     return reply

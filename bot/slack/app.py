@@ -80,7 +80,8 @@ def answer_action(body: dict, respond, bus: Bus, pool: CommandPool | None) -> No
     if pool and action in RERUN_ACTIONS and router.is_read_only(value):
         reply, message = pool.answer(value, user, action)
     else:
-        reply = router.run_action(action, value, bus, user)
+        channel = (body.get("channel") or {}).get("id", "")  # approvals count only where they were asked
+        reply = router.run_action(action, value, bus, user, channel)
         message = render_reply(reply)
     respond(**for_slack(reply, message), replace_original=reply.replace_original)
 
