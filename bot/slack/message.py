@@ -32,6 +32,6 @@ def for_slack(reply: Reply, message: dict) -> dict:
     blocks = list(message.get("blocks", []))
     if reply.context.get("shared_by"):
         blocks = [shared_by_line(reply.context["shared_by"]), *blocks[:MAX_BLOCKS - 1]]
-    if reply.shareable and reply.command:
-        blocks = with_share_button(blocks, reply.command)
+    if reply.shareable and reply.command:  # long command text is kept in Redis behind share_value
+        blocks = with_share_button(blocks, reply.context.get("share_value") or reply.command)
     return {"text": message["text"], "blocks": blocks, "response_type": reply.response_type}
