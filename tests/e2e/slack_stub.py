@@ -32,7 +32,7 @@ class Recorded:
 
 
 class SlackStub:
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         stub = self
@@ -53,7 +53,7 @@ class SlackStub:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property
