@@ -21,9 +21,10 @@ class RedisServer:
     """A throwaway redis-server: no persistence, its own temp dir; `stop()`/`start()` for
     outage tests (the port stays the same)."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, password: str | None = None):
         self.binary = shutil.which("redis-server")
         self.port = port or free_port()
+        self.password = password  # --requirepass
         self.dir = tempfile.mkdtemp(prefix="busbot-redis-")
         self.proc: subprocess.Popen | None = None
 
@@ -34,9 +35,10 @@ class RedisServer:
     def start(self) -> "RedisServer":
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"],
+             "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
+        client = redis.Redis(port=self.port, password=self.password)
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -146,7 +146,7 @@ def test_redis_down_is_one_sentence(settings):
     for text in ("health", "dlq top", "dlq list", "event 1-0", "groups", "redis"):
         reply, message = answer(text, dead)
         assert reply.template == "error"
-        assert reply.text == "Redis is not answering at redis://127.0.0.1:1, so busbot cannot read the bus right now."
+        assert reply.text == "Redis at redis://127.0.0.1:1 refused the connection: nothing listens on that port."
 
 
 def test_internal_error_becomes_a_sentence_and_is_logged(bus, monkeypatch, caplog):

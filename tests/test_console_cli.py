@@ -66,7 +66,7 @@ def test_an_unreachable_redis_is_one_plain_sentence(how):
     p = console("--redis", url, "-c", "health") if how == "option" else console("-c", "health", redis_url=url)
     assert p.returncode == 1
     out = (p.stdout + p.stderr).strip()
-    assert out.count("\n") == 0 and "Redis is not answering at redis://127.0.0.1:1/0" in out
+    assert out.count("\n") == 0 and "Redis at redis://127.0.0.1:1/0 refused the connection" in out
     assert "Traceback" not in out
 
 

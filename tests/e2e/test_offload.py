@@ -95,6 +95,6 @@ def test_worker_sees_redis_down_as_one_sentence(start_bot, stub, settings, redis
     try:
         bot = start_bot(Bus(connect(dead_url), settings, where=dead_url, url=dead_url), dead_pool)
         msg = send(bot, stub, lambda url: command_body("health", url), "down")
-        assert msg["text"] == f"Redis is not answering at {dead_url}, so busbot cannot read the bus right now."
+        assert msg["text"] == f"Redis at {dead_url} refused the connection: nothing listens on that port."
     finally:
         dead_pool.shutdown()

@@ -28,7 +28,7 @@ def test_command_answers_with_a_sentence(dead_bot, stub, dead_bus):
     assert dead_bot.post_signed(command_body("health", stub.response_url("down")))[0] == 200
     msg = stub.wait_for("/response/down")[0]
     valid_message(msg)
-    assert msg["text"] == f"Redis is not answering at {dead_bus.where}, so busbot cannot read the bus right now."
+    assert msg["text"] == f"Redis at {dead_bus.where} refused the connection: nothing listens on that port."
     assert "Traceback" not in json.dumps(msg) and "Error" not in msg["text"]
 
 
