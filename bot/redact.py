@@ -17,6 +17,7 @@ SECRET_PARAMS = frozenset({"password", "pass", "passwd", "pwd", "secret", "token
                            "access_token", "api_key", "apikey", "key"})
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]*")
+_BARE_USERINFO = re.compile(r"(^|[\s'\"(=,])([^\s:@/'\"*]*):(?!//|\*\*\*@)[^\s'\"]*@")
 _PARAM = re.compile(r"(?P<sep>^|[?&;])(?P<name>[^=&;#]*)=(?P<value>[^&;#]*)")
 
 
@@ -57,6 +58,7 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """`text` with the credentials of every URL in it masked (and `password=` pairs)."""
     text = _URL.sub(lambda m: redact_url(m.group(0)), str(text if text is not None else ""))
+    text = _BARE_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)  # `user:pw@host`
     return re.sub(r"(?i)\b(password|passwd|pwd)=([^\s&;'\"]+)", rf"\1={MASK}", text)
 
 

@@ -9,7 +9,6 @@ from bot.bus import Bus
 from bot.cli import main
 from bot.connection import connect
 from bot.redis_errors import cause, describe, is_unavailable
-from bot.settings import Settings
 from commands import router
 from tests.redis_server import RedisServer, free_port, require_binary
 from tests.test_authorization import runtime
