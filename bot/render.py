@@ -16,6 +16,8 @@ from pathlib import Path
 import jinja2
 
 import templates
+from bot.phrase import parts_of
+from bot.symbols import slack_emoji
 from bot.texttable import table
 from bot.timeparse import human_age, iso_ms
 
@@ -72,8 +74,32 @@ def num(value) -> str:
     return f"{int(value):,}"
 
 
-STATUS_EMOJI = {"healthy": ":large_green_circle:", "warning": ":large_yellow_circle:",
-                "critical": ":red_circle:", "unknown": ":white_circle:"}
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def code_span(text) -> str:
+    """A code span for mrkdwn: it cannot hold a backtick, so a backtick inside becomes ˋ."""
+    inner = md(str(text)).replace("`", "ˋ").replace("\n", " ")
+    return f"`{inner}`" if inner.strip() else "–"
+
+
+def mention(user_id) -> str:
+    """A Slack user id as a mention; a console name as escaped text."""
+    user_id = str(user_id or "nobody")
+    return f"<@{user_id}>" if _SLACK_USER.match(user_id) else md(user_id)
+
+
+def mrkdwn(value) -> str:
+    """A phrase (see bot.phrase) as mrkdwn: text escaped, code spans and users formatted."""
+    out = []
+    for p in parts_of(value):
+        if isinstance(p, str):
+            out.append(md(p))
+        elif "code" in p:
+            out.append(code_span(p["code"]))
+        elif "user" in p:
+            out.append(mention(p["user"]))
+    return "".join(out)
 
 
 @lru_cache(maxsize=1)
@@ -81,8 +107,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
                              autoescape=False, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(shquote=shlex.quote, md=md, clip=clip, num=num, age=human_age, iso=iso_ms,
-                       emoji=lambda level: STATUS_EMOJI.get(level, ":white_circle:"))
+    env.filters.update(shquote=shlex.quote, md=md, mrkdwn=mrkdwn, code=code_span, mention=mention,
+                       clip=clip, num=num, age=human_age, iso=iso_ms, emoji=slack_emoji)
     env.globals["table"] = table
     return env
 

@@ -5,14 +5,15 @@ from bot.alerts import outbox, state
 from bot.alerts.overview import last_check_ms, rule_statuses
 from bot.alerts.rules import rule_for
 from bot.alerts.view import note_delivery, value_text
+from bot.phrase import PhraseLike, person, phrase, plain
 from bot.render import render_reply
 from bot.services.dlq_top import dlq_top
 from commands import router
 from commands.actions import ActionCall, action
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
-from commands.reprocess import preview_reprocess
 from commands.reply import Reply
+from commands.reprocess import preview_reprocess
 
 
 def _row(status) -> dict:
@@ -43,8 +44,8 @@ def alerts_command(inv: Invocation) -> Reply:
 # Buttons on an alert message. The value is "<rule>|<episode>": a click on the message of
 # an episode that is over (or on a reply from an older busbot) changes nothing.
 
-def _note(text: str) -> Reply:
-    return Reply("alert_note", {"text": text}, text, shareable=False)
+def _note(text: PhraseLike) -> Reply:
+    return Reply("alert_note", {"text": phrase(text)}, plain(text), shareable=False)
 
 
 def _target(call: ActionCall) -> tuple[str, int | None]:
@@ -62,7 +63,7 @@ def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=
         return _note("That button names no alert rule busbot knows, so nothing changed; "
                      "`/bus alerts` shows the current rules.")
     now = call.bus.clock()
-    before: list[str] = []
+    before: list[PhraseLike] = []
 
     def change(st):
         if not st.firing or st.episode != episode:
@@ -83,7 +84,9 @@ def _acknowledge(call: ActionCall) -> Reply:
     def apply(st, now):
         st.acked_by, st.acked_ms = call.user_id, now
     def already(st):
-        return f"<@{st.acked_by}> already acknowledged this alert; nothing changed." if st.acked_by else None
+        if not st.acked_by:
+            return None
+        return phrase(person(st.acked_by), " already acknowledged this alert; nothing changed.")
     return _human_change(call, apply, f":eyes: Acknowledged by <@{call.user_id}>; no more reminders for this episode.",
                          "Acknowledged: reminders stop for this episode.", already)
 

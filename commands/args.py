@@ -4,6 +4,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from bot.phrase import code, phrase
 from commands.reply import CommandError
 
 
@@ -20,7 +21,7 @@ def tokenize(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError:
         raise CommandError("A quote in your command is not closed.",
-                           'Close it, e.g. `/bus dlq list error="timed out"`.') from None
+                           phrase("Close it, e.g. ", code('/bus dlq list error="timed out"'), ".")) from None
 
 
 def split_args(words: list[str]) -> Args:

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 from bot.actions import audit
-from bot.actions.view import who
-from bot.render import md
+from bot.phrase import person
+from bot.plural import plural
 from bot.timeparse import id_ms, iso_ms
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
 
 
-def _line(e: audit.AuditEntry) -> str:
-    at = (iso_ms(id_ms(e.id)) or "?")[:19].replace("T", " ")
-    job = f" · job `{md(e.job)}`" if e.job else ""
-    args = f" `{md(e.args[:120])}`" if e.args else ""
-    return f"`{at}` {who(e.who)} *{md(e.what)}*{args} → {md(e.result[:160])}{job}"
+def _row(e: audit.AuditEntry) -> dict:
+    return {"at": (iso_ms(id_ms(e.id)) or "?")[:19].replace("T", " "), "who": person(e.who),
+            "what": e.what, "args": e.args[:120], "result": e.result[:160], "job": e.job or None}
 
 
 @REGISTRY.command("audit [N]", "Who did what: requests, approvals, refusals, jobs (latest N).",
@@ -22,5 +20,5 @@ def _line(e: audit.AuditEntry) -> str:
 def audit_command(inv: Invocation) -> Reply:
     n = inv.number(inv.positional(0), "N", 20, 1, 100)
     entries = audit.latest(inv.bus, n)
-    return Reply("audit", {"entries": [_line(e) for e in entries], "stream": inv.bus.keys.audit},
-                 f"Latest {len(entries)} audit entries")
+    return Reply("audit", {"entries": [_row(e) for e in entries], "stream": inv.bus.keys.audit},
+                 f"Latest {plural(len(entries), 'audit entry')}")

@@ -1,6 +1,8 @@
 """`/bus dlq`, `dlq top [N]`, `dlq list ...`, `dlq show <id>`: the DLQ read side."""
 from __future__ import annotations
 
+from bot.phrase import code, phrase
+from bot.plural import plural
 from bot.services.dlq import DlqFilter, dlq_entry, dlq_list, dlq_summary
 from bot.services.dlq_top import dlq_top
 from bot.timeparse import human_age, id_ms
@@ -15,7 +17,8 @@ MAX_TOP, MAX_LIST = 25, 15
 @REGISTRY.command("dlq", "DLQ size, oldest and newest entry, arrivals in the last hour and day.")
 def dlq_command(inv: Invocation) -> Reply:
     s = dlq_summary(inv.bus)
-    return Reply("dlq_summary", {"s": s}, f"DLQ {s.stream}: {s.length:,} entries, {s.last_hour:,} in the last hour")
+    return Reply("dlq_summary", {"s": s},
+                 f"DLQ {s.stream}: {plural(s.length, 'entry')}, {s.last_hour:,} in the last hour")
 
 
 @REGISTRY.command("dlq top [N]", "What is failing: exact counts over the whole DLQ by type, error and tenant.",
@@ -29,7 +32,7 @@ def dlq_top_command(inv: Invocation) -> Reply:
                  r.newest_id] for r in items]
     return Reply("dlq_top", {"t": top, "types": rows(top.by_type), "errors": rows(top.by_signature),
                              "tenants": rows(top.by_tenant)},
-                 f"DLQ top: {top.total:,} entries" + (f", most are {top.by_type[0].key}" if top.by_type else ""))
+                 f"DLQ top: {plural(top.total, 'entry')}" + (f", most are {top.by_type[0].key}" if top.by_type else ""))
 
 
 @REGISTRY.command("dlq list [N] [type=T] [since=WHEN] [error=TEXT]",
@@ -43,7 +46,7 @@ def dlq_list_command(inv: Invocation) -> Reply:
     return Reply("dlq_list", {"p": page, "rows": [entry_row(e, page.now) for e in page.entries],
                               "flt": flt, "buttons": paging_buttons(inv.text, before, page.next_before),
                               "first_page": before is None},
-                 f"{len(page.entries)} DLQ entr{'y' if len(page.entries) == 1 else 'ies'}")
+                 plural(len(page.entries), "DLQ entry"))
 
 
 @REGISTRY.command("dlq show <id>", "One DLQ entry in full: event JSON, error, stack, attempts, movedAt.",
@@ -52,9 +55,9 @@ def dlq_show_command(inv: Invocation) -> Reply:
     ident = inv.required(0, "a DLQ stream id (1764000000000-0) or an event id")
     view = dlq_entry(inv.bus, ident)
     if view is None:
-        raise CommandError(f"No entry `{ident}` in the DLQ `{inv.bus.keys.dlq}`.",
-                           "It may have been reprocessed or deleted; `/bus event <id>` looks in the "
-                           "main stream too, `/bus dlq list` shows what is there.")
+        raise CommandError(phrase("No entry ", code(ident), " in the DLQ ", code(inv.bus.keys.dlq), "."),
+                           phrase("It may have been reprocessed or deleted; ", code("/bus event <id>"),
+                                  " looks in the main stream too, ", code("/bus dlq list"), " shows what is there."))
     return Reply("dlq_show", {"v": view, "row": entry_row(view.entry, inv.bus.clock()),
                               "json": event_json(view.entry)},
                  f"DLQ entry {view.entry.entry_id}: {view.entry.type}")

@@ -1,6 +1,8 @@
 """`/bus events [N] [type=T]` and `/bus event <id>`."""
 from __future__ import annotations
 
+from bot.phrase import code, phrase
+from bot.plural import plural
 from bot.services.events import lookup_event, recent_events
 from bot.timeparse import id_ms, is_stream_id
 from commands.invocation import Invocation
@@ -23,7 +25,7 @@ def events_command(inv: Invocation) -> Reply:
     now = inv.bus.clock()
     return Reply("events", {"v": view, "rows": [entry_row(e, now) for e in view.entries],
                             "buttons": paging_buttons(inv.text, before, view.next_before)},
-                 f"{len(view.entries)} recent event(s) on {view.stream}")
+                 f"{plural(len(view.entries), 'recent event')} on {view.stream}")
 
 
 @REGISTRY.command("event <id>", "One event by stream id or event id: where it is, who has it, its JSON.",
@@ -34,8 +36,10 @@ def event_command(inv: Invocation) -> Reply:
     if found.entry is None:
         how = ("" if is_stream_id(ident) else
                f" (event ids are searched among the newest {found.searched:,} entries of each)")
-        raise CommandError(f"No entry `{ident}` in `{inv.bus.keys.events}` or `{inv.bus.keys.dlq}`{how}.",
-                           "Check the id, or look for it with `/bus events type=...` or `/bus dlq list`.")
+        raise CommandError(phrase("No entry ", code(ident), " in ", code(inv.bus.keys.events), " or ",
+                                  code(inv.bus.keys.dlq), how, "."),
+                           phrase("Check the id, or look for it with ", code("/bus events type=..."), " or ",
+                                  code("/bus dlq list"), "."))
     now = inv.bus.clock()
     return Reply("event", {"f": found, "row": entry_row(found.entry, now),
                            "json": event_json(found.entry)},

@@ -1,4 +1,4 @@
-"""The destructive flow's buttons (design §4): Confirm / Cancel on a preview, Approve /
+"""The destructive flow's buttons: Confirm / Cancel on a preview, Approve /
 Reject on an approval request, Cancel on a running job. Every click is checked (operator,
 not self-approval, not expired, not used before) and audited.
 
@@ -7,13 +7,13 @@ A command builds a `GuardedRequest` and returns `preview_reply(...)`; running it
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 from bot.actions import audit, policy, requests
 from bot.actions.execute import start_job
 from bot.actions.requests import GuardedRequest, StepRefused
-from bot.actions.runtime import ensure_job_runner, hooks_for
-from bot.actions.view import job_view, who
+from bot.actions.runtime import hooks_for
+from bot.actions.view import job_view
 from bot.bus import Bus
 from bot.jobs import lease, store
 from bot.jobs.model import Job
@@ -22,28 +22,31 @@ from commands.actions import ActionCall, action
 from commands.reply import CommandError, Reply
 from commands.views import run_button
 
+from commands.selection_view import readable_id
 # policy kind -> fn(bus, request) -> Reply, for kinds that are not jobs (pause, resume, trim)
 EXECUTORS: dict[str, Callable[[Bus, GuardedRequest], Reply]] = {}
 
 
-def notice(message: str, hint: str | None = None, emoji: str = ":information_source:",
+def notice(message: PhraseLike, hint: PhraseLike = None, symbol: str = "info",
            buttons: list[dict] | None = None, *, replace: bool = False,
            in_channel: bool = False) -> Reply:
-    return Reply("guard_notice", {"message": message, "hint": hint, "emoji": emoji,
-                                  "buttons": buttons or []}, message,
-                 response_type="in_channel" if in_channel else "ephemeral",
-                 replace_original=replace, shareable=False)
+    """One sentence (a phrase), what to do next, a status symbol (bot.symbols) and buttons."""
+    message = phrase(message)
+    return Reply("guard_notice", {"message": message, "hint": phrase(hint) if hint else None,
+                                  "symbol": symbol, "buttons": buttons or []}, plain(message),
+                 visibility="channel" if in_channel else "private", replaces=replace,
+                 shareable=False)
 
 
-def refuse(bus: Bus, user_id: str, what: str) -> Reply:
+def refuse(bus: Bus, user_id: str, what: PhraseLike) -> Reply:
     """Polite, private and audited: the caller is not an operator."""
-    audit.record(bus, user_id, "refused", what, "not an operator")
-    return notice(f"Only busbot operators can {what}, and you are not one of them.",
-                  "Ask an operator to do it, or ask an admin to add your Slack id to BUS_OPERATORS.",
-                  ":lock:")
+    audit.record(bus, user_id, "refused", plain(what), "not an operator")
+    return notice(phrase("Only busbot operators can ", what, ", and you are not one of them."),
+                  phrase("Ask an operator to do it, or ask an admin to add your Slack id to ",
+                         code("BUS_OPERATORS"), "."), "lock")
 
 
-def require_operator(bus: Bus, user_id: str, what: str) -> Reply | None:
+def require_operator(bus: Bus, user_id: str, what: PhraseLike) -> Reply | None:
     return None if policy.is_operator(bus.settings, user_id) else refuse(bus, user_id, what)
 
 
@@ -52,27 +55,33 @@ def check_source_free(bus: Bus, stream: str) -> None:
     active = bus.r.get(bus.keys.job_active(stream))
     job = store.get(bus, active) if active else None
     if job is not None and job.active:
-        raise CommandError(f"Job `{job.id}` ({job.kind}) is still {job.status.lower()} on `{stream}`, "
-                           "and only one job at a time may work on a stream.",
-                           f"Wait for it (`/bus job {job.id}`) or stop it: `/bus job cancel {job.id}`.")
+        raise CommandError(phrase("Job ", code(job.id), f" ({job.kind}) is still {job.status.lower()} on ",
+                                  code(stream), ", and only one job at a time may work on a stream."),
+                           phrase("Wait for it (", code(f"/bus job {job.id}"), ") or stop it: ",
+                                  code(f"/bus job cancel {job.id}"), "."))
 
 
-def empty_reply(message: str, hint: str | None = None) -> Reply:
+def empty_reply(message: PhraseLike, hint: PhraseLike = None) -> Reply:
     """A selection of zero: say so and offer nothing to click."""
-    return notice(message, hint, ":zero:")
+    return notice(message, hint, "zero")
 
 
-def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summary: str,
-                  facts: list[str], breakdown: str = "", notes: list[str] | None = None) -> Reply:
-    """Store the request and answer with the preview and its Confirm / Cancel buttons."""
+def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summary: PhraseLike,
+                  facts: list[dict], breakdown: dict | None = None,
+                  notes: Sequence[PhraseLike] | None = None,
+                  warnings: Sequence[PhraseLike] | None = None) -> Reply:
+    """Store the request and answer with the preview and its Confirm / Cancel buttons.
+    `facts` are label/value pairs (bot.phrase.fact), `breakdown` counts by type and tenant,
+    `notes` and `warnings` are phrases."""
     approval = policy.needs_approval(bus.settings, req.kind)
     req.preview = {"title": title, "verb": verb, "summary": summary, "facts": facts}
     req = requests.create(bus, req)
+    summary = phrase(summary)
     audit.record(bus, req.requester, f"{req.kind}.request", req.command, f"{req.to_move} selected")
     ttl = human_age(bus.settings.bus_approval_ttl * 1000)
-    notes = list(notes or [])
-    notes.append(("After you confirm, a second operator must approve it in the channel. "
-                  if approval else "") + f"These buttons expire in {ttl}.")
+    notes = [phrase(n) for n in notes or []]
+    notes.append(phrase("After you confirm, a second operator must approve it in the channel. "
+                        if approval else "", f"These buttons expire in {ttl}."))
     confirm = {"text": "Request approval" if approval else verb, "action_id": "guard_confirm",
                "value": req.token, "style": "danger",
                "confirm": {"title": f"{verb}?", "text": f"{title}. " + (
@@ -80,15 +89,16 @@ def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summa
                    "confirm": "Request approval" if approval else verb, "deny": "Back"}}
     buttons = [confirm, {"text": "Cancel", "action_id": "guard_cancel", "value": req.token}]
     return Reply("guard_preview", {"title": title, "summary": summary, "facts": facts,
-                                   "breakdown": breakdown, "notes": notes, "buttons": buttons},
-                 f"{title}: {summary}", shareable=False)
+                                   "breakdown": breakdown, "notes": notes,
+                                   "warnings": [phrase(w) for w in warnings or []], "buttons": buttons},
+                 f"{title}: {plain(summary)}", shareable=False)
 
 
 def job_reply(bus: Bus, job: Job, *, in_channel: bool = False, replace: bool = True) -> Reply:
     view = job_view(job, bus.clock())
-    return Reply("job", {"job": view}, view["summary"], command=f"job {job.id}",
-                 response_type="in_channel" if in_channel else "ephemeral",
-                 replace_original=replace, shareable=not in_channel)
+    return Reply("job", {"job": view}, view["summary"],
+                 command=f"job {job.id}", visibility="channel" if in_channel else "private",
+                 replaces=replace, shareable=not in_channel)
 
 
 def approval_reply(bus: Bus, req: GuardedRequest) -> Reply:
@@ -101,10 +111,10 @@ def approval_reply(bus: Bus, req: GuardedRequest) -> Reply:
     ]
     expires = "in " + human_age(max(0, req.expires - bus.clock()))
     return Reply("guard_approval", {"title": p["title"], "what": p["title"], "summary": p["summary"],
-                                    "facts": p["facts"], "requester": who(req.requester),
-                                    "expires": expires, "upper": req.upper, "buttons": buttons},
+                                    "facts": p["facts"], "requester": person(req.requester),
+                                    "expires": expires, "upper": readable_id(req.upper), "buttons": buttons},
                  f"Approval needed: {p['title']} (requested by {req.requester})",
-                 response_type="in_channel", replace_original=False, shareable=False)
+                 visibility="channel", replaces=False, shareable=False)
 
 
 def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
@@ -114,11 +124,11 @@ def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
                  req.job_id if req else "")
     if exc.reason == "missing" or req is None:
         return notice("busbot no longer knows this request, so nothing ran.",
-                      "Run the command again for a fresh preview.", ":warning:")
+                      "Run the command again for a fresh preview.", "caution")
     if exc.reason == "expired":
         ttl = human_age(bus.settings.bus_approval_ttl * 1000)
         return notice(f"These buttons expired ({ttl} after they were shown), so nothing ran.",
-                      "Start again for a fresh preview of what matches now.", ":hourglass:",
+                      "Start again for a fresh preview of what matches now.", "expired",
                       [run_button("Start again", req.command)], replace=True)
     done = {"CONFIRMED": f"was already confirmed by {who(req.confirmed_by)}",
             "AWAITING": f"was already sent for approval by {who(req.confirmed_by)}",
@@ -139,14 +149,14 @@ def execute(bus: Bus, req: GuardedRequest, *, in_channel: bool) -> Reply:
         except store.JobConflict as exc:
             audit.record(bus, req.requester, f"{req.kind}.refused", req.command, str(exc))
             return notice(f"Nothing ran: {exc}. One job per stream at a time.",
-                          f"Wait for `{exc.other.id}` to end, then start again.", ":warning:",
+                          phrase("Wait for ", code(exc.other.id), " to end, then start again."), "caution",
                           [run_button("Start again", req.command)], replace=True)
         if job.active:
             ensure_job_runner(bus)
         reply = job_reply(bus, job)
     if in_channel:
-        reply.response_type, reply.shareable = "in_channel", False
-    reply.replace_original = True
+        reply.visibility, reply.shareable = "channel", False
+    reply.replaces = True
     return reply
 
 
@@ -186,7 +196,7 @@ def cancel(call: ActionCall) -> Reply:
     except StepRefused as exc:
         return lost_click(call.bus, exc, call.user_id, "cancel")
     audit.record(call.bus, call.user_id, f"{req.kind}.cancel", req.command, "cancelled at preview")
-    return notice("Cancelled; nothing ran.", None, ":no_entry_sign:", replace=True)
+    return notice("Cancelled; nothing ran.", None, "cancelled", replace=True)
 
 
 @action("guard_approve", operator_only="approve guarded actions")
@@ -199,7 +209,8 @@ def approve(call: ActionCall) -> Reply:
     if req is not None and user in (req.requester, req.confirmed_by):
         audit.record(bus, user, f"{req.kind}.approve.refused", req.command, "self-approval")
         return notice("You asked for this, so another operator has to approve it.",
-                      "The request stays open for them.", ":raised_hand:")
+                      phrase("The request stays open for them; ", code("/bus approvals"),
+                             " lists the open requests with their buttons."), "approval")
     try:
         req = requests.step(bus, call.value, "AWAITING", "APPROVED", approved_by=user)
     except StepRefused as exc:
@@ -219,8 +230,8 @@ def reject(call: ActionCall) -> Reply:
     except StepRefused as exc:
         return lost_click(bus, exc, user, "reject")
     audit.record(bus, user, f"{req.kind}.reject", req.command, f"requested by {req.requester}")
-    return notice(f"{who(user)} rejected: {req.preview.get('title', req.kind)} (asked by "
-                  f"{who(req.requester)}). Nothing ran.", None, ":no_entry:", replace=True,
+    return notice(phrase(person(user), " rejected: ", req.preview.get("title", req.kind), " (asked by ",
+                         person(req.requester), "). Nothing ran."), None, "rejected", replace=True,
                   in_channel=True)
 
 
@@ -233,9 +244,10 @@ def cancel_job(call: ActionCall) -> Reply:
 def cancel_job_reply(bus: Bus, job_id: str, user: str) -> Reply:
     job = store.get(bus, job_id)
     if job is None:
-        raise CommandError(f"There is no job `{job_id}`.", "`/bus jobs` lists the recent ones.")
+        raise CommandError(phrase("There is no job ", code(job_id), "."),
+                           phrase(code("/bus jobs"), " lists the recent ones."))
     if not job.active:
-        return notice(f"Job `{job.id}` already ended ({job.status}); there is nothing to cancel.",
+        return notice(phrase("Job ", code(job.id), f" already ended ({job.status}); there is nothing to cancel."),
                       f"It moved {job.moved:,} of {job.to_move:,}.")
     job = store.request_cancel(bus, job_id, lease.new_owner())
     audit.record(bus, user, f"{job.kind}.cancel", job.params_text(), job.status, job.id)

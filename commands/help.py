@@ -1,6 +1,7 @@
 """`/bus help [command]`: the registry, grouped, with usage lines."""
 from __future__ import annotations
 
+from bot.phrase import code, phrase
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
@@ -14,7 +15,8 @@ def help_command(inv: Invocation) -> Reply:
     if topic:
         commands = [c for c in commands if list(c.path[:len(topic)]) == topic[:len(c.path)]]
         if not commands:
-            raise CommandError(f"There is no command `{' '.join(topic)}`.", "Type `/bus help` for the list.")
+            raise CommandError(phrase("There is no command ", code(" ".join(topic)), "."),
+                               phrase("Type ", code("/bus help"), " for the list."))
     groups: dict[str, list[dict]] = {}
     for c in commands:
         groups.setdefault(c.group, []).append({"usage": c.usage, "help": c.help, "role": c.role})

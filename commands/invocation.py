@@ -25,17 +25,17 @@ class Invocation:
         p = self.args.positional
         return p[index] if index < len(p) else None
 
-    def required(self, index: int, what: str) -> str:
+    def required(self, index: int, what: PhraseLike) -> str:
         value = self.positional(index)
         if value is None:
-            raise self.usage_error(f"`{self.command.name}` needs {what}.")
+            raise self.usage_error(phrase(code(self.command.name), " needs ", what, "."))
         return value
 
     def number(self, raw: str | None, what: str, default: int, lo: int, hi: int) -> int:
         if raw is None or raw == "":
             return default
         if not (raw.isascii() and raw.isdigit()):
-            raise self.usage_error(f"{what} must be a whole number from {lo} to {hi}, not `{raw}`.")
+            raise self.usage_error(phrase(f"{what} must be a whole number from {lo} to {hi}, not ", code(raw), "."))
         value = int(raw)
         if not lo <= value <= hi:
             raise self.usage_error(f"{what} must be from {lo} to {hi}, not {value}.")
@@ -44,14 +44,15 @@ class Invocation:
     def option(self, name: str) -> str | None:
         value = self.args.options.get(name)
         if value is not None and value == "":
-            raise self.usage_error(f"`{name}=` needs a value.")
+            raise self.usage_error(phrase(code(f"{name}="), " needs a value."))
         return value
 
     def stream_id(self, name: str) -> str | None:
         """An option that must be a stream id (the `before=` of paging buttons)."""
         raw = self.option(name)
         if raw is not None and not is_stream_id(raw):
-            raise self.usage_error(f"`{name}=` takes a stream id like 1764000000000-0, not `{raw}`.")
+            raise self.usage_error(phrase(code(f"{name}="), " takes a stream id like 1764000000000-0, not ",
+                                          code(raw), "."))
         return raw
 
     def when(self, name: str) -> int | None:

@@ -1,13 +1,13 @@
 """`/bus pause [group]` and `/bus resume [group]`: an operator's confirm, then the pause
-key and an announcement on the control channel (design §2)."""
+key and an announcement on the control channel."""
 from __future__ import annotations
 
 from bot.actions import audit
 from bot.actions import pause as service
 from bot.actions.requests import GuardedRequest
-from bot.actions.view import who
 from bot.bus import Bus
-from bot.render import md, num
+from bot.phrase import code, fact, join, person, phrase
+from bot.render import num
 from commands.guard import EXECUTORS, notice, preview_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
@@ -18,15 +18,15 @@ def _state(inv: Invocation) -> service.GroupState:
     group = inv.positional(0) or inv.bus.settings.bus_group
     state = service.group_state(inv.bus, group)
     if not state.exists and not state.paused:
-        others = ", ".join(f"`{g}`" for g in state.others) or "none"
-        raise CommandError(f"No consumer group `{group}` reads `{inv.bus.keys.events}` "
-                           f"(groups: {others}).", "`/bus groups` lists them.")
+        others = join([code(g) for g in state.others]) or phrase("none")
+        raise CommandError(phrase("No consumer group ", code(group), " reads ", code(inv.bus.keys.events),
+                                  " (groups: ", others, ")."), phrase(code("/bus groups"), " lists them."))
     return state
 
 
-def _facts(state: service.GroupState) -> list[str]:
-    return [f"*Group*\n`{md(state.name)}`", f"*Consumers*\n{num(state.consumers)}",
-            f"*Pending*\n{num(state.pending)}"]
+def _facts(state: service.GroupState) -> list[dict]:
+    return [fact("Group", code(state.name)), fact("Consumers", num(state.consumers)),
+            fact("Pending", num(state.pending))]
 
 
 @REGISTRY.command("pause [group] [reason=TEXT]",
@@ -35,14 +35,15 @@ def _facts(state: service.GroupState) -> list[str]:
 def pause_command(inv: Invocation) -> Reply:
     state = _state(inv)
     if state.paused:
-        return notice(f"`{md(state.name)}` is already paused (by {who(state.paused.get('by'))} at "
-                      f"{md(state.paused.get('at', '?'))}).", f"`/bus resume {state.name}` resumes it.")
+        return notice(phrase(code(state.name), " is already paused (by ", person(state.paused.get("by")),
+                             f" at {state.paused.get('at', '?')})."),
+                      phrase(code(f"/bus resume {state.name}"), " resumes it."), "paused")
     reason = inv.option("reason") or ""
     req = GuardedRequest(token="", kind="pause", command=f"pause {state.name}",
                          params={"group": state.name, "reason": reason}, requester=inv.user_id)
-    summary = (f"The {num(state.consumers)} consumers of `{md(state.name)}` start nothing new before "
-               "their next read; events in flight finish, nothing is lost, and new events wait in "
-               "the stream until `/bus resume`.")
+    summary = phrase(f"The {num(state.consumers)} consumers of ", code(state.name), " start nothing new before "
+                     "their next read; events in flight finish, nothing is lost, and new events wait in "
+                     "the stream until ", code("/bus resume"), ".")
     return preview_reply(inv.bus, req, title=f"Pause {state.name}", verb="Pause", summary=summary,
                          facts=_facts(state))
 
@@ -52,11 +53,11 @@ def pause_command(inv: Invocation) -> Reply:
 def resume_command(inv: Invocation) -> Reply:
     state = _state(inv)
     if not state.paused:
-        return notice(f"`{md(state.name)}` is not paused; there is nothing to resume.")
+        return notice(phrase(code(state.name), " is not paused; there is nothing to resume."))
     req = GuardedRequest(token="", kind="resume", command=f"resume {state.name}",
                          params={"group": state.name}, requester=inv.user_id)
-    summary = (f"`{md(state.name)}` was paused by {who(state.paused.get('by'))} at "
-               f"{md(state.paused.get('at', '?'))}; its consumers read again from where they stopped.")
+    summary = phrase(code(state.name), " was paused by ", person(state.paused.get("by")),
+                     f" at {state.paused.get('at', '?')}; its consumers read again from where they stopped.")
     return preview_reply(inv.bus, req, title=f"Resume {state.name}", verb="Resume", summary=summary,
                          facts=_facts(state))
 
@@ -67,10 +68,10 @@ def _do_pause(bus: Bus, req: GuardedRequest) -> Reply:
     audit.record(bus, by, "pause.done" if done else "pause.noop", req.command,
                  "paused" if done else "was already paused")
     if not done:
-        return notice(f"`{md(group)}` was already paused; nothing changed.")
-    return notice(f"{who(by)} paused `{md(group)}`: its consumers stop before their next read.",
-                  f"`/bus health` shows it paused; `/bus resume {group}` resumes it.",
-                  ":double_vertical_bar:")
+        return notice(phrase(code(group), " was already paused; nothing changed."))
+    return notice(phrase(person(by), " paused ", code(group), ": its consumers stop before their next read."),
+                  phrase(code("/bus health"), " shows it paused; ", code(f"/bus resume {group}"), " resumes it."),
+                  "paused")
 
 
 def _do_resume(bus: Bus, req: GuardedRequest) -> Reply:
@@ -79,8 +80,8 @@ def _do_resume(bus: Bus, req: GuardedRequest) -> Reply:
     audit.record(bus, by, "resume.done" if done else "resume.noop", req.command,
                  "resumed" if done else "was not paused")
     if not done:
-        return notice(f"`{md(group)}` was not paused any more; nothing changed.")
-    return notice(f"{who(by)} resumed `{md(group)}`: its consumers read again.", None, ":arrow_forward:")
+        return notice(phrase(code(group), " was not paused any more; nothing changed."))
+    return notice(phrase(person(by), " resumed ", code(group), ": its consumers read again."), None, "resumed")
 
 
 EXECUTORS["pause"] = _do_pause

@@ -1,8 +1,18 @@
-"""What a command returns: the template to render, its data, and a plain-text fallback."""
+"""What a command returns: the view to render, its data, and a plain-text fallback.
+
+The data is plain values (numbers, strings, phrases of `bot.phrase`): no markup and no
+Slack terms, so Slack, the console and any other front end render the same reply. Who sees
+it and whether it takes the place of the message a button sat on are stated as intent;
+each adapter maps them to its own terms.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from bot.phrase import PhraseLike, code, phrase, plain
+
+Visibility = Literal["private", "channel"]
 
 
 @dataclass
@@ -11,23 +21,23 @@ class Reply:
     context: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     command: str = ""  # the command text that produced it, for Share and paging buttons
-    response_type: str = "ephemeral"  # or "in_channel": visible to everyone in the channel
-    replace_original: bool = False  # a button's answer replaces the message it sat on
+    visibility: Visibility = "private"  # "channel": everyone in the channel sees it
+    replaces: bool = False  # a button's answer takes the place of the message it sat on
     shareable: bool = True  # the adapter may offer "Post to channel"
 
 
 class CommandError(Exception):
-    """Shown to the user as it is: one plain sentence and what to do instead."""
+    """Shown to the user as it is: one plain sentence and what to do instead (phrases)."""
 
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, message: PhraseLike, hint: PhraseLike = None):
+        self.message = phrase(message)
+        self.hint = phrase(hint) if hint else None
+        super().__init__(plain(self.message))
 
 
 class UsageError(CommandError):
     """The text does not fit the command's grammar; carries the usage line."""
 
-    def __init__(self, message: str, usage: str):
-        super().__init__(message, f"Usage: `/bus {usage}`")
+    def __init__(self, message: PhraseLike, usage: str):
+        super().__init__(message, phrase("Usage: ", code(f"/bus {usage}")))
         self.usage = usage

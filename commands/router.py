@@ -9,6 +9,7 @@ import difflib
 import logging
 
 from bot.bus import Bus
+from bot.phrase import PhraseLike, code, join, phrase, plain
 from bot.redis_errors import describe, is_unavailable
 from commands import catalog  # noqa: F401  (registers every command)
 from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
@@ -45,9 +46,9 @@ def resolve(words: list[str]) -> tuple[Command, list[str]]:
     command, rest = REGISTRY.match(words)
     if command is None:
         near = suggest(words)
-        hint = f"Did you mean `/bus {near}`? " if near else ""
-        raise CommandError(f"`{' '.join(words[:2])}` is not a busbot command.",
-                           f"{hint}Type `/bus help` for the list.")
+        hint = phrase("Did you mean ", code(f"/bus {near}"), "? ") if near else None
+        raise CommandError(phrase(code(" ".join(words[:2])), " is not a busbot command."),
+                           phrase(hint, "Type ", code("/bus help"), " for the list."))
     return command, rest
 
 
@@ -55,14 +56,17 @@ def _check(inv: Invocation) -> None:
     cmd = inv.command
     unknown = sorted(set(inv.args.options) - cmd.options)
     if unknown:
-        allowed = ", ".join(f"`{o}=`" for o in sorted(cmd.options)) or "no options"
-        raise inv.usage_error(f"`{unknown[0]}=` is not an option of `{cmd.name}` (it takes {allowed}).")
+        allowed = join([code(f"{o}=") for o in sorted(cmd.options)]) or phrase("no options")
+        raise inv.usage_error(phrase(code(f"{unknown[0]}="), " is not an option of ", code(cmd.name),
+                                     " (it takes ", allowed, ")."))
     if len(inv.args.positional) > cmd.max_positional:
         extra = inv.args.positional[cmd.max_positional]
         near = suggest([*cmd.path, extra]) if REGISTRY.children(cmd.path[0])[1:] else None
         if near and near != cmd.name:
-            raise inv.usage_error(f"`{cmd.name} {extra}` is not a busbot command. Did you mean `/bus {near}`?")
-        raise inv.usage_error(f"`{cmd.name}` does not take `{extra}` here.")
+            nearest = REGISTRY.match(near.split())[0]  # its usage, not the usage of what was typed
+            raise UsageError(phrase(code(f"{cmd.name} {extra}"), " is not a busbot command. Did you mean ",
+                                    code(f"/bus {near}"), "?"), nearest.usage if nearest else cmd.usage)
+        raise inv.usage_error(phrase(code(cmd.name), " does not take ", code(extra), " here."))
 
 
 def run(text: str, bus: Bus, user_id: str = "console") -> Reply:
@@ -100,12 +104,14 @@ def _run_command(text: str, bus: Bus, user_id: str) -> Reply:
     inv = Invocation(bus, command, split_args(rest), user_id, text)
     _check(inv)
     if command.role == "operator" and not is_operator(bus.settings, user_id):
-        return refuse(bus, user_id, f"run `/bus {command.name}`")  # one check for every operator command
+        # one check for every operator command
+        return refuse(bus, user_id, phrase("run ", code(f"/bus {command.name}")))
     return command.handler(inv)
 
 
-def error_reply(message: str, hint: str | None = None) -> Reply:
-    return Reply("error", {"message": message, "hint": hint}, message, shareable=False)
+def error_reply(message: PhraseLike, hint: PhraseLike = None) -> Reply:
+    return Reply("error", {"message": phrase(message), "hint": phrase(hint) if hint else None},
+                 plain(message), shareable=False)
 
 
 def _keep_button_values(bus: Bus, reply: Reply, command: str | None) -> Reply:

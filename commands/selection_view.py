@@ -2,34 +2,48 @@
 from __future__ import annotations
 
 from bot.actions.selection import BadId, Selection, resolve
-from bot.render import md, num
-from bot.timeparse import iso_ms
+from bot.phrase import Phrase, code, fact, phrase
+from bot.plural import plural
+from bot.render import num
+from bot.timeparse import MAX_ID_PART, id_ms, iso_ms
 from commands.reply import CommandError
 
 
-def selection_facts(sel: Selection) -> list[str]:
-    return [f"*Selected*\n{num(sel.matched)} of {num(sel.total)}",
-            f"*Stays behind*\n{num(sel.stays)}",
-            f"*Oldest*\n{iso_ms(sel.oldest_ms) or '–'}",
-            f"*Newest*\n{iso_ms(sel.newest_ms) or '–'}",
-            f"*Id bounds*\n`{sel.first_id}` … `{sel.last_id}`",
-            f"*Fixed upper id*\n`{sel.upper}`"]
+def selection_facts(sel: Selection) -> list[dict]:
+    return [fact("Selected", f"{num(sel.matched)} of {num(sel.total)}"),
+            fact("Stays behind", num(sel.stays)),
+            fact("Oldest", iso_ms(sel.oldest_ms) or "–"),
+            fact("Newest", iso_ms(sel.newest_ms) or "–"),
+            fact("Id bounds", code(sel.first_id), " … ", code(sel.last_id)),
+            fact("Fixed upper bound", readable_id(sel.upper))]
 
 
-def breakdown(sel: Selection) -> str:
-    types = ", ".join(f"`{md(t)}` {num(n)}" for t, n in sel.by_type)
-    tenants = ", ".join(f"`{md(t)}` {num(n)}" for t, n in sel.by_tenant)
-    return f"*By type:* {types}\n*By tenant:* {tenants}"
+def readable_id(entry_id: str | None) -> Phrase:
+    """A bound as the operator reads it: the id with its time, and for a bound that means
+    "everything in that millisecond" (sequence 2^64-1) only the time."""
+    if not entry_id:
+        return phrase("–")
+    iso = iso_ms(id_ms(entry_id))
+    ms, _, seq = entry_id.partition("-")
+    if seq.isdigit() and int(seq) == MAX_ID_PART and iso:
+        return phrase("the end of ", iso)
+    return phrase(code(entry_id), f" ({iso})" if iso else "")
 
 
-def selection_notes(sel: Selection, what: str) -> list[str]:
+def breakdown(sel: Selection) -> dict:
+    """Counts by type and by tenant: [name, count] pairs, most first."""
+    return {"by_type": [[t, n] for t, n in sel.by_type], "by_tenant": [[t, n] for t, n in sel.by_tenant]}
+
+
+def selection_notes(sel: Selection, what: str) -> list[Phrase]:
     notes = []
     if sel.unmovable:
-        notes.append(f"{num(sel.unmovable)} matching entr{'y has' if sel.unmovable == 1 else 'ies have'} "
-                     f"no `event` field and cannot be {what}; they stay in the DLQ.")
+        notes.append(phrase(f"{plural(sel.unmovable, 'matching entry')} "
+                            f"{'has' if sel.unmovable == 1 else 'have'} no ", code("event"),
+                            f" field and cannot be {what}; they stay in the DLQ."))
     if sel.capped:
-        notes.append(f"The preview read {num(sel.scanned)} entries, its limit: only entries up to "
-                     f"`{sel.upper}` are included. Run it again afterwards for the rest.")
+        notes.append(phrase(f"The preview read {plural(sel.scanned, 'entry')}, its limit: only entries up to ",
+                            readable_id(sel.upper), " are included. Run it again afterwards for the rest."))
     return notes
 
 
@@ -39,9 +53,14 @@ def filter_text(type_: str | None, tenant: str | None, error: str | None) -> str
     return " ".join(p for p in parts if p)
 
 
+def matching(flt: str, nothing: str) -> Phrase:
+    """`type=x` as a code span, or `nothing` ("anything", "(all)") when there is no filter."""
+    return phrase(code(flt)) if flt else phrase(nothing)
+
+
 def entry_or_error(bus, stream: str, ident: str):
     """The entry `ident` (stream id or envelope id) names, or a one-sentence error."""
     try:
         return resolve(bus, stream, ident)
     except BadId as exc:
-        raise CommandError(str(exc), "`/bus dlq list` shows DLQ entries with their ids.") from None
+        raise CommandError(str(exc), phrase(code("/bus dlq list"), " shows DLQ entries with their ids.")) from None

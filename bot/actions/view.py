@@ -1,20 +1,23 @@
 """View models of jobs for the `job`/`jobs` templates and the progress message.
 
-Strings here are mrkdwn-safe: user text is escaped, Slack user ids become mentions.
+Plain data, no markup: sentences are phrases (bot.phrase) with code spans and people as
+separate parts, a status is a symbol name (bot.symbols); each renderer formats them.
 """
 from __future__ import annotations
 
 import re
 
 from bot.jobs.model import Job
+from bot.phrase import code, person, phrase
+from bot.plural import plural
 from bot.render import md, num
 from bot.timeparse import human_age, iso_ms
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 VERBS = {"reprocess": "Reprocess", "replay": "Replay", "purge": "Purge", "delete": "Delete",
          "restore": "Restore"}
-STATUS_EMOJI = {"RUNNING": ":arrows_counterclockwise:", "CANCELLING": ":hourglass:",
-                "COMPLETED": ":white_check_mark:", "CANCELLED": ":no_entry_sign:", "FAILED": ":x:"}
+SYMBOLS = {"RUNNING": "running", "CANCELLING": "cancelling", "COMPLETED": "completed",
+           "CANCELLED": "cancelled", "FAILED": "failed"}
 
 
 def who(user: str | None) -> str:
@@ -31,22 +34,30 @@ def job_view(job: Job, now: int) -> dict:
     eta = human_age(int(left / rate * 1000)) if rate and job.active and left else None
     pct = 100 * job.done // job.to_move if job.to_move else 100
     verb = VERBS.get(job.kind, job.kind)
-    what = f"{verb} {num(job.to_move)} entr{'y' if job.to_move == 1 else 'ies'} `{md(job.source)}` → `{md(job.target)}`"
+    what = phrase(f"{verb} {plural(job.to_move, 'entry')} ", code(job.source), " → ", code(job.target))
     summary = (f"Job {job.id} ({job.kind}) {job.status}: moved {num(job.moved)}, skipped "
                f"{num(job.skipped)} of {num(job.to_move)}")
     return {
         "id": job.id, "kind": job.kind, "status": job.status, "active": job.active,
-        "emoji": STATUS_EMOJI.get(job.status, ":grey_question:"), "what": what,
-        "filter": md(job.params_text()) or "everything up to the fixed upper id",
+        "symbol": SYMBOLS.get(job.status, "unknown"), "what": what,
+        "filter": job.params_text() or "everything up to the fixed upper id",
         "moved": num(job.moved), "skipped": num(job.skipped), "to_move": num(job.to_move),
         "pct": pct, "rate": f"{rate:,.0f}/s" if rate else "–", "eta": eta,
         "limit": f"{num(job.rate)}/s" if job.rate else "unthrottled",
-        "by": who(job.by), "approved_by": who(job.approved_by) if job.approved_by else None,
-        "bounds": f"`{md(job.start)}` … `{md(job.upper)}`",
+        "by": person(job.by), "approved_by": person(job.approved_by) if job.approved_by else None,
+        "bounds": phrase(code(job.start), " … ", code(job.upper)),
         "started": iso_ms(job.started) if job.started else None,
         "took": human_age(elapsed_ms) if job.finished and job.started else None,
         "age": human_age(now - job.created) if job.created else "?",
-        "note": md(job.note) if job.note else None, "error": md(job.error) if job.error else None,
-        "followup": md(job.followup) if job.followup else None,
-        "summary": summary,
+        "note": job.note or None, "error": job.error or None, "followup": job.followup or None,
+        "summary": summary, "buttons": job_buttons(job.id) if job.active else [],
     }
+
+
+def job_buttons(job_id: str) -> list[dict]:
+    """Refresh and Cancel on a running job's message."""
+    return [{"text": "Refresh", "action_id": "bus_run", "value": f"job {job_id}"},
+            {"text": "Cancel job", "action_id": "job_cancel", "value": job_id, "style": "danger",
+             "confirm": {"title": f"Cancel job {job_id}?",
+                         "text": "The job stops before its next batch. What already moved stays moved.",
+                         "confirm": "Cancel job", "deny": "Keep running"}}]

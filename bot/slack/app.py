@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.bus import Bus
 from bot.render import render_reply
 from bot.settings import Settings
 from bot.slack.message import for_slack
@@ -46,7 +45,7 @@ def web_client(settings: Settings) -> WebClient:
 
 def build_app(settings: Settings, bus: Bus, pool: CommandPool | None = None) -> App:
     """The Bolt app; `auth.test` runs once here, so a bad token fails at start-up."""
-    app = App(client=web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
+    app = App(client=client or web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
               process_before_response=True,
               listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="busbot-work"))
     register(app, bus, pool)
@@ -83,7 +82,7 @@ def answer_action(body: dict, respond, bus: Bus, pool: CommandPool | None) -> No
         channel = (body.get("channel") or {}).get("id", "")  # approvals count only where they were asked
         reply = router.run_action(action, value, bus, user, channel)
         message = render_reply(reply)
-    respond(**for_slack(reply, message), replace_original=reply.replace_original)
+    respond(**for_slack(reply, message), replace_original=reply.replaces)
 
 
 def on_error(error: Exception, respond, logger: logging.Logger) -> None:

@@ -1,11 +1,12 @@
 """A rendered reply -> the message Slack gets: the "Post to channel" button, "shared by",
-the response type, and never more than 50 blocks."""
+the response type (from the reply's visibility), and never more than 50 blocks."""
 from __future__ import annotations
 
 from bot.render import MAX_BLOCKS, clip
 from commands.reply import Reply
 
 SHARE_ACTION = "bus_share"
+RESPONSE_TYPES = {"private": "ephemeral", "channel": "in_channel"}  # a reply's visibility in Slack terms
 MAX_ACTIONS = 25  # elements in one actions block
 
 
@@ -34,4 +35,4 @@ def for_slack(reply: Reply, message: dict) -> dict:
         blocks = [shared_by_line(reply.context["shared_by"]), *blocks[:MAX_BLOCKS - 1]]
     if reply.shareable and reply.command:  # long command text is kept in Redis behind share_value
         blocks = with_share_button(blocks, reply.context.get("share_value") or reply.command)
-    return {"text": message["text"], "blocks": blocks, "response_type": reply.response_type}
+    return {"text": message["text"], "blocks": blocks, "response_type": RESPONSE_TYPES[reply.visibility]}

@@ -36,5 +36,5 @@ def test_a_full_message_stays_within_50_blocks():
 def test_errors_and_shared_answers_get_no_share_button():
     message = {"text": "t", "blocks": [section(0)]}
     assert "bus_share" not in buttons(for_slack(Reply("error", shareable=False, command="x"), message))
-    out = for_slack(Reply("x", response_type="in_channel", command="health"), message)
+    out = for_slack(Reply("x", visibility="channel", command="health"), message)
     assert out["response_type"] == "in_channel"
