@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.bus import Bus
 from bot.render import render_reply
 from bot.settings import Settings
 from bot.slack.message import for_slack
@@ -45,7 +46,7 @@ def web_client(settings: Settings) -> WebClient:
 
 def build_app(settings: Settings, bus: Bus, pool: CommandPool | None = None) -> App:
     """The Bolt app; `auth.test` runs once here, so a bad token fails at start-up."""
-    app = App(client=client or web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
+    app = App(client=web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
               process_before_response=True,
               listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="busbot-work"))
     register(app, bus, pool)
