@@ -61,8 +61,7 @@ class SlackStarter(threading.Thread):
                 result = self.connect()
             except Exception as exc:  # noqa: BLE001 - every failure is either final or retried
                 self.fatal = _refused(exc)
-                if self.fatal:
-                    log.error("%s", self.fatal)
+                if self.fatal:  # the caller reports it, once
                     self.on_fatal()
                     return
                 delay = next(self.delays)
