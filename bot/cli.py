@@ -47,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         print(f"busbot: bad setting {exc}", file=sys.stderr)
-        return 2
+        return getattr(args, "config_error_exit", 2)  # `check`: 3, a monitor's UNKNOWN
     problem = check_url_options(args)
     if problem:
         print(f"busbot: {problem}", file=sys.stderr)
-        return 2
+        return getattr(args, "config_error_exit", 2)
     try:
         return int(args.func(settings, args) or 0)
     except KeyboardInterrupt:

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     bus_failed_per_hour_crit: int = Field(50, ge=0)
     bus_p99_warn_seconds: float = Field(5.0, ge=0)
     bus_p99_crit_seconds: float = Field(30.0, ge=0)
+    # A stale group: its oldest pending (or oldest undelivered) entry is this old. The
+    # warning default is above the worker's whole retry schedule (1 + 5 + 30 min), so an
+    # event that is being retried as planned does not count as stale.
+    bus_idle_warn_seconds: int = Field(2400, ge=1)
+    bus_idle_crit_seconds: int = Field(3600, ge=1)
 
     # guarded actions (issue 4)
     bus_approval_required: str = "reprocess_bulk,purge,replay,trim"  # kinds a 2nd operator approves

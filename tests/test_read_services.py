@@ -35,7 +35,7 @@ def fill(r, stream, n, start=T0, step=1000, **kw):
 def test_health_of_a_missing_stream(cbus):
     h = get_health(cbus)
     assert not h.stream_exists and h.stream_length == 0 and h.dlq_length == 0
-    assert h.status == "warning"
+    assert h.status == "critical"  # nothing to measure: a misspelt or deleted stream must not look fine
     assert any("does not exist" in x for x in h.reasons)
     assert h.last_processed_ms is None
 
@@ -48,7 +48,10 @@ def test_health_thresholds_and_groups(cbus, settings):
     for i in range(settings.bus_dlq_warn + 1):
         add_dlq(r, k.dlq, T0 + i)
     h = get_health(cbus)
-    assert (h.stream_length, h.dlq_length, h.status) == (30, settings.bus_dlq_warn + 1, "warning")
+    assert (h.stream_length, h.dlq_length) == (30, settings.bus_dlq_warn + 1)
+    assert h.check("dlq_size").level == "warning"
+    assert h.check("failed_per_hour").level == "critical"  # all 101 arrived in the last hour
+    assert h.status == "critical"
     [g] = h.groups
     assert (g.name, g.consumers, g.pending, g.lag) == ("g1", 1, 10, 20)
     assert g.last_delivered_age_ms == cbus.clock() - (T0 + 9000)
@@ -70,15 +73,16 @@ def test_health_null_lag_is_unknown_never_zero(real_r, settings, clock):
     assert g.effective_lag == 7
 
 
-def test_health_unknown_lag_over_probe_is_a_warning(real_r, settings, clock):
+def test_health_unknown_lag_over_the_first_probe_is_counted_further(real_r, settings, clock):
     bus = Bus(real_r, settings, clock=clock)
     ids = fill(real_r, bus.keys.events, LAG_PROBE + 50, step=1)
     real_r.xgroup_create(bus.keys.events, "g", id="0")
     real_r.xdel(bus.keys.events, ids[-1])
     h = get_health(bus)
     [g] = h.groups
-    assert g.lag is None and g.lag_estimate_capped and g.level == "warning"
-    assert any("lags by 1,000+" in x for x in h.reasons)
+    assert g.lag is None and (g.lag_estimate, g.lag_estimate_capped) == (LAG_PROBE + 49, False)
+    assert g.level == "warning"
+    assert any(x.startswith("Consumer lag (g): 1,049 entries") for x in h.reasons)
 
 
 def test_health_paused_group_and_metadata(cbus):

@@ -1,112 +1,30 @@
-"""The four runbook metrics, measured from Redis with bounded work.
+"""What the alert checks measure: every metric of the one status model
+(bot.services.health / bot.services.status), as a list of `Metric`s to step the rules with.
 
-A value of None means "unknown" or "no data": it is never read as a healthy zero. The
-cost of a check is a fixed number of round trips whatever the stream lengths, except the
-count of the last hour's DLQ arrivals and metadata failures, which reads that hour only
-(counted inside Redis in steps of `CHUNK` entries, capped at `SCAN_CAP`).
+A value of None means "unknown" or "no data": it is never read as a healthy zero.
 """
 from __future__ import annotations
 
-import math
-from collections import deque
-from dataclasses import dataclass
-
-import redis
-
 from bot.bus import Bus
-from bot.services.counting import count_since
-from bot.services.health import LAG_PROBE, get_health
+from bot.services.health import LAG_PROBE, get_health, lag_metrics
+from bot.services.processing import CHUNK, HOUR_MS, P99_SAMPLE, P99_WINDOW_MS, SCAN_CAP, metadata_metrics
+from bot.services.status import Metric
 
-HOUR_MS = 3_600_000
-P99_WINDOW_MS = 15 * 60_000  # processing p99 over the last 15 minutes of metadata
-P99_SAMPLE = 10_000  # the p99 uses at most this many of the most recent durations
-SCAN_CAP = 200_000  # at most this many entries counted for "failed in the last hour"
-CHUNK = 5_000  # metadata entries read per call (a few ms of Redis time)
+__all__ = ["CHUNK", "HOUR_MS", "LAG_PROBE", "P99_SAMPLE", "P99_WINDOW_MS", "SCAN_CAP", "Metric",
+           "lag_metrics", "measure", "metadata_metrics"]
 
 
-@dataclass
-class Metric:
-    rule: str  # "dlq_size", "failed_per_hour", "p99", "lag:<group>"
-    value: float | None  # None: unknown / no data
-    note: str = ""  # how the value was obtained, when that matters to the reader
+NOT_ALERTED = ("stream", "groups", "paused:")  # in the status, but no alert of their own
 
 
-def lag_metrics(health, probe: int = LAG_PROBE) -> list[Metric]:
-    """Lag per group; where Redis reports NULL, the entries after last-delivered-id counted
-    up to `probe` (a capped count is a lower bound: probe + 1)."""
-    out = []
-    for g in health.groups:
-        rule = f"lag:{g.name}"
-        if g.lag is not None:
-            out.append(Metric(rule, float(g.lag)))
-        elif g.lag_estimate is None:
-            out.append(Metric(rule, None, "Redis reports the lag as unknown"))
-        elif g.lag_estimate_capped:
-            bound = probe if g.lag_estimate == probe else LAG_PROBE
-            out.append(Metric(rule, float(bound + 1),
-                              f"more than {bound:,} entries after last-delivered-id (Redis lag unknown)"))
-        else:
-            out.append(Metric(rule, float(g.lag_estimate), "counted after last-delivered-id (Redis lag unknown)"))
-    return out
-
-
-def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
-    """Failed events in the last hour and the processing p99 over the last 15 minutes of
-    metadata. A consumer that writes metadata records a dead-lettered event twice (a DLQ
-    arrival and a `status=failed` entry), so the figure is the larger of the two counts,
-    never their sum: the DLQ covers consumers without metadata, metadata covers the rest."""
-    k = bus.keys
-    try:
-        dlq, dlq_capped = count_since(bus, k.dlq, now - HOUR_MS, cap=SCAN_CAP)
-        failed, scanned, meta_capped, durations = _read_metadata(bus, now - HOUR_MS, now - P99_WINDOW_MS)
-        if meta_capped:  # the capped read stopped before the p99 window: read that window alone
-            p99, used = bus.scripts.get("metadata_p99")(
-                keys=[k.metadata], args=[f"{now - P99_WINDOW_MS}-0", P99_SAMPLE])
-        else:
-            p99, used = _p99(durations), len(durations)
-    except redis.ResponseError as exc:  # WRONGTYPE: a key of another type under a stream's name
-        note = f"cannot read `{k.dlq}` / `{k.metadata}` as streams ({str(exc)[:80]})"
-        return Metric("failed_per_hour", None, note), Metric("p99", None, note)
-    parts = [f"{dlq:,} moved to the DLQ"]
-    if scanned:
-        parts.append(f"{failed:,} failed in processing metadata")
-    note = " / ".join(parts) + (" (count capped)" if dlq_capped or meta_capped else "")
-    failures = Metric("failed_per_hour", float(max(dlq, failed)), note)
-    if not used:
-        return failures, Metric("p99", None, "no processing metadata in the last 15 min")
-    return failures, Metric("p99", float(p99) / 1000, f"over the last {used:,} handled events")
-
-
-def _read_metadata(bus: Bus, since_ms: int, p99_from_ms: int) -> tuple[int, int, bool, deque]:
-    """(failed entries, entries read, capped, the newest durations of the p99 window) of the
-    metadata since `since_ms`, read in steps of CHUNK entries, each a short call."""
-    step = bus.scripts.get("metadata_failed")
-    failed = scanned = 0
-    durations: deque = deque(maxlen=P99_SAMPLE)
-    cursor = f"{since_ms}-0"
-    while scanned < SCAN_CAP:
-        want = min(CHUNK, SCAN_CAP - scanned)
-        n_failed, n, last, *recent = step(keys=[bus.keys.metadata], args=[cursor, want, p99_from_ms])
-        failed, scanned = failed + int(n_failed), scanned + int(n)
-        durations.extend(float(d) for d in recent)
-        if int(n) < want:
-            return failed, scanned, False, durations
-        cursor = "(" + (last.decode() if isinstance(last, bytes) else last)
-    return failed, scanned, True, durations
-
-
-def _p99(durations) -> float | None:
-    """Nearest-rank p99, as metadata_p99.lua computes it."""
-    if not durations:
-        return None
-    ranked = sorted(durations)
-    return ranked[max(1, math.ceil(0.99 * len(ranked))) - 1]
+def alerted(rule: str) -> bool:
+    """A missing stream, no group and a paused group count in the status (`/bus health`,
+    `busbot check`) but raise no alert: they are set or seen by an operator at once, and a
+    fresh deployment has no stream until its first publish."""
+    return not rule.startswith(NOT_ALERTED)
 
 
 def measure(bus: Bus) -> list[Metric]:
-    """Every metric, now. Raises redis.ConnectionError/TimeoutError when Redis is down."""
-    probe = max(LAG_PROBE, bus.settings.bus_lag_crit + 1)
-    health = get_health(bus, deep_probe=probe)
-    now = health.checked_ms
-    return [Metric("dlq_size", float(health.dlq_length)), *lag_metrics(health, probe),
-            *metadata_metrics(bus, now)]
+    """The alerted metrics, now, as `/bus health` and `busbot check` see them (the same
+    values and levels). Raises one of bot.redis_errors.UNREACHABLE when Redis is down."""
+    return [m for m in get_health(bus).metrics if alerted(m.rule)]

@@ -1,8 +1,10 @@
-"""Bus health at a glance: stream and DLQ length, consumer groups, status. No scans.
+"""Bus health at a glance: stream and DLQ length, consumer groups, failed events/hr,
+processing p99, stale groups, and the status they add up to (bot.services.status).
 
-Costs a fixed number of round trips whatever the stream's length (XINFO, XLEN, one
-XREVRANGE of the metadata stream and, for groups whose lag Redis cannot tell, a count of
-the entries after their last-delivered-id, inside Redis and bounded).
+Bounded work whatever the stream's length: XINFO, XLEN, one XREVRANGE of the metadata
+stream, per group its pause key, XPENDING summary and first undelivered entry, for groups
+whose lag Redis cannot tell a count of the entries after their last-delivered-id (inside
+Redis, bounded), and the last hour of failures (bot.services.processing).
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import time
 from pydantic import BaseModel
 
 from bot.bus import Bus
-from bot.services.thresholds import Level, level_of, worst
+from bot.services.processing import metadata_metrics
+from bot.services.status import Check, Metric, judge, overall
+from bot.services.thresholds import Level, worst
 from bot.timeparse import id_ms
 
 LAG_PROBE = 1000  # entries read at most to estimate a lag Redis reports as NULL
@@ -34,7 +38,10 @@ class GroupHealth(BaseModel):
     last_delivered_id: str
     last_delivered_age_ms: int | None
     paused: Pause | None = None
-    level: Level = "healthy"
+    oldest_pending_id: str | None = None
+    oldest_pending_age_ms: int | None = None
+    waiting_age_ms: int | None = None  # the oldest entry not yet delivered to the group
+    level: Level = "healthy"  # the worst of its lag, staleness and pause
 
     @property
     def effective_lag(self) -> int | None:
@@ -52,8 +59,16 @@ class Health(BaseModel):
     last_processed_ms: int | None
     status: Level
     reasons: list[str]
+    checks: list[Check]
     rtt_ms: float
     checked_ms: int
+
+    def check(self, rule: str) -> Check | None:
+        return next((c for c in self.checks if c.rule == rule), None)
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [Metric(c.rule, c.value, c.note) for c in self.checks]
 
 
 def _parse_pause(raw: str | None) -> Pause | None:
@@ -86,8 +101,17 @@ def _groups(bus: Bus, raw_groups, now: int, probe: int, deep_probe: int | None) 
     p = bus.r.pipeline(transaction=False)
     for g in groups:
         p.get(bus.keys.paused(g.name))
-    for g, raw in zip(groups, p.execute()):
-        g.paused = _parse_pause(raw)
+        p.xpending(bus.keys.events, g.name)
+        p.xrange(bus.keys.events, f"({g.last_delivered_id}", "+", count=1)
+    replies = iter(p.execute(raise_on_error=False))
+    for g in groups:
+        raw, pending, following = next(replies), next(replies), next(replies)
+        g.paused = _parse_pause(raw if isinstance(raw, str) else None)
+        if isinstance(pending, dict) and pending.get("pending"):
+            g.oldest_pending_id = _text(pending.get("min"))
+            g.oldest_pending_age_ms = _age(g.oldest_pending_id, now)
+        if isinstance(following, list) and following:
+            g.waiting_age_ms = _age(_text(following[0][0]), now)
     deeper = [deep_probe] if deep_probe and deep_probe > probe else []
     for bound in [probe, *deeper]:  # a second, deeper count only where the first was capped
         unknown = [g for g in groups if g.lag is None and (g.lag_estimate is None or g.lag_estimate_capped)]
@@ -98,16 +122,62 @@ def _groups(bus: Bus, raw_groups, now: int, probe: int, deep_probe: int | None) 
     return groups
 
 
+def _text(v) -> str | None:
+    return v.decode() if isinstance(v, bytes) else v
+
+
 def _age(entry_id: str | None, now: int) -> int | None:
     ms = id_ms(entry_id)
     return None if not ms else now - ms
 
 
+def lag_metrics(groups: list[GroupHealth], probe: int = LAG_PROBE) -> list[Metric]:
+    """Lag per group; where Redis reports NULL, the entries after last-delivered-id counted
+    up to `probe` (a capped count is a lower bound: probe + 1)."""
+    out = []
+    for g in groups:
+        rule = f"lag:{g.name}"
+        if g.lag is not None:
+            out.append(Metric(rule, float(g.lag)))
+        elif g.lag_estimate is None:
+            out.append(Metric(rule, None, "Redis reports the lag as unknown"))
+        elif g.lag_estimate_capped:
+            bound = probe if g.lag_estimate == probe else LAG_PROBE
+            out.append(Metric(rule, float(bound + 1),
+                              f"more than {bound:,} entries after last-delivered-id (Redis lag unknown)"))
+        else:
+            out.append(Metric(rule, float(g.lag_estimate), "counted after last-delivered-id (Redis lag unknown)"))
+    return out
+
+
+def idle_metric(g: GroupHealth) -> Metric:
+    """How long the group has left work undone: the age of its oldest pending entry or of
+    the oldest entry it has not been delivered yet, whichever is older (0: nothing waits)."""
+    pending, waiting = g.oldest_pending_age_ms or 0, g.waiting_age_ms or 0
+    if not pending and not waiting:
+        return Metric(f"idle:{g.name}", 0.0)
+    if pending >= waiting:
+        return Metric(f"idle:{g.name}", max(0, pending) / 1000,
+                      f"oldest pending entry `{g.oldest_pending_id}`, {g.pending:,} pending")
+    return Metric(f"idle:{g.name}", max(0, waiting) / 1000,
+                  f"undelivered entries wait since `{g.last_delivered_id}` was delivered")
+
+
+def group_metrics(groups: list[GroupHealth], probe: int) -> list[Metric]:
+    lags = {m.rule: m for m in lag_metrics(groups, probe)}
+    out = []
+    for g in groups:
+        out += [lags[f"lag:{g.name}"], idle_metric(g), Metric(f"paused:{g.name}", 1.0 if g.paused else 0.0,
+                                                             f"by {g.paused.by}" if g.paused else "")]
+    return out
+
+
 def get_health(bus: Bus, lag_probe: int = LAG_PROBE, deep_probe: int | None = None) -> Health:
     """`lag_probe`: entries counted at most per group whose lag Redis reports as NULL;
-    `deep_probe`: a second count where the first was capped (the alerts pass the critical
-    threshold + 1, so an unknown lag still decides between warning and critical)."""
+    `deep_probe` (default: the critical lag threshold + 1): a second count where the first
+    was capped, so an unknown lag still decides between warning and critical."""
     s, k = bus.settings, bus.keys
+    deep_probe = deep_probe if deep_probe is not None else max(lag_probe, s.bus_lag_crit + 1)
     t0 = time.perf_counter()
     bus.r.ping()
     rtt = (time.perf_counter() - t0) * 1000
@@ -119,37 +189,26 @@ def get_health(bus: Bus, lag_probe: int = LAG_PROBE, deep_probe: int | None = No
     p.xrevrange(k.metadata, "+", "-", count=1)
     info, dlq_len, raw_groups, meta = p.execute(raise_on_error=False)
     exists = not isinstance(info, Exception)
-    groups = _groups(bus, raw_groups if exists and not isinstance(raw_groups, Exception) else [], now, lag_probe, deep_probe)
-    reasons: list[str] = []
-    levels: list[Level] = []
+    readable = exists and not isinstance(raw_groups, Exception)
+    groups = _groups(bus, raw_groups if readable else [], now, lag_probe, deep_probe)
     dlq_len = dlq_len if isinstance(dlq_len, int) else 0
-    dl = level_of(dlq_len, s.bus_dlq_warn, s.bus_dlq_crit)
-    if dl != "healthy":
-        reasons.append(f"DLQ holds {dlq_len:,} entries ({dl} above "
-                       f"{s.bus_dlq_crit if dl == 'critical' else s.bus_dlq_warn:,})")
-    levels.append(dl)
-    if not exists:
-        reasons.append(f"main stream `{k.events}` does not exist yet")
-        levels.append("warning")
-    elif not groups:
-        reasons.append(f"no consumer group reads `{k.events}`")
-        levels.append("warning")
+    metrics = [Metric("dlq_size", float(dlq_len)),
+               Metric("stream", 0.0 if exists else 1.0, "" if exists else f"`{k.events}` does not exist")]
+    if exists:
+        metrics.append(Metric("groups", 0.0 if groups else 1.0,
+                              f"{len(groups)} group(s)" if groups else f"no consumer group reads `{k.events}`"))
+    metrics += group_metrics(groups, max(lag_probe, deep_probe))
+    metrics += metadata_metrics(bus, now)
+    checks = judge(s, metrics)
+    levels = {c.rule: c.level for c in checks}
     for g in groups:
-        lag = g.effective_lag
-        g.level = level_of(lag, s.bus_lag_warn, s.bus_lag_crit)
-        if g.lag is None and g.lag_estimate_capped:
-            g.level = worst(g.level, "warning")
-        if g.level != "healthy":
-            shown = f"{lag:,}" + ("+" if g.lag_estimate_capped else "")
-            reasons.append(f"group `{g.name}` lags by {shown} entries")
-        if g.paused:
-            reasons.append(f"group `{g.name}` is paused by {g.paused.by}")
-            g.level = worst(g.level, "warning")
-        levels.append(g.level)
+        g.level = worst(*[lv for lv in (levels.get(f"{kind}:{g.name}") for kind in ("lag", "idle", "paused"))
+                          if lv in ("healthy", "warning", "critical")])  # type: ignore[misc]
     meta_ms = id_ms(meta[0][0]) if isinstance(meta, list) and meta else None
     return Health(stream=k.events, stream_exists=exists,
                   stream_length=info["length"] if exists else 0,
                   last_entry_id=info.get("last-generated-id") if exists else None,
                   dlq=k.dlq, dlq_length=dlq_len, groups=groups,
-                  last_processed_ms=meta_ms, status=worst(*levels), reasons=reasons,
-                  rtt_ms=round(rtt, 2), checked_ms=now)
+                  last_processed_ms=meta_ms, status=overall([c.level for c in checks]),
+                  reasons=[c.reason for c in checks if c.level in ("warning", "critical")],
+                  checks=checks, rtt_ms=round(rtt, 2), checked_ms=now)

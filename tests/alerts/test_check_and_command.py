@@ -1,4 +1,4 @@
-"""`busbot check` (exit 0/1/2) and `/bus alerts` (rendered, valid Block Kit)."""
+"""`busbot check` (exit 0/1/2/3) and `/bus alerts` (rendered, valid Block Kit)."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,7 @@ from commands.router import run
 from tests.alerts.helpers import fill_dlq
 from tests.conftest import FakeClock
 from tests.e2e.blocks import valid_message
+from tests.runtime_helpers import manual_runtime
 
 
 def main(argv: list[str]) -> int:
@@ -35,6 +36,7 @@ def check(url, capsys, *extra) -> tuple[int, dict]:
 
 
 def test_busbot_check_exit_codes(real_r, redis_server, capsys, settings):
+    real_r.xgroup_create(settings.bus_events_stream, settings.bus_group, id="$", mkstream=True)
     code, out = check(redis_server.url, capsys)
     assert code == 0 and out["status"] == "healthy"
     assert {c["rule"]: c["level"] for c in out["checks"]}["p99"] == "unknown"
@@ -45,12 +47,13 @@ def test_busbot_check_exit_codes(real_r, redis_server, capsys, settings):
     assert code == 2 and {c["rule"]: c["level"] for c in out["checks"]}["dlq_size"] == "critical"
 
 
-def test_busbot_check_redis_unreachable_is_critical(capsys):
-    assert main(["check", "--redis", "redis://127.0.0.1:1/0"]) == 2
-    assert "CRITICAL" in capsys.readouterr().out
+def test_busbot_check_redis_unreachable_is_unknown(capsys):
+    assert main(["check", "--redis", "redis://127.0.0.1:1/0"]) == 3
+    assert "UNKNOWN" in capsys.readouterr().out
 
 
-def test_busbot_check_text_lines(real_r, redis_server, capsys):
+def test_busbot_check_text_lines(real_r, redis_server, capsys, settings):
+    real_r.xgroup_create(settings.bus_events_stream, settings.bus_group, id="$", mkstream=True)
     assert main(["check", "--redis", redis_server.url]) == 0
     out = capsys.readouterr().out
     assert "HEALTHY" in out and "DLQ size: 0 entries (warning > 100, critical > 500)" in out
@@ -59,7 +62,7 @@ def test_busbot_check_text_lines(real_r, redis_server, capsys):
 @pytest.mark.parametrize("firing", [False, True])
 def test_bus_alerts_lists_rules_thresholds_and_last_check(bus, firing):
     bus.clock = FakeClock()
-    before = render_reply(run("alerts", bus, "U1"))
+    before = render_reply(run("alerts", manual_runtime(bus), "U1"))
     valid_message(before)
     assert "No alert check has run yet" in str(before)
     if firing:
@@ -69,7 +72,7 @@ def test_bus_alerts_lists_rules_thresholds_and_last_check(bus, firing):
     run_check(bus)
     bus.clock.advance(bus.settings.bus_alert_for)
     run_check(bus)
-    reply = run("alerts", bus, "U1")
+    reply = run("alerts", manual_runtime(bus), "U1")
     message = render_reply(reply)
     valid_message(message)
     text = str(message)
