@@ -29,7 +29,8 @@ def command_of(bus: Bus, value: str) -> str | None:
     """The command text a button's value stands for; None when its reference expired."""
     if not value.startswith(PREFIX):
         return value
-    return bus.r.get(bus.keys.button_value(value[len(PREFIX):]))
+    kept = bus.r.get(bus.keys.button_value(value[len(PREFIX):]))
+    return kept.decode() if isinstance(kept, bytes) else kept
 
 
 def keep_long_values(bus: Bus, context) -> None:
