@@ -1,0 +1,105 @@
+"""The dashboard's forms (POST): each one an operator's, each through the guarded core
+(bot/web/dash_flow.py): preview page -> Confirm -> approval where the policy asks -> job."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Response, redirect, request, url_for
+
+from bot.timeparse import WhenError, parse_when
+from bot.web import dash_flow
+from bot.web.dash_flow import FlowError, ReplayForm
+from bot.web.dash_pages import types_seen
+from bot.web.dashboard import bp, dash, is_operator, me, notice, page, refuse
+
+MAX_LIMIT, MAX_RATE = 1_000_000, 100_000
+
+
+def operator_only(what: str) -> Callable:
+    """A viewer's POST (a forged form: viewers are shown no buttons) is refused and audited."""
+    def wrap(fn: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(fn)
+        def guarded(*args, **kwargs) -> Response:
+            if not is_operator():
+                return refuse(what, "not an operator")
+            return fn(*args, **kwargs)
+        return guarded
+    return wrap
+
+
+def _to(endpoint: str, **values: str) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/events/dlq/selected")
+@operator_only("reprocess or delete DLQ entries")
+def dlq_selected() -> Response:
+    action = request.form.get("action", "")
+    if action not in ("reprocess", "delete"):
+        notice("The form named no action, so nothing was done.", "Press Reprocess Selected or Delete Selected.", "warn")
+        return _to("dashboard.dlq")
+    try:
+        req = dash_flow.preview_selected(dash().rt, me().user, action, request.form.getlist("ids"))
+    except FlowError as exc:
+        notice(exc.message, exc.hint, "warn")
+        return redirect(request.referrer or url_for("dashboard.dlq"), code=303)  # type: ignore[return-value]
+    return _to("dashboard.request_page", token=req.token)
+
+
+@bp.post("/events/replay")
+@operator_only("replay events")
+def replay_post() -> Response:
+    rt, f = dash().rt, request.form
+    try:
+        form = _replay_form(f, rt.bus.clock())
+        req = dash_flow.preview_replay(rt, me().user, form)
+    except (FlowError, ValueError) as exc:
+        message = exc.message if isinstance(exc, FlowError) else str(exc)
+        hint = exc.hint if isinstance(exc, FlowError) else None
+        return page("replay.html", 400, tab="replay", types=types_seen(rt.bus), default_start=f.get("start", ""),
+                    default_end=f.get("end", ""), error={"message": message, "hint": hint}, form=f,
+                    selected=f.getlist("types"))
+    return _to("dashboard.request_page", token=req.token)
+
+
+def _replay_form(f, now: int) -> ReplayForm:
+    try:
+        start = parse_when(f.get("start") or "", now)
+        end = parse_when(f.get("end") or "", now) if (f.get("end") or "").strip() else now
+    except WhenError as exc:
+        raise ValueError(str(exc).replace("`", "")) from None
+    return ReplayForm(start_ms=start, end_ms=end, types=[t for t in f.getlist("types") if t],
+                      tenant=(f.get("tenant") or "").strip() or None,
+                      limit=_number(f.get("limit"), "limit", MAX_LIMIT) or None,
+                      rate=_number(f.get("rate"), "rate", MAX_RATE))
+
+
+def _number(raw: str | None, name: str, most: int) -> int:
+    text = (raw or "").strip()
+    if not text:
+        return 0
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        raise ValueError(f"{name} must be a whole number from 1 to {most:,} (or empty).")
+    return int(text)
+
+
+@bp.post("/events/requests/<token>/<button>")
+def request_button(token: str, button: str) -> Response:
+    if button not in dash_flow.BUTTONS:
+        return _to("dashboard.request_page", token=token)
+    if button != "cancel" and not is_operator():
+        return refuse(f"{button} guarded actions", "not an operator")
+    out = dash_flow.click(dash().rt, button, token, me().user)
+    notice(out.message, out.hint)
+    if out.request is not None and out.request.job_id:
+        return _to("dashboard.job", job_id=out.request.job_id)
+    return _to("dashboard.request_page", token=token)
+
+
+@bp.post("/events/jobs/<job_id>/cancel")
+@operator_only("cancel jobs")
+def job_cancel(job_id: str) -> Response:
+    out = dash_flow.cancel_job(dash().rt, job_id, me().user)
+    notice(out.message, out.hint)
+    return _to("dashboard.job", job_id=job_id)

@@ -1,0 +1,132 @@
+"""Server-rendered SVG charts of the last 24 h: geometry computed here, drawn by the template
+(`templates/html/_chart.html`) with SVG attributes only, so the page needs no script and no
+inline style (the Content-Security-Policy allows neither)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.services.history import DAY_MS, HOUR_MS, Sample, arrivals_per_hour, groups
+
+WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 640, 170, 48, 22, 10
+BUCKET_MS = 5 * 60_000  # line charts show the highest value of each 5 minutes
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
+
+
+@dataclass
+class Line:
+    name: str
+    colour: str
+    segments: list[str]  # SVG polyline `points`, split where there is no data
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    w: float
+    h: float
+    label: str
+
+
+@dataclass
+class Chart:
+    title: str
+    empty: bool
+    top: str  # the y axis's highest value, as text
+    lines: list[Line] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    threshold: float | None = None  # y of the warning line, if inside the chart
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # x, "HH:00"
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = PAD_L
+    bottom: int = HEIGHT - PAD_B
+
+
+def _x(ms: int, now: int) -> float:
+    return PAD_L + (WIDTH - PAD_L - 4) * (ms - (now - DAY_MS)) / DAY_MS
+
+
+def _y(v: float, top: float) -> float:
+    return PAD_T + (HEIGHT - PAD_B - PAD_T) * (1 - v / top)
+
+
+def _ticks(now: int) -> list[tuple[float, str]]:
+    first = (now - DAY_MS) // (6 * HOUR_MS) * 6 * HOUR_MS + 6 * HOUR_MS
+    out = []
+    for ms in range(first, now + 1, 6 * HOUR_MS):
+        hh = (ms // HOUR_MS) % 24
+        out.append((round(_x(ms, now), 1), f"{hh:02d}:00"))
+    return out
+
+
+def _top(values: list[float], warn: float | None) -> float:
+    hi = max([*values, warn or 0, 1.0])
+    return hi * 1.1
+
+
+def _bucketed(points: list[tuple[int, float | None]], now: int) -> list[tuple[int, float | None]]:
+    """Highest value per 5-minute bucket; None where a bucket's values are all unknown."""
+    buckets: dict[int, float | None] = {}
+    for ms, v in points:
+        b = (ms - (now - DAY_MS)) // BUCKET_MS
+        if b in buckets and buckets[b] is not None and v is not None:
+            buckets[b] = max(buckets[b] or 0, v)
+        elif b not in buckets or buckets[b] is None:
+            buckets[b] = v
+    return [(now - DAY_MS + b * BUCKET_MS + BUCKET_MS // 2, v) for b, v in sorted(buckets.items())]
+
+
+def _segments(points: list[tuple[int, float | None]], now: int, top: float) -> list[str]:
+    segs, cur = [], []
+    prev_ms = None
+    for ms, v in points:
+        gap = prev_ms is not None and ms - prev_ms > 3 * BUCKET_MS
+        if v is None or gap:
+            if cur:
+                segs.append(" ".join(cur))
+            cur = []
+        if v is not None:
+            cur.append(f"{_x(ms, now):.1f},{_y(v, top):.1f}")
+        prev_ms = ms
+    if cur:
+        segs.append(" ".join(cur))
+    return [s if " " in s else f"{s} {s}" for s in segs]  # a lone point still shows
+
+
+def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], now: int,
+               warn: float | None = None) -> Chart:
+    bucketed = {name: _bucketed(pts, now) for name, pts in series.items()}
+    known = [v for pts in bucketed.values() for _, v in pts if v is not None]
+    top = _top(known, warn)
+    chart = Chart(title=title, empty=not known, top=f"{top / 1.1:,.0f}", ticks=_ticks(now))
+    for i, (name, pts) in enumerate(sorted(bucketed.items())):
+        chart.lines.append(Line(name, PALETTE[i % len(PALETTE)], _segments(pts, now, top)))
+    if warn is not None and known:
+        chart.threshold = round(_y(warn, top), 1)
+    return chart
+
+
+def bar_chart(title: str, values: list[int | None], now: int) -> Chart:
+    known = [float(v) for v in values if v is not None]
+    top = _top(known, None)
+    chart = Chart(title=title, empty=not known, top=f"{top / 1.1:,.0f}", ticks=_ticks(now))
+    slot = (WIDTH - PAD_L - 4) / len(values)
+    start = now - len(values) * HOUR_MS
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        y = _y(float(v), top)
+        hh = ((start + i * HOUR_MS) // HOUR_MS) % 24
+        chart.bars.append(Bar(round(PAD_L + i * slot + 1, 1), round(y, 1), round(slot - 2, 1),
+                              round(HEIGHT - PAD_B - y, 1), f"{hh:02d}:00: {v:,} arrivals"))
+    return chart
+
+
+def overview_charts(samples: list[Sample], now: int, dlq_warn: float, lag_warn: float) -> list[Chart]:
+    dlq = line_chart("DLQ size", {"DLQ": [(s.ts, None if s.dlq is None else float(s.dlq)) for s in samples]},
+                     now, dlq_warn)
+    arrivals = bar_chart("DLQ arrivals per hour", arrivals_per_hour(samples, now), now)
+    lag = line_chart("Consumer lag", {g: [(s.ts, s.lags.get(g)) for s in samples if g in s.lags]
+                                      for g in groups(samples)}, now, lag_warn)
+    return [dlq, arrivals, lag]

@@ -1,0 +1,198 @@
+"""The admin dashboard at /admin/events: server-rendered pages over the same services and the
+same guarded core as `/bus` (tabs: Overview, Dead Letter Queue, Replay, Jobs, Approvals, Audit).
+
+`register(app, rt)` adds the blueprint, the session cookie and its secret. Every page
+needs a signed-in user (bot/web/dash_auth.py); every POST needs the form's CSRF token; every
+action needs an operator, and a refused POST is answered 403 and audited. Every answer
+carries a Content-Security-Policy with a per-request nonce (no other script or style runs),
+X-Frame-Options: DENY and X-Content-Type-Options: nosniff. Pages are rendered by the
+templates in templates/html with autoescaping on: stream values are shown as text.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError
+
+from bot.actions import audit, policy
+from bot.redis_errors import UNREACHABLE
+from bot.runtime import Runtime
+from bot.web.dash_auth import DashboardAuth, Identity, configure
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/admin"
+TABS = [("overview", "Overview"), ("dlq", "Dead Letter Queue"), ("replay", "Replay"),
+        ("jobs", "Jobs"), ("approvals", "Approvals"), ("audit", "Audit")]
+OPEN = frozenset({"dashboard.login", "dashboard.login_post"})  # pages without a signed-in user
+
+REFUSALS = {  # why -> (sentence, what to do instead)
+    "not an operator": ("Only busbot operators can {what}, and you are not one of them.",
+                        "Ask an operator to do it, or ask an admin to add you to BUS_OPERATORS."),
+    "not signed in": ("You are not signed in (or your session expired), so nothing was done.",
+                      "Sign in again at /admin/login, then repeat what you did."),
+    "missing or invalid CSRF token": ("This form could not be trusted (it carries no valid CSRF token), "
+                                      "so nothing was done.", "Reload the page and submit the form again."),
+}
+
+bp = Blueprint("dashboard", __name__, url_prefix=PREFIX)
+
+
+@dataclass
+class Dashboard:
+    rt: Runtime
+    auth: DashboardAuth
+    env: jinja2.Environment
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("templates", "html"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(url_for=url_for, csrf_token=generate_csrf, TABS=TABS)
+    return env
+
+
+def register(app: Flask, rt: Runtime) -> None:
+    """Serve the dashboard from `app` (the app factory calls this once)."""
+    from bot.web import dash_actions, dash_pages  # noqa: F401  (their routes join `bp`)
+
+    auth = configure(app, rt.bus.settings)
+    app.extensions["busbot_dashboard"] = Dashboard(rt, auth, environment())
+    app.register_blueprint(bp)
+
+
+def dash() -> Dashboard:
+    return current_app.extensions["busbot_dashboard"]
+
+
+def me() -> Identity:
+    return g.dash_me
+
+
+def is_operator() -> bool:
+    return policy.is_operator(dash().rt.bus.settings, me().user)
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    ident: Identity | None = g.get("dash_me")
+    html = dash().env.get_template(template).render(
+        me=ident, operator=bool(ident) and is_operator(), nonce=g.dash_nonce,
+        tab=context.pop("tab", ""), flashes=_flashes(), **context)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _flashes() -> list[dict]:
+    return [m for m in get_flashed_messages() if isinstance(m, dict)]
+
+
+def notice(message: Any, hint: Any = None, kind: str = "info") -> None:
+    """A sentence shown once on the next page (after a redirect)."""
+    flash({"message": message, "hint": hint, "kind": kind})
+
+
+def refuse(what: str, why: str, status: int = 403) -> Response:
+    """Refused and audited: who tried, what, why."""
+    ident = g.get("dash_me")
+    audit.record(dash().rt.bus, ident.user if ident else f"anonymous@{request.remote_addr}",
+                 "refused", f"dashboard: {what}", why)
+    msg, hint = REFUSALS.get(why, REFUSALS["missing or invalid CSRF token"])
+    msg = msg.format(what=what)
+    return page("message.html", status, title="Refused", message=msg, hint=hint, tab="")
+
+
+@bp.before_request
+def _gate() -> Response | None:
+    g.dash_nonce = secrets.token_urlsafe(16)
+    g.dash_me = dash().auth.current()
+    if request.method == "POST":
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except (ValidationError, CSRFError) as exc:
+            log.info("dashboard: refused a POST to %s without a valid CSRF token (%s)", request.path, exc)
+            return refuse(f"POST {request.path}", "missing or invalid CSRF token")
+    if g.dash_me is None and request.endpoint not in OPEN:
+        if request.method == "POST":
+            return refuse(f"POST {request.path}", "not signed in", 401)
+        return redirect(url_for("dashboard.login"))
+    return None
+
+
+@bp.after_request
+def _headers(resp: Response) -> Response:
+    nonce = g.get("dash_nonce", "")
+    resp.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status == 404:
+        return page("message.html", 404, title="Not found", message="There is no such page or item.",
+                    hint="Use the tabs above to find it.")
+    return page("message.html", status, title=exc.name, message=exc.description or exc.name,
+                hint="Go back and try again.")
+
+
+@bp.errorhandler(Exception)
+def _failed(exc: Exception) -> Response:
+    if isinstance(exc, UNREACHABLE):
+        log.warning("dashboard: Redis unreachable at %s for %s", dash().rt.bus.where, request.path)
+        return page("message.html", 503, title="Redis unreachable",
+                    message="Redis is not answering, so busbot cannot read the bus right now.",
+                    hint="Check that Redis is up, then reload this page.")
+    log.error("dashboard: %s %s failed", request.method, request.path, exc_info=exc)
+    return page("message.html", 500, title="Something went wrong",
+                message="busbot could not show this page: something went wrong on our side and it is logged.",
+                hint="Reload the page in a moment.")
+
+
+@bp.get("/login")
+def login() -> Response:
+    if g.dash_me is not None:
+        return redirect(url_for("dashboard.overview"))  # type: ignore[return-value]
+    return page("login.html", error=None)
+
+
+@bp.post("/login")
+def login_post() -> Response:
+    d = dash()
+    user = d.auth.sign_in(request.form.get("token") or "")
+    if user is None:
+        log.info("dashboard: a sign-in from %s with an unknown token was refused", request.remote_addr)
+        return page("login.html", 401, error="That token is not valid.")
+    g.dash_me = d.auth.current()
+    audit.record(d.rt.bus, user, "dashboard.signin", "", f"from {request.remote_addr}")
+    return redirect(url_for("dashboard.overview"))  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("dashboard.login"))  # type: ignore[return-value]
