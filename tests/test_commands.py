@@ -213,7 +213,8 @@ def test_dlq_top_buttons_survive_odd_type_names(bus):
 
 def test_every_operator_button_refuses_others_before_its_handler_runs(bus):
     from commands.actions import OPERATOR_ACTIONS
-    assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_approve", "guard_reject", "job_cancel"}
+    assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_cancel", "guard_approve", "guard_reject",
+                                     "job_cancel", "alert_reprocess"}
     for action_id, what in OPERATOR_ACTIONS.items():
         reply = run_action(action_id, "no-such-token", bus, "U0NOBODY")
         assert reply.text == f"Only busbot operators can {what}, and you are not one of them.", action_id
