@@ -17,6 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.bus import Bus
 from bot.metrics import exposition, metrics_registry
+from bot.redis_errors import describe
 from bot.services.health import get_health
 from bot.timeparse import iso_ms
 
@@ -31,9 +32,9 @@ def health_document(bus: Bus) -> tuple[int, dict]:
     try:
         h = get_health(bus)
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        log.warning("health: Redis unreachable at %s: %s", bus.where, exc)
-        return 503, {"status": "unreachable",
-                     "error": f"Redis is not answering at {bus.where}."}
+        sentence, _ = describe(exc, bus.where)  # names the cause: refused, wrong password, TLS...
+        log.warning("health: %s", sentence)
+        return 503, {"status": "unreachable", "error": sentence}
     return 200, {"status": h.status, "streamLength": h.stream_length, "dlqLength": h.dlq_length,
                  "consumerGroups": len(h.groups), "lastProcessedAt": iso_ms(h.last_processed_ms)}
 

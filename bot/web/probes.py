@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.bus import Bus
 from bot.metrics import exposition, metrics_registry
-from bot.redis_errors import UNREACHABLE
+from bot.redis_errors import UNREACHABLE, describe
 from bot.services.health import get_health
 from bot.timeparse import iso_ms
 
@@ -73,8 +73,9 @@ def health_document(bus: Bus) -> tuple[int, dict]:
     try:
         h = get_health(bus)
     except UNREACHABLE as exc:
-        log.warning("health: Redis unreachable at %s: %s", bus.where, exc)
-        return 503, {"status": "unreachable", "error": f"Redis is not answering at {bus.where}."}
+        sentence, _ = describe(exc, bus.where)  # names the cause: refused, wrong password, TLS...
+        log.warning("health: %s", sentence)
+        return 503, {"status": "unreachable", "error": sentence}
     return 200, {"status": h.status, "streamLength": h.stream_length, "dlqLength": h.dlq_length,
                  "consumerGroups": len(h.groups), "lastProcessedAt": iso_ms(h.last_processed_ms)}
 
@@ -110,8 +111,8 @@ def blueprint(bus: Bus, slack_ready: Callable[[], bool] | None = None,
                 bus.r.ping()
         except Busy:
             return _busy()
-        except UNREACHABLE:
-            return _json(503, {"status": "not ready", "error": f"Redis is not answering at {bus.where}."})
+        except UNREACHABLE as exc:
+            return _json(503, {"status": "not ready", "error": describe(exc, bus.where)[0]})
         if slack_ready is not None and not slack_ready():
             return _json(503, {"status": "not ready",
                                "error": "Slack has not accepted the bot token yet; busbot keeps trying."})
