@@ -16,12 +16,13 @@ import threading
 
 from bot.bus import Bus
 from bot.connection import open_bus
+from bot.eventbus import demo_load
 from bot.eventbus.demo_load import TrafficPublisher, demo_handlers, parse_fail_spec
 from bot.eventbus.event import new_event
 from bot.eventbus.handlers import Handlers
 from bot.eventbus.publisher import Publisher
 from bot.eventbus.retry import RetryPolicy
-from bot.eventbus.worker import Worker, WorkerConfig
+from bot.eventbus.worker import Worker, WorkerConfig, ensure_group
 from bot.settings import Settings
 
 DEMO_GROUP = "busbot-demo"  # demo-load's group unless --group: it must never eat the platform's events
@@ -59,6 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="handler durations relative to the real ones (default 0.02)")
     d.add_argument("--retry-delays", default=None, metavar="S,S,...",
                    help="override BUS_RETRY_DELAYS for the demo, e.g. 2,5")
+    d.add_argument("--yes", action="store_true",
+                   help="write demo events even into a stream that other consumer groups read")
     d.set_defaults(func=demo_load_cmd)
 
 
@@ -114,7 +117,7 @@ def load_handlers(modules: list[str]) -> Handlers:
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
-            raise SystemExit(f"busbot worker: cannot import handlers module {name} ({exc})")
+            raise SystemExit(f"busbot worker: cannot import handlers module {name} ({exc})") from None
         register = getattr(module, "register", None)
         if not callable(register):
             raise SystemExit(f"busbot worker: {name} has no register(handlers) function")
@@ -161,15 +164,23 @@ def demo_load_cmd(settings: Settings, args) -> int:
     bus = _bus(settings, args)
     if bus is None:
         return 2
-    print(f"demo-load: publishing demo events to {bus.keys.events} on {bus.where} and "
-          f"consuming them as group {config.group}", file=sys.stderr)
+    readers = demo_load.other_readers(bus, config.group)
+    if readers and not args.yes:
+        print(demo_load.refusal(bus, readers, args.rate), file=sys.stderr)
+        return 2
+    created = ensure_group(bus, config.group, config.start_id)
+    print(demo_load.plan(bus, config.group, args.rate, args.duration, created, readers), file=sys.stderr)
     worker = Worker(bus, demo_handlers(rates, args.time_scale), config)
     traffic = TrafficPublisher(bus, args.rate)
-    traffic.start(args.duration)
+    publishing = traffic.start(args.duration)
     if args.duration is not None:
         threading.Timer(args.duration, worker.stop).start()
-    code = _run_until_signalled(worker)
-    traffic.stop()
-    print(f"published {traffic.published} events", file=sys.stderr)
+    try:
+        code = _run_until_signalled(worker)
+    finally:
+        traffic.stop()
+        publishing.join(10)  # nothing published after the clean-up
+        print(f"published {traffic.published} events; "
+              f"{demo_load.clean_up(bus, config.group, config.consumer, created)}", file=sys.stderr)
     return code
 

@@ -2,8 +2,14 @@
 with the platform's real errors, so a demo bus's DLQ, lag and p99 move live.
 
 Events and errors come from `bot.demo.catalog` (the same catalogue the console's seeded
-demo data uses). Each attempt of an event whose type has a failure rate `p` fails with
-probability `p`, decided from the event id and attempt, so reruns behave alike.
+demo data uses), each marked `source: busbot-demo` so a real consumer can tell them apart.
+Each attempt of an event whose type has a failure rate `p` fails with probability `p`,
+decided from the event id and attempt, so reruns behave alike.
+
+`busbot demo-load` refuses to write into a stream that another consumer group reads
+(unless told `--yes`), says what it will do before it starts, and cleans up after itself:
+the group it created is deleted, or, in a group it found, its own pending entries are
+acknowledged.
 """
 from __future__ import annotations
 
@@ -11,9 +17,11 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Callable
+
+import redis
 
 from bot.bus import Bus
 from bot.demo.catalog import ERRORS, handler_duration_ms, make_event, pick_error
@@ -23,6 +31,8 @@ from bot.eventbus.worker import Worker, WorkerConfig
 
 log = logging.getLogger(__name__)
 TICK = 0.1  # seconds between publish batches
+DEMO_SOURCE = "busbot-demo"  # the `source` of every event demo traffic writes
+ACK_BATCH = 1000
 
 
 class DemoHandlerError(Exception):
@@ -94,7 +104,7 @@ class TrafficPublisher:
             due = int(elapsed * self.rate) + 1 - self.published
             if due > 0:
                 now = self.bus.clock()
-                pub.publish_many(make_event(rng, now) for _ in range(due))
+                pub.publish_many(_marked(make_event(rng, now)) for _ in range(due))
                 self.published += due
             self._stop.wait(TICK)
 
@@ -122,3 +132,62 @@ def start_in_background(bus: Bus, worker_config: WorkerConfig, rate: float,
         traffic.stop()
         worker.stop()
     return stop
+
+
+def _marked(event: dict) -> dict:
+    event["source"] = DEMO_SOURCE
+    return event
+
+
+def other_readers(bus: Bus, group: str) -> list[str]:
+    """The consumer groups of the main stream other than `group` (none: no stream yet)."""
+    try:
+        groups = bus.r.xinfo_groups(bus.keys.events)
+    except redis.ResponseError:  # no such key
+        return []
+    return sorted(g["name"] for g in groups if g["name"] != group)
+
+
+def refusal(bus: Bus, readers: list[str], rate: float) -> str:
+    names = ", ".join(f"`{n}`" for n in readers)
+    return (f"demo-load would write about {rate:g} demo events/s (source={DEMO_SOURCE}) into "
+            f"`{bus.keys.events}`, which {'group' if len(readers) == 1 else 'groups'} {names} "
+            f"{'reads' if len(readers) == 1 else 'read'} too; pass --yes to write there anyway, "
+            "or set BUS_EVENTS_STREAM to a stream of its own.")
+
+
+def plan(bus: Bus, group: str, rate: float, duration: float | None, created: bool,
+         readers: list[str]) -> str:
+    """What demo-load is about to do, in one paragraph for the terminal."""
+    until = f"for {duration:g} s" if duration is not None else "until ^C"
+    after = (f"its new group `{group}` is deleted" if created
+             else f"its pending entries in the existing group `{group}` are acknowledged")
+    shared = (f" Groups {', '.join(readers)} read this stream too and will see the demo events."
+              if readers else "")
+    return (f"demo-load: publishing about {rate:g} demo events/s (source={DEMO_SOURCE}) to "
+            f"`{bus.keys.events}` on {bus.where} {until}, consuming them as group `{group}`; "
+            f"at the end {after}.{shared}")
+
+
+def clean_up(bus: Bus, group: str, consumer: str, created: bool) -> str:
+    """Leave nothing behind: delete the group demo-load created (and its retry schedule),
+    or acknowledge what this consumer still holds in a group it found. Returns a sentence."""
+    k = bus.keys
+    if created:
+        bus.r.xgroup_destroy(k.events, group)
+        bus.r.delete(k.retry_schedule(group))
+        return f"deleted the group `{group}` it created"
+    acked = 0
+    while True:
+        rows = bus.r.xpending_range(k.events, group, "-", "+", ACK_BATCH, consumername=consumer)
+        ids = [row["message_id"] for row in rows]
+        if not ids:
+            break
+        p = bus.r.pipeline(transaction=False)
+        p.xack(k.events, group, *ids)
+        p.zrem(k.retry_schedule(group), *ids)
+        acked += p.execute()[0]
+        if len(ids) < ACK_BATCH:
+            break
+    bus.r.xgroup_delconsumer(k.events, group, consumer)
+    return f"acknowledged its {acked:,} pending entries in `{group}`"
