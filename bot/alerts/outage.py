@@ -26,9 +26,10 @@ class RedisOutage:
         self.hold_until = 0
         self._sending = threading.Lock()  # the check job and the delivery job both deliver
 
-    def observe(self, reachable: bool, now: int) -> None:
+    def observe(self, reachable: bool, now: int, cause: str | None = None) -> None:
+        """`cause`: what went wrong, one sentence (bot.redis_errors.describe)."""
         s = self.settings
-        note = "" if reachable else f"Redis at {self.where} is not answering"
+        note = "" if reachable else (cause or f"Redis at {self.where} is not answering")
         self.state, events = step(self.rule, self.state, 0.0 if reachable else 1.0, note, now,
                                   s.bus_alert_for * 1000, s.bus_alert_repeat * 1000)
         if s.bus_alert_channel:

@@ -10,7 +10,7 @@ from bot.alerts.engine import RuleResult, run_check
 from bot.alerts.notifier import Notifier
 from bot.alerts.outage import RedisOutage
 from bot.bus import Bus
-from bot.redis_errors import UNREACHABLE
+from bot.redis_errors import UNREACHABLE, describe
 
 log = logging.getLogger(__name__)
 REDIS_DOWN = UNREACHABLE
@@ -25,8 +25,9 @@ class AlertRunner:
         try:
             results = run_check(self.bus)
         except REDIS_DOWN as exc:
-            log.warning("alert check: Redis unreachable at %s (%s)", self.bus.where, exc)
-            self.outage.observe(False, self.bus.clock())
+            sentence, _ = describe(exc, self.bus.where)  # wrong password, TLS, refused...
+            log.warning("alert check: %s", sentence)
+            self.outage.observe(False, self.bus.clock(), sentence.rstrip("."))
             self.outage.deliver(self.notifier, self.bus.clock())
             return None
         self.outage.observe(True, self.bus.clock())

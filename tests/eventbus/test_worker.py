@@ -17,7 +17,18 @@ def clock(bus) -> FakeClock:
     return bus.clock
 
 
-def failing(calls: list, error=RuntimeError("crm-sync answered 503")):
+def age_pending(bus, ms: int) -> None:
+    """Make every pending entry of the group `ms` idler, as if that much time had passed
+    (XCLAIM to its own consumer with IDLE, JUSTID: no delivery is counted)."""
+    k = bus.keys
+    for row in bus.r.xpending_range(k.events, GROUP, "-", "+", 1000):
+        bus.r.xclaim(k.events, GROUP, row["consumer"], 0, [row["message_id"]],
+                     idle=row["time_since_delivered"] + ms, justid=True)
+
+
+def failing(calls: list, error: Exception | None = None):
+    error = error or RuntimeError("crm-sync answered 503")
+
     def handler(msg):
         calls.append((msg.attempt, msg.event["id"]))
         raise error
@@ -148,11 +159,11 @@ def test_a_poison_event_that_kills_its_worker_ends_in_the_dlq(bus):
     h = Handlers()
     h.register("*", poison)
     publish(bus)
-    for attempt in (1, 2, 3):
+    for _attempt in (1, 2, 3):
         with pytest.raises(Crash):  # each crash leaves the entry pending, then a
-            make_worker(bus, h, claim_idle=0.2, timeout=0.1).poll()  # restart claims it
-        time.sleep(0.25)
-    make_worker(bus, h, claim_idle=0.2, timeout=0.1).poll()
+            make_worker(bus, h, claim_idle=60, timeout=1).poll()  # restart claims it
+        age_pending(bus, 61_000)  # the restart comes after the claim idle time
+    make_worker(bus, h, claim_idle=60, timeout=1).poll()
     assert runs == [1, 2, 3], "the handler ran again after the last allowed attempt"
     [dlq] = raw_entries(bus, bus.keys.dlq)
     fields = dict(zip(dlq[1][::2], dlq[1][1::2]))
@@ -167,10 +178,11 @@ def test_entries_of_a_dead_consumer_are_claimed_and_handled(bus):
     done = []
     h = Handlers()
     h.register("*", lambda m: done.append(m.attempt))
-    live = make_worker(bus, h, consumer="live-host", claim_idle=0.2, timeout=0.1)
+    live = make_worker(bus, h, consumer="live-host", claim_idle=60, timeout=1)
+    age_pending(bus, 59_000)
     live.poll()
     assert done == [] and pending(bus) == 3, "claimed before the idle threshold"
-    time.sleep(0.25)
+    age_pending(bus, 2_000)  # now 61 s idle
     assert live.poll() == 3
     assert done == [2, 2, 2] and pending(bus) == 0
 
@@ -207,7 +219,7 @@ def test_pause_stops_reading_after_the_batch_in_hand_and_resume_restarts(bus):
 
 
 def test_dead_letter_is_done_once_and_only_by_the_owner(bus):
-    from bot.eventbus.settle import DeadLetter, Delivery
+    from bot.eventbus.settle import DeadLetter
 
     [entry] = publish(bus)
     w = make_worker(bus, Handlers())
@@ -232,20 +244,35 @@ def test_metadata_retention_is_bounded(bus):
     assert 50 <= bus.r.xlen(bus.keys.metadata) <= 250  # MAXLEN ~ trims whole nodes
 
 
-def test_a_slow_batch_keeps_its_entries_from_being_claimed(bus):
+@pytest.mark.parametrize("touching", [True, False])
+def test_a_slow_batch_keeps_its_entries_from_being_claimed(bus, monkeypatch, touching):
+    """Each handler "takes" 9 s of a fake monotonic clock, and the pending entries age by
+    as much in Redis; with a 20 s claim idle the entries not yet handled would be idle 27 s
+    when the fourth handler runs, unless the worker touched them. Without touching (the
+    control case) the same claim steals them, so the test can tell."""
+    import bot.eventbus.worker as worker_module
+
+    now = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
     publish(bus, n=4)
-    other = make_worker(bus, Handlers(), consumer="c2", claim_idle=0.2, timeout=0.1)
+    other = make_worker(bus, Handlers(), consumer="c2", claim_idle=20, timeout=5)
     stolen = []
 
     def slow(msg):
-        time.sleep(0.09)
-        if msg.event["data"]["n"] == 3:  # 0.27 s after the read: idle, unless touched
-            stolen.extend(other.settler.claim(bus.clock(), 200, "0-0", 10)[1])
+        now[0] += 9.0
+        age_pending(bus, 9_000)
+        if msg.event["data"]["n"] == 3:
+            stolen.extend(other.settler.claim(bus.clock(), 20_000, "0-0", 10)[1])
     h = Handlers()
     h.register("*", slow)
-    w = make_worker(bus, h, claim_idle=0.2, timeout=0.1, batch=4)
+    w = make_worker(bus, h, claim_idle=20, timeout=5, batch=4)
+    if not touching:
+        monkeypatch.setattr(w.settler, "touch", lambda ids: None)
     assert w.poll() == 4
-    assert stolen == [] and w.stats.completed == 4 and pending(bus) == 0
+    if touching:
+        assert stolen == [] and w.stats.completed == 4 and pending(bus) == 0
+    else:
+        assert [d.entry_id for d in stolen], "the control case should have lost its entries"
 
 
 def test_bus_pause_and_resume_commands_stop_and_restart_the_worker(bus):
