@@ -92,3 +92,23 @@ def test_console_start_up_names_the_cause(locked_server, capsys, monkeypatch, ca
     text = out.out + out.err
     assert words in text and "check that Redis is up" not in text and "Traceback" not in text
     assert "wrong-pw" not in text
+
+
+def test_the_redis_alert_names_the_cause(locked_server, settings):
+    from bot.alerts.runner import AlertRunner
+
+    url = urls(locked_server)["auth"]
+    alerting = settings.model_copy(update={"bus_alert_channel": "C_ALERTS", "bus_alert_for": 0})
+    posts: list[dict] = []
+
+    class Recorder:
+        def post(self, channel, message, thread_ts=None):
+            posts.append(message)
+            return "1.0"
+
+        def update(self, channel, ts, message):
+            posts.append(message)
+    runner = AlertRunner(Bus(connect(url), alerting, where=url), Recorder())
+    assert runner.check() is None and runner.check() is None  # down, then held long enough to fire
+    shown = " ".join(str(p) for p in posts)
+    assert posts and "authentication failed" in shown and "wrong-pw" not in shown
