@@ -7,7 +7,7 @@ from bot.bus import Bus
 from bot.timeparse import WhenError, is_stream_id, parse_when
 from commands.args import Args
 from commands.registry import Command
-from commands.reply import UsageError
+from commands.reply import CommandError, UsageError
 
 
 @dataclass
@@ -53,6 +53,9 @@ class Invocation:
         if raw is not None and not is_stream_id(raw):
             raise self.usage_error(phrase(code(f"{name}="), " takes a stream id like 1764000000000-0, not ",
                                           code(raw), "."))
+        if raw is not None and raw.split("-")[0].strip("0") == "" and raw.partition("-")[2].strip("0") == "":
+            raise CommandError(phrase("Nothing is older than ", code(raw), ", the first possible stream id."),
+                               phrase("Leave out ", code(f"{name}="), " to start from the newest entries."))
         return raw
 
     def when(self, name: str) -> int | None:

@@ -126,9 +126,12 @@ def test_a_button_whose_kept_command_expired_says_so(abus, art):
     assert reply.template == "error" and "too old" in reply.text
 
 
-def test_events_before_the_first_possible_id_is_a_sentence(abus, art):
+@pytest.mark.parametrize("text", ["events before=0-0", "events before=0", "dlq list before=0-0",
+                                  "dlq list before=00-00"])
+def test_paging_before_the_first_possible_id_is_a_sentence(abus, art, text):
     add_event(abus.r, abus.keys.events, 1_764_000_000_000)
-    reply = router.run("events before=0-0", art, "U9")
+    abus.r.xadd(abus.keys.dlq, {"event": "{}"})
+    reply = router.run(text, art, "U9")
     shown(reply)
     assert reply.template == "error" and "Nothing is older than" in reply.text
 
