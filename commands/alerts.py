@@ -53,6 +53,9 @@ def _target(call: ActionCall) -> tuple[str, int | None]:
     return rule_id, int(episode) if episode.isdigit() else None
 
 
+NO_RULE = "That button names no alert busbot knows, so nothing changed; `/bus alerts` shows the current rules."
+
+
 def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=None) -> Reply:
     """Change a firing episode's state (acknowledge, snooze) and tell its thread, once.
     `already(st)`: a sentence when the change was made before (a double click), else None."""
@@ -112,6 +115,12 @@ def _snooze_4h(call: ActionCall) -> Reply:
 def _dlq_top(call: ActionCall) -> Reply:
     """Post `/bus dlq top` in the alert's thread, for everyone looking at the alert."""
     rule_id, episode = _target(call)
+    try:
+        rule_for(call.bus.settings, rule_id)
+    except KeyError:  # nothing to post under: no thread would ever take it
+        return _note(NO_RULE)
+    if episode is None:
+        return _note(NO_RULE)
     message = render_reply(router.run("dlq top", call.bus, call.user_id))
     message["blocks"] = [b for b in message["blocks"] if b.get("type") != "actions"]  # no Share/paging here
     outbox.enqueue(call.bus, rule_id, [{"rule": rule_id, "episode": episode, "kind": "thread",
