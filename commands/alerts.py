@@ -63,8 +63,7 @@ def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=
     try:
         rule = rule_for(call.bus.settings, rule_id)
     except KeyError:  # an empty or made-up value, or a rule an upgrade removed
-        return _note("That button names no alert rule busbot knows, so nothing changed; "
-                     "`/bus alerts` shows the current rules.")
+        return _note(NO_RULE)
     now = call.bus.clock()
     before: list[PhraseLike] = []
 

@@ -138,8 +138,9 @@ def test_paging_before_the_first_possible_id_is_a_sentence(abus, art, text):
 
 @pytest.mark.parametrize("value", ["", "no_such_rule|1", "|", "lag|x"])
 def test_alert_buttons_naming_no_rule_get_a_sentence(abus, art, value):
-    for action_id in ("alert_ack", "alert_snooze_1h"):
+    for action_id in ("alert_ack", "alert_snooze_1h", "alert_dlq_top"):
         reply = router.run_action(action_id, value, art, "U1")
         shown(reply)
         assert reply.template != "error", reply.text  # a note, not the internal-error apology
-        assert "internal error" not in reply.text
+        assert "no alert busbot knows" in reply.text
+    assert not abus.r.keys("*outbox*")  # nothing queued for a thread that does not exist
