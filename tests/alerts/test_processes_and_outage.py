@@ -11,6 +11,7 @@ from bot.connection import connect
 from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
 from tests.conftest import FakeClock
 from tests.e2e.blocks import buttons
+from tests.redis_server import RedisServer, require_binary
 
 
 def twin(bus: Bus) -> Bus:
@@ -48,8 +49,20 @@ def test_restart_does_not_repost(alerting, clock):
     assert len(slack.calls) == 1
 
 
+@pytest.fixture
+def own_redis():
+    """A redis-server of this test's own: stopping the shared one would break the tests
+    that happen to run next."""
+    if not require_binary():
+        pytest.skip("redis-server not installed")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.mark.real_redis
-def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(redis_server, settings):
+def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(own_redis, settings):
+    redis_server = own_redis
     clock = FakeClock()
     settings = settings.model_copy(update={"bus_alert_channel": "C0ALERTS"})
     bus = Bus(connect(redis_server.url), settings, clock=clock, where="redis://test")
