@@ -4,6 +4,8 @@ The embedded server is fakeredis, in process, for the console demo and fast test
 """
 from __future__ import annotations
 
+from typing import Any
+
 import fakeredis
 import redis
 
@@ -11,7 +13,7 @@ from bot.bus import Bus
 from bot.redact import redact_url
 from bot.settings import Settings
 
-_CLIENT_OPTIONS = dict(decode_responses=True, encoding_errors="replace")
+_CLIENT_OPTIONS: dict[str, Any] = dict(decode_responses=True, encoding_errors="replace")
 
 
 def connect(url: str) -> redis.Redis:

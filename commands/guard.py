@@ -176,7 +176,7 @@ def confirm(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
     req = requests.get(bus, call.value)
     approval = req is not None and policy.needs_approval(bus.settings, req.kind)
-    extra = {"expires": bus.clock() + bus.settings.bus_approval_ttl * 1000,
+    extra = {"expires": str(bus.clock() + bus.settings.bus_approval_ttl * 1000),
              "channel": call.channel} if approval else {}  # approvals count only in that channel
     try:
         req = requests.step(bus, call.value, "PREVIEWED", "AWAITING" if approval else "CONFIRMED",
