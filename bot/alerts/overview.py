@@ -9,7 +9,7 @@ from bot.alerts.checks import Metric
 from bot.alerts.machine import AlertState
 from bot.alerts.rules import Rule, base_rules, rule_for
 from bot.bus import Bus
-from bot.services.thresholds import worst
+from bot.services.status import judge
 
 
 @dataclass
@@ -31,14 +31,7 @@ def last_check_ms(bus: Bus) -> int | None:
 
 
 def instant_levels(bus: Bus, metrics: list[Metric]) -> list[tuple[Rule, Metric, str]]:
-    """Each metric judged against its thresholds right now (no hold time, no hysteresis)."""
-    out = []
-    for m in metrics:
-        rule = rule_for(bus.settings, m.rule)
-        level = rule.level(m.value) if m.value is not None else "unknown"
-        out.append((rule, m, level))
-    return out
-
-
-def overall(levels: list[str]) -> str:
-    return worst(*[lv for lv in levels if lv != "unknown"])
+    """Each metric judged against its thresholds right now (no hold time, no hysteresis),
+    by the one status model."""
+    return [(rule_for(bus.settings, m.rule), m, c.level)
+            for m, c in zip(metrics, judge(bus.settings, metrics))]
