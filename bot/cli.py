@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from bot.redact import install_log_redaction, redact_text
 from bot.redis_errors import describe, is_unavailable
@@ -26,12 +27,30 @@ SUBCOMMAND_MODULES = [
 ]
 
 
+def busbot_version() -> str:
+    try:
+        return version("busbot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def alias_redis_url(sub: argparse._SubParsersAction) -> None:
+    """Every subcommand that takes `--redis URL` also takes `--redis-url URL`, unlisted
+    (older scripts used it)."""
+    for parser in sub.choices.values():
+        redis = next((a for a in parser._actions if "--redis" in a.option_strings), None)
+        if redis is not None and "--redis-url" not in parser._option_string_actions:
+            parser.add_argument("--redis-url", dest=redis.dest, metavar="URL", help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="busbot", description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"busbot {busbot_version()}")
     sub = parser.add_subparsers(dest="subcommand")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).add_parser(sub)
+    alias_redis_url(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 """Stream ids are millisecond timestamps: converting between ids, times and ages.
 
-WHEN (design §6) is ISO-8601 (`2025-12-01T00:00:00Z`) or relative (`2h`, `30m`, `1d`,
-`90s`, `1w` ago).
+WHEN is ISO-8601 (`2025-12-01T00:00:00Z`), relative (`2h`, `30m`, `1d`, `90s`, `1w` ago)
+or `now`.
 """
 from __future__ import annotations
 
@@ -37,14 +37,16 @@ def id_ms(entry_id: str | bytes | None) -> int | None:
 def parse_when(text: str, now_ms: int) -> int:
     """WHEN -> epoch milliseconds."""
     text = text.strip()
+    if text.lower() == "now":
+        return now_ms
     m = _RELATIVE_RE.match(text)
     if m:
         return _not_before_epoch(text, now_ms - int(m.group(1)) * _UNIT_MS[m.group(2).lower()])
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise WhenError(f"`{text}` is not a time: use ISO-8601 like 2025-12-01T00:00:00Z "
-                        "or an age like 30m, 2h, 1d") from None
+        raise WhenError(f"“{text}” is not a time: use ISO-8601 like 2025-12-01T00:00:00Z, "
+                        "an age like 30m, 2h, 1d, or now.") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return _not_before_epoch(text, int(dt.timestamp() * 1000))
@@ -53,8 +55,8 @@ def parse_when(text: str, now_ms: int) -> int:
 def _not_before_epoch(text: str, ms: int) -> int:
     """Stream ids start at 1970: an earlier time cannot bound a range."""
     if ms < 0:
-        raise WhenError(f"`{text}` is before 1970, older than any stream entry; use a later time "
-                        "like 2025-12-01T00:00:00Z or an age like 30m, 2h, 1d")
+        raise WhenError(f"“{text}” is before 1970, older than any stream entry; use a later time "
+                        "like 2025-12-01T00:00:00Z or an age like 30m, 2h, 1d.")
     return ms
 
 

@@ -6,6 +6,7 @@ from bot.alerts.overview import last_check_ms, rule_statuses
 from bot.alerts.rules import rule_for
 from bot.alerts.view import note_delivery, value_text
 from bot.phrase import PhraseLike, person, phrase, plain
+from bot.plural import plural
 from bot.render import render_reply
 from bot.services.dlq_top import dlq_top
 from commands import router
@@ -36,7 +37,7 @@ def alerts_command(inv: Invocation) -> Reply:
     context = {"rows": rows, "now": bus.clock(), "last_check_ms": last_check_ms(bus),
                "channel": s.bus_alert_channel, "interval": s.bus_check_interval,
                "hold": s.bus_alert_for, "repeat": s.bus_alert_repeat}
-    text = (f"{len(firing)} alert(s) firing: " + ", ".join(f"{r['title']} ({r['level']})" for r in firing)
+    text = (f"{plural(len(firing), 'alert')} firing: " + ", ".join(f"{r['title']} ({r['level']})" for r in firing)
             if firing else "No alert is firing.")
     return Reply("alerts", context, text)
 

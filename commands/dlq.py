@@ -1,15 +1,18 @@
 """`/bus dlq`, `dlq top [N]`, `dlq list ...`, `dlq show <id>`: the DLQ read side."""
 from __future__ import annotations
 
+import shlex
+
 from bot.phrase import code, phrase
 from bot.plural import plural
 from bot.services.dlq import DlqFilter, dlq_entry, dlq_list, dlq_summary
 from bot.services.dlq_top import dlq_top
+from bot.texttable import share
 from bot.timeparse import human_age, id_ms
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.views import entry_row, event_json, paging_buttons
+from commands.views import entry_row, event_json, paging_buttons, run_button
 
 MAX_TOP, MAX_LIST = 25, 15
 
@@ -17,7 +20,8 @@ MAX_TOP, MAX_LIST = 25, 15
 @REGISTRY.command("dlq", "DLQ size, oldest and newest entry, arrivals in the last hour and day.")
 def dlq_command(inv: Invocation) -> Reply:
     s = dlq_summary(inv.bus)
-    return Reply("dlq_summary", {"s": s},
+    buttons = [run_button("Top types and errors", "dlq top"), run_button("Newest entries", "dlq list")]
+    return Reply("dlq_summary", {"s": s, "buttons": buttons if s.length else []},
                  f"DLQ {s.stream}: {plural(s.length, 'entry')}, {s.last_hour:,} in the last hour")
 
 
@@ -28,19 +32,22 @@ def dlq_top_command(inv: Invocation) -> Reply:
     top, now = dlq_top(inv.bus, n), inv.bus.clock()
 
     def rows(items):
-        return [[r.count, f"{r.count * 100 // max(top.total, 1)}%", r.key, human_age(now - id_ms(r.newest_id)),
+        return [[r.count, share(r.count, top.total), r.key, human_age(now - id_ms(r.newest_id)),
                  r.newest_id] for r in items]
+    buttons = ([run_button(f"List {r.key}", f"dlq list type={shlex.quote(r.key)}") for r in top.by_type[:3]]
+               + [run_button(f"Newest: {r.key}", f"dlq show {r.newest_id}") for r in top.by_signature[:2]])
     return Reply("dlq_top", {"t": top, "types": rows(top.by_type), "errors": rows(top.by_signature),
-                             "tenants": rows(top.by_tenant)},
+                             "tenants": rows(top.by_tenant), "buttons": buttons},
                  f"DLQ top: {plural(top.total, 'entry')}" + (f", most are {top.by_type[0].key}" if top.by_type else ""))
 
 
-@REGISTRY.command("dlq list [N] [type=T] [since=WHEN] [error=TEXT]",
+@REGISTRY.command("dlq list [N] [type=T] [tenant=T] [since=WHEN] [error=TEXT]",
                   "DLQ entries newest first, filtered, with paging.",
-                  options=("type", "since", "error", "before"), max_positional=1)
+                  options=("type", "tenant", "since", "error", "before"), max_positional=1)
 def dlq_list_command(inv: Invocation) -> Reply:
     n = inv.number(inv.positional(0), "N", 10, 1, MAX_LIST)
-    flt = DlqFilter(type=inv.option("type"), since_ms=inv.when("since"), error=inv.option("error"))
+    flt = DlqFilter(type=inv.option("type"), tenant=inv.option("tenant"), since_ms=inv.when("since"),
+                    error=inv.option("error"))
     before = inv.stream_id("before")
     page = dlq_list(inv.bus, n, flt, before)
     return Reply("dlq_list", {"p": page, "rows": [entry_row(e, page.now) for e in page.entries],

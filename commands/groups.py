@@ -1,6 +1,7 @@
 """`/bus groups`: consumers per group, pending, idle time, oldest pending entry."""
 from __future__ import annotations
 
+from bot.plural import plural
 from bot.services.groups import get_groups
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
@@ -11,4 +12,4 @@ from commands.reply import Reply
 def groups_command(inv: Invocation) -> Reply:
     view = get_groups(inv.bus)
     return Reply("groups", {"v": view, "now": view.checked_ms},
-                 f"{len(view.groups)} consumer group(s) on {view.stream}")
+                 f"{plural(len(view.groups), 'consumer group')} on {view.stream}")

@@ -1,6 +1,7 @@
 """`/bus redis`: Redis reachability, memory, clients, persistence."""
 from __future__ import annotations
 
+from bot.plural import plural
 from bot.services.redis_info import get_redis_info
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
@@ -11,4 +12,4 @@ from commands.reply import Reply
 def redis_command(inv: Invocation) -> Reply:
     info = get_redis_info(inv.bus)
     return Reply("redis", {"i": info, "where": inv.bus.where},
-                 f"Redis answers in {info.rtt_ms} ms; {len(info.warnings)} warning(s)")
+                 f"Redis answers in {info.rtt_ms} ms; {plural(len(info.warnings), 'warning')}")

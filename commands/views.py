@@ -13,7 +13,7 @@ def entry_row(e: ParsedEntry, now: int) -> dict:
     return {"id": e.entry_id, "age": human_age(now - ms) if ms else "?", "type": e.type,
             "tenant": e.tenant, "event_id": e.event_id, "error": first_error[:180],
             "attempts": e.fields.get("attempts"), "problem": e.problem,
-            "user": (e.event or {}).get("userId")}
+            "user": (e.event or {}).get("userId"), "show": run_button("Show", f"dlq show {e.entry_id}")}
 
 
 def event_json(e: ParsedEntry, limit: int = 2400) -> str:

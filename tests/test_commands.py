@@ -116,7 +116,7 @@ def test_share_button_posts_in_channel(busy):
     ("event", "`event` needs a stream id"),
     ("dlq show", "`dlq show` needs a DLQ stream id"),
     ("dlq list colour=red", "`colour=` is not an option of `dlq list`"),
-    ("dlq list since=yesterday", "`yesterday` is not a time"),
+    ("dlq list since=yesterday", "“yesterday” is not a time"),
     ("dlq list type=", "`type=` needs a value."),
     ("health now", "`health` does not take `now` here."),
     ('dlq list error="unclosed', "A quote in your command is not closed."),
@@ -138,7 +138,7 @@ def test_bad_input_gets_one_clear_sentence(bus, text, expected):
 
 def test_usage_errors_show_the_usage_line(bus):
     reply, _ = answer("events lots", bus)
-    assert reply.context["hint"] == "Usage: `/bus events [N] [type=T]`"
+    assert reply.context["hint"] == ["Usage: ", {"code": "/bus events [N] [type=T]"}]
 
 
 def test_redis_down_is_one_sentence(settings):
@@ -175,7 +175,7 @@ def test_every_operator_command_refuses_others_politely_and_audits(bus):
     assert operator_commands == set(OPERATOR_COMMANDS)  # a new one must be added here
     for name, text in OPERATOR_COMMANDS.items():
         reply, message = answer(text, bus, user="U0NOBODY")
-        assert reply.response_type == "ephemeral"
+        assert reply.visibility == "private"
         assert "Only busbot operators can" in reply.text and "you are not one of them" in reply.text, name
     audited = bus.r.xrange(bus.keys.audit)
     assert len(audited) == len(OPERATOR_COMMANDS)

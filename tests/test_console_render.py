@@ -1,99 +1,113 @@
-"""Block Kit -> terminal text: what an on-call engineer reads in `busbot console`."""
+"""View model -> terminal text: what an on-call engineer reads in `busbot console`. The text
+comes from the same view models as Slack's blocks, never from Slack markup."""
 from __future__ import annotations
 
 import io
+import re
 
-from bot.console.render_text import Choice, render_text
+import pytest
+
+from bot.console.render_text import Choice, code_text, layout, render_reply_text, render_text, PRE
 from bot.console.repl import Console
 from bot.demo import seed
-from bot.render import render_reply
+from bot.phrase import code, fact, person, phrase
+from bot.render import RENDER_FAILED
+from bot.symbols import SYMBOLS, glyph
 from commands import router
+from commands.reply import Reply
+from tests.runtime_helpers import manual_runtime
 
-HEALTH = {"text": "Event bus is warning", "blocks": [
-    {"type": "header", "text": {"type": "plain_text", "text": "Event bus: warning", "emoji": True}},
-    {"type": "section", "text": {"type": "mrkdwn",
-                                 "text": ":large_yellow_circle: *WARNING* — DLQ holds 270 entries (warning above 100)"}},
-    {"type": "section", "fields": [
-        {"type": "mrkdwn", "text": "*Main stream* `hyvve:events`\n3,600 entries"},
-        {"type": "mrkdwn", "text": "*DLQ* `hyvve:dlq`\n270 entries"},
-        {"type": "mrkdwn", "text": "*Last processed*\n2m ago (2025-12-05T10:30:00.000Z)"},
-        {"type": "mrkdwn", "text": "*Redis round trip*\n0.2 ms"}]},
-    {"type": "divider"},
-    {"type": "section", "text": {"type": "mrkdwn", "text": ":red_circle: *Group* `hyvve-analytics` :double_vertical_bar: paused"}},
-    {"type": "section", "text": {"type": "mrkdwn", "text": ":large_green_circle: ok · :white_circle: unknown · :warning: careful · :rocket: go"}},
-    {"type": "context", "elements": [{"type": "mrkdwn", "text": "Asked by <@U123ABC> · see <https://runbook.example/dlq|the runbook>"}]},
-]}
+SLACK_MARKUP = re.compile(r"(?<![\w:]):[a-z_]+:(?![\w:])|<@|<#|&lt;|&gt;|&amp;|\*[A-Za-z][^*\n]*\*|```|(?<![\w`])_[A-Za-z][^_\n]*_(?![\w`])")
 
-TOP = {"blocks": [
-    {"type": "section", "text": {"type": "mrkdwn", "text": "*By error*"}},
-    {"type": "section", "text": {"type": "mrkdwn", "text":
-        "```count  error\n-----  -----\n   90  duplicate key &quot; &lt;id&gt; &amp; more\n    3  at 10:30:00 :x:```"}},
-    {"type": "actions", "elements": [
-        {"type": "button", "text": {"type": "plain_text", "text": "Older →"}, "action_id": "bus_run", "value": "dlq list before=1-0"},
-        {"type": "button", "text": {"type": "plain_text", "text": "Post to channel"}, "action_id": "bus_share", "value": "dlq top"},
-        {"type": "button", "text": {"type": "plain_text", "text": "Purge"}, "action_id": "bus_purge", "value": "job_1",
-         "style": "danger", "confirm": {"title": {"type": "plain_text", "text": "Purge?"},
-                                        "text": {"type": "mrkdwn", "text": "Delete 12 entries &amp; archive them?"},
-                                        "confirm": {"type": "plain_text", "text": "Yes"},
-                                        "deny": {"type": "plain_text", "text": "No"}}}]},
-    {"type": "section", "text": {"type": "mrkdwn", "text": "*crm.contact.created* · `ws_acme`\n_no error message_ (`event` is not valid JSON)"},
-     "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Show"}, "action_id": "bus_run", "value": "dlq show 5-0"}},
-]}
+PREVIEW = {"title": "Purge 12 DLQ entries", "summary": phrase("12 of ", code("hyvve:dlq"), " & more go"),
+           "facts": [fact("Selected", "12 of 30"), fact("Fixed upper bound", code("9-0"), " (1970-01-01)")],
+           "breakdown": {"by_type": [["crm.contact.created", 12]], "by_tenant": [["ws_1", 12]]},
+           "notes": [phrase("These buttons expire in 15m.")], "warnings": [phrase(code("force=yes"), ": careful")],
+           "buttons": [{"text": "Purge", "action_id": "guard_confirm", "value": "tok", "style": "danger",
+                        "confirm": {"title": "Purge?", "text": "Delete 12 entries & archive them?",
+                                    "confirm": "Purge", "deny": "Back"}},
+                       {"text": "Cancel", "action_id": "guard_cancel", "value": "tok"}]}
 
 
-def test_header_fields_divider_and_marks_read_as_plain_text():
-    text = render_text(HEALTH).text
-    lines = text.splitlines()
-    assert lines[0] == "Event bus: warning" and lines[1] == "=" * len("Event bus: warning")
-    assert "[WARN] WARNING — DLQ holds 270 entries" in text
-    assert "*" not in text and "\033[" not in text  # no tty: bold is plain
-    left = next(line for line in lines if line.startswith("Main stream"))
-    assert left.split()[-2:] == ["DLQ", "`hyvve:dlq`"]  # two columns on one line
-    right_col = left.index("DLQ")
-    assert next(line for line in lines if line.startswith("3,600 entries")).index("270 entries") == right_col
-    assert any(set(line) == {"-"} and len(line) >= 40 for line in lines)
-    assert "[CRIT] Group `hyvve-analytics` [PAUSED] paused" in text
-    assert "[OK] ok · [?] unknown · [!] careful · [rocket] go" in text
-    assert "  Asked by @U123ABC · see the runbook (https://runbook.example/dlq)" in lines
-
-
-def test_code_blocks_are_kept_buttons_numbered_and_share_left_out():
-    screen = render_text(TOP)
+def test_a_preview_reads_as_plain_text_with_numbered_choices():
+    screen = render_text("guard_preview", PREVIEW, width=80)
     lines = screen.text.splitlines()
-    assert "count  error" in lines and "-----  -----" in lines
-    assert '   90  duplicate key &quot; <id> & more' in lines  # unescaped, otherwise as-is
-    assert "    3  at 10:30:00 :x:" in lines  # a time is not an emoji; code keeps its text
-    assert "[1] Older →  [2] Purge" in lines
-    assert "    [3] Show" in lines
-    assert "Post to channel" not in screen.text
-    assert screen.choices == [
-        Choice("Older →", "bus_run", "dlq list before=1-0"),
-        Choice("Purge", "bus_purge", "job_1", "Delete 12 entries & archive them?"),
-        Choice("Show", "bus_run", "dlq show 5-0")]
-    assert "no error message (`event` is not valid JSON)" in screen.text
+    assert lines[:2] == ["Purge 12 DLQ entries", "=" * len("Purge 12 DLQ entries")]
+    assert "12 of `hyvve:dlq` & more go" in lines  # escaped nowhere, code spans marked
+    assert "Selected:           12 of 30" in lines and "Fixed upper bound:  `9-0` (1970-01-01)" in lines
+    assert "By type: `crm.contact.created` 12" in lines
+    assert f"{glyph('caution')} `force=yes`: careful" in lines
+    assert "  These buttons expire in 15m." in lines
+    assert "[1] Purge  [2] Cancel" in lines
+    assert screen.choices == [Choice("Purge", "guard_confirm", "tok", "Delete 12 entries & archive them?"),
+                              Choice("Cancel", "guard_cancel", "tok")]
+    assert not SLACK_MARKUP.search(screen.text) and "\033[" not in screen.text
 
 
-def test_bold_is_ansi_on_a_tty():
-    text = render_text(HEALTH, color=True).text
-    assert "\033[1mWARNING\033[0m" in text and "\033[2m  Asked by" in text
+def test_headers_are_bold_and_notes_dim_on_a_tty():
+    text = render_text("guard_preview", PREVIEW, color=True, width=80).text
+    assert "\033[1mPurge 12 DLQ entries\033[0m" in text and "\033[2m  These buttons expire in 15m.\033[0m" in text
 
 
-def test_a_message_without_blocks_shows_its_text():
-    assert render_text({"text": "Done &amp; dusted :white_check_mark:"}).text == "Done & dusted [OK]"
+def test_long_lines_wrap_to_the_width_and_tables_do_not():
+    words = " ".join(f"word{i}" for i in range(40))
+    text = layout(f"Label:  {words}\n  {words}\n{PRE}{'x' * 90}", width=50, color=False)
+    lines = text.splitlines()
+    assert all(len(line) <= 50 for line in lines if "x" * 90 not in line)
+    assert lines[1].startswith(" " * len("Label:  ") + "word")  # a fact's value keeps its column
+    assert "x" * 90 in lines  # a table line is never broken
 
 
-def test_every_real_answer_renders_without_slack_markup(bus):
+def test_the_width_is_the_terminal_width(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    text = render_text("error", {"message": phrase("word " * 40), "hint": None}).text
+    assert max(len(line) for line in text.splitlines()) <= 50
+
+
+def test_one_symbol_table_for_every_status():
+    for name, (slack, term) in SYMBOLS.items():
+        assert slack.startswith(":") and slack.endswith(":") and term, name
+    notice = Reply("guard_notice", {"message": phrase("Paused ", code("g")), "hint": None, "symbol": "paused",
+                                    "buttons": []})
+    assert render_reply_text(notice, width=80).text == f"{glyph('paused')} Paused `g`"
+    assert glyph("no-such-status") == glyph("unknown")
+
+
+def test_people_and_code_holding_backticks():
+    text = render_text("error", {"message": phrase(person("U0BOB"), " ran ", code("a `b` c")), "hint": None},
+                       width=80).text
+    assert text.endswith("@U0BOB ran `` a `b` c ``")
+    assert code_text("x") == "`x`"
+
+
+def test_a_view_without_a_text_template_shows_its_plain_text():
+    screen = render_reply_text(Reply("no_such_view", {}, "Plain fallback."), width=80)
+    assert screen.text == "Plain fallback." and screen.choices == []
+
+
+def test_a_text_template_failing_on_odd_data_is_one_sentence():
+    screen = render_reply_text(Reply("guard_preview", {"title": "x"}, "x"), width=80)
+    assert RENDER_FAILED in screen.text and "Traceback" not in screen.text
+
+
+@pytest.mark.parametrize("command", ["health", "dlq", "dlq top", "dlq list", "dlq list 3 tenant=ws_acme", "groups",
+                                     "events", "redis", "help", "alerts", "jobs", "audit", "approvals",
+                                     "reprocess all", "dlq purge", "replay from=2h to=now", "trim 10",
+                                     "pause", "nonsense"])
+def test_every_real_answer_renders_without_slack_markup(bus, command):
     seed(bus)
-    for command in ("health", "dlq top", "dlq list", "groups", "help", "nonsense"):
-        text = render_text(render_reply(router.run(command, bus, "console"))).text
-        assert text.strip() and ":large_" not in text and "&lt;" not in text, command
+    bus.settings = bus.settings.model_copy(update={"bus_operators": "console"})
+    reply = router.run(command, manual_runtime(bus), "console")
+    text = render_reply_text(reply, width=100).text
+    assert text.strip() and RENDER_FAILED not in text, command
+    assert not SLACK_MARKUP.search(text), (command, SLACK_MARKUP.search(text))
 
 
 def test_repl_runs_commands_numbers_and_leaves(bus):
     seed(bus)
     out = io.StringIO()
     answers = iter(["n"])
-    console = Console(bus, out, read=lambda prompt: next(answers))
+    console = Console(manual_runtime(bus), out, read=lambda prompt: next(answers))
     assert console.handle("/bus dlq list type=crm.contact.created")
     first = console.choices[0]
     assert first.action_id == "bus_run" and first.value.startswith("dlq show ")
@@ -114,6 +128,6 @@ def test_repl_loop_survives_ctrl_c_and_ends_on_ctrl_d(bus):
             raise line
         return line
     out = io.StringIO()
-    assert Console(bus, out, read=read, echo=True).loop() == 0
+    assert Console(manual_runtime(bus), out, read=read, echo=True).loop() == 0
     assert "help\nbusbot: commands" in out.getvalue()
     assert next(lines) == "never read"

@@ -1,8 +1,9 @@
-"""`/bus replay`: range preview, approval, copies per design §2, limits and errors."""
+"""`/bus replay`: range preview, approval, marked copies, limits and errors."""
 from __future__ import annotations
 
 import json
 
+from bot.phrase import plain
 from bot.jobs import store
 from bot.jobs.runner import JobRunner
 from commands import router
@@ -60,4 +61,4 @@ def test_says_when_the_range_starts_before_the_oldest_entry(gbus):
     seed_events(gbus.r, gbus.keys.events, 5)
     preview = router.run("replay from=1970-01-01T00:00:00Z to=1970-01-02T00:00:00Z", gbus, "U1")
     show(preview)
-    assert "before the oldest entry" in preview.context["notes"][0]
+    assert "before the oldest entry" in plain(preview.context["warnings"][0])

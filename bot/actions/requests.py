@@ -90,3 +90,16 @@ def step(bus: Bus, token: str, expect: str, new: str, **fields: str) -> GuardedR
 
 def set_job(bus: Bus, token: str, job_id: str) -> None:
     bus.r.hset(bus.keys.approval(token), "job_id", job_id)
+
+
+def awaiting(bus: Bus, limit: int = 200) -> list[GuardedRequest]:
+    """Requests waiting for a second operator's approval, newest first (expired ones left
+    out). Requests are few and short-lived; they are found by their key pattern."""
+    now, found = bus.clock(), []
+    for key in bus.r.scan_iter(match=bus.keys.approval("*"), count=1000):
+        h = bus.r.hgetall(key)
+        if h.get("state") == "AWAITING" and int(h.get("expires") or 0) > now:
+            found.append(GuardedRequest.from_hash(h))
+        if len(found) >= limit:
+            break
+    return sorted(found, key=lambda q: -q.created)

@@ -7,18 +7,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
-from pathlib import Path
 
 import redis
 
-from bot.actions.runtime import start_job_runner
 from bot.bus import Bus
 from bot.connection import open_bus
 from bot.eventbus.demo_load import start_in_background
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.worker import WorkerConfig
 from bot.console.repl import Console, show
+from bot.console.logfile import log_handler
 from bot.demo import seed
 from bot.notify import PrintNotifier
 from bot.redis_errors import describe
@@ -34,7 +32,6 @@ DEFAULT_USER = "console"
 SECOND_OPERATOR = "second-operator"
 DEMO_OPERATORS = ("demo operators: {user} and {second}; `user {second}` acts as the other one "
                   "(to approve what {user} confirmed)")
-LOG_FILE = Path(tempfile.gettempdir()) / "busbot-console.log"
 
 
 def add_parser(sub) -> None:
@@ -55,9 +52,11 @@ def add_parser(sub) -> None:
 def _log_to_file() -> None:
     """Traces go to a file, not between the answers on screen (`-v` keeps them on screen)."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(logging.FileHandler(LOG_FILE))
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    handler, _ = log_handler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
 
 
 def demo_settings(settings: Settings, user: str) -> Settings:

@@ -1,30 +1,40 @@
-"""Block Kit -> terminal text, so the console shows what Slack would, from the same templates.
+"""View model -> terminal text, through `templates/text/<name>.txt.j2`: the console renders
+the same data as Slack, formatted for a terminal, never by reading Slack markup back.
 
-Buttons become numbered choices (`[1] Older`) that the REPL can run; `bus_share` ("Post to
-channel") is left out, it means nothing in a terminal. ANSI styling only when asked for
-(the caller passes `color=stdout.isatty()`).
+Templates write plain lines and may start a line with a marker the layout step acts on:
+`PRE` keeps it as it is (tables, JSON), `DIM` shows it dimmed (side notes), `HEAD` in bold.
+Every other line is wrapped to the terminal's width, continuation lines indented like the
+first. Buttons become numbered choices (`[1] Older`) that the REPL can run. ANSI styling
+only when asked for (the caller passes `color=stdout.isatty()`).
 """
 from __future__ import annotations
 
+import logging
 import re
+import shutil
+import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-WIDTH = 72
-SKIPPED_ACTIONS = frozenset({"bus_share"})
+import jinja2
 
-MARKS = {"large_green_circle": "[OK]", "white_check_mark": "[OK]", "large_yellow_circle": "[WARN]",
-         "red_circle": "[CRIT]", "white_circle": "[?]", "warning": "[!]", "x": "[X]",
-         "double_vertical_bar": "[PAUSED]", "arrow_forward": "[>]", "rotating_light": "[ALERT]",
-         "hourglass": "[WAIT]", "hourglass_flowing_sand": "[WAIT]", "zzz": "[SNOOZED]", "eyes": "[ACK]"}
+import templates
+from bot.phrase import PhraseLike, parts_of
+from bot.plural import plural
+from bot.render import RENDER_FAILED, clip, num
+from bot.symbols import glyph
+from bot.texttable import table
+from bot.timeparse import human_age, iso_ms
 
+log = logging.getLogger(__name__)
+
+PRE, DIM, HEAD = "\x01", "\x02", "\x03"
+MIN_WIDTH, MAX_WIDTH = 40, 120
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 _ANSI = re.compile(r"\033\[[0-9;]*m")
-_EMOJI = re.compile(r"(?<![\w:]):([a-z][a-z0-9_+\-]*):(?![\w])")
-_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
-_ANGLE = re.compile(r"<([@#!])?([^<>|]+)>")
-_STAR = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-_UNDERSCORE = re.compile(r"(?<![\w])_([^_\n]+)_(?![\w])")
-_STRIKE = re.compile(r"(?<![\w~])~([^~\n]+)~(?![\w~])")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -42,131 +52,131 @@ class Screen:
     choices: list[Choice] = field(default_factory=list)
 
 
-def unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def terminal_width() -> int:
+    return max(MIN_WIDTH, min(MAX_WIDTH, shutil.get_terminal_size((80, 24)).columns))
 
 
-def emoji_marks(text: str) -> str:
-    return _EMOJI.sub(lambda m: MARKS.get(m.group(1), f"[{m.group(1).replace('_', ' ')}]"), text)
+def code_text(text: object) -> str:
+    """A code span in a terminal: between backticks (doubled when it holds one)."""
+    text = str(text).replace("\n", " ")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
-def _angle(m: re.Match) -> str:
-    sigil, body = m.group(1), m.group(2)
-    if sigil == "!":  # <!here>, <!channel>
-        return "@" + body
-    return (sigil or "") + body
+def person_text(user_id: object) -> str:
+    user_id = str(user_id or "nobody")
+    return "@" + user_id if _SLACK_USER.match(user_id) else user_id
 
 
-def _link(m: re.Match) -> str:
-    target, label = m.group(1), m.group(2)
-    if target[0] in "@#":  # <@U123|alice>, <#C123|general>
-        return target[0] + label
-    if target[0] == "!":  # <!subteam^S1|@oncall>
-        return label
-    return f"{label} ({target})"
-
-
-def _links(text: str) -> str:
-    return _ANGLE.sub(_angle, _LINK.sub(_link, text))
-
-
-def _styled(text: str, color: bool) -> str:
-    """Inline mrkdwn outside `code` spans: *bold*, _italic_, ~strike~, emoji, links."""
-    bold = (lambda m: f"{_BOLD}{m.group(1)}{_RESET}") if color else (lambda m: m.group(1))
-    return _STRIKE.sub(r"\1", _STAR.sub(bold, emoji_marks(_links(text))))
-
-
-def mrkdwn(text: str, color: bool = False) -> str:
-    """One mrkdwn text -> terminal text; ``` blocks are kept as they are (tables)."""
+def phrase_text(value: PhraseLike) -> str:
+    """A phrase (bot.phrase) as terminal text."""
     out = []
-    for i, part in enumerate(text.split("```")):
-        if i % 2:  # inside a code block
-            out.append("\n" + part.strip("\n") + "\n")
-        else:  # _italic_ may wrap `code`, so it is undone before splitting at backticks
-            spans = _UNDERSCORE.sub(r"\1", part).split("`")
-            out.append("`".join(s if j % 2 else _styled(s, color) for j, s in enumerate(spans)))
-    return unescape("".join(out).strip("\n"))
+    for p in parts_of(value):
+        if isinstance(p, str):
+            out.append(p)
+        elif "code" in p:
+            out.append(code_text(p["code"]))
+        elif "user" in p:
+            out.append(person_text(p["user"]))
+    return "".join(out)
+
+
+def pre(text: str) -> str:
+    """Lines kept as they are (a table, JSON), each marked for the layout step."""
+    return "\n".join(PRE + line for line in str(text).splitlines())
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(templates.__file__).parent / "text"),
+                             autoescape=False, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters.update(p=phrase_text, code=code_text, person=person_text, glyph=glyph, num=num,
+                       age=human_age, iso=iso_ms, plural=plural, clip=clip, pre=pre)
+    env.globals.update(table=lambda *a, **k: pre(table(*a, **k)), PRE=PRE, DIM=DIM, HEAD=HEAD)
+    return env
+
+
+class _Chooser:
+    """Numbers the buttons a template shows, and remembers them for the REPL."""
+
+    def __init__(self) -> None:
+        self.choices: list[Choice] = []
+
+    def __call__(self, button: dict, label: bool = True) -> str:
+        """`[n] Label` (or `[n]` alone, when the line around it says what it does)."""
+        confirm = button.get("confirm")
+        self.choices.append(Choice(button["text"], button["action_id"], button.get("value", ""),
+                                   confirm.get("text") if confirm else None))
+        n = len(self.choices)
+        return f"[{n}] {button['text']}" if label else f"[{n}]"
+
+
+_FACT = re.compile(r"^[^:]{1,40}:\s{2,}")  # "Label:   value": continuation lines align with the value
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    fact = _FACT.match(line)
+    indent = len(fact.group(0)) if fact and len(fact.group(0)) < width // 2 else len(line) - len(line.lstrip(" "))
+    return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False) or [""]
+
+
+def layout(text: str, width: int, color: bool) -> str:
+    """Wrap and style the marked lines a text template produced."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        marker = raw[:1] if raw[:1] in (PRE, DIM, HEAD) else ""
+        line = raw[1:] if marker else raw
+        if marker == PRE:
+            out.append(line.rstrip())
+            continue
+        lines = _wrap(line.rstrip(), width)
+        if color and marker == DIM:
+            lines = [f"{_DIM}{w}{_RESET}" for w in lines]
+        elif color and marker == HEAD:
+            lines = [f"{_BOLD}{w}{_RESET}" for w in lines]
+        out += lines
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(_squeeze(out))
+
+
+def _squeeze(lines: list[str]) -> list[str]:
+    """No two blank lines in a row."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return out
+
+
+def render_text(template: str, context: dict[str, Any], color: bool = False,
+                width: int | None = None) -> Screen:
+    """A view model (a reply's template name and context) -> text for a terminal and the
+    choices it offers. A view with no text template shows its plain fallback text."""
+    width = width or terminal_width()
+    chooser = _Chooser()
+    try:
+        tpl = environment().get_template(f"{template}.txt.j2")
+    except jinja2.TemplateNotFound:
+        log.warning("no text template for %s; showing its fallback text", template)
+        return Screen(layout(str(context.get("__text__") or ""), width, color))
+    try:
+        text = tpl.render(**context, choose=chooser, width=width)
+    except Exception:  # the console's rendering boundary, as bot.render's is Slack's
+        log.exception("rendering the text of %s failed", template)
+        return Screen(layout(f"{glyph('error')} {RENDER_FAILED}", width, color))
+    return Screen(layout(text, width, color), chooser.choices)
+
+
+def render_reply_text(reply, color: bool = False, width: int | None = None) -> Screen:
+    """A `commands.reply.Reply` -> Screen."""
+    context = {**reply.context, "command": reply.command, "__text__": reply.text}
+    return render_text(reply.template, context, color, width)
 
 
 def visible_len(text: str) -> int:
     return len(_ANSI.sub("", text))
 
 
-def _columns(cells: list[str], color: bool) -> list[str]:
-    """Section fields two by two, the left column padded to the widest left cell."""
-    rendered = [mrkdwn(c, color).splitlines() or [""] for c in cells]
-    left_width = min(max((visible_len(line) for cell in rendered[::2] for line in cell), default=0), WIDTH // 2)
-    lines: list[str] = []
-    for n in range(0, len(rendered), 2):
-        left, right = rendered[n], rendered[n + 1] if n + 1 < len(rendered) else []
-        for i in range(max(len(left), len(right))):
-            a = left[i] if i < len(left) else ""
-            b = right[i] if i < len(right) else ""
-            lines.append((a + " " * max(0, left_width - visible_len(a)) + "    " + b).rstrip())
-    return lines
-
-
-def _text_of(obj) -> str:
-    return obj.get("text", "") if isinstance(obj, dict) else str(obj or "")
-
-
-def _button(element: dict, choices: list[Choice]) -> str | None:
-    if element.get("type") != "button" or element.get("action_id") in SKIPPED_ACTIONS:
-        return None
-    label = emoji_marks(_text_of(element.get("text")))
-    confirm = element.get("confirm")
-    choices.append(Choice(label, element.get("action_id", ""), element.get("value", ""),
-                          unescape(_text_of(confirm.get("text"))) if confirm else None))
-    return f"[{len(choices)}] {label}"
-
-
-def _wrap(labels: list[str]) -> list[str]:
-    """Choices side by side, as many as fit in WIDTH on a line."""
-    lines: list[str] = []
-    for label in labels:
-        if lines and visible_len(lines[-1]) + 2 + visible_len(label) <= WIDTH:
-            lines[-1] += "  " + label
-        else:
-            lines.append(label)
-    return lines
-
-
-def _block(block: dict, color: bool, choices: list[Choice]) -> list[str]:
-    kind = block.get("type")
-    if kind == "header":
-        title = unescape(emoji_marks(_text_of(block.get("text"))))
-        return [f"{_BOLD}{title}{_RESET}" if color else title, "=" * min(visible_len(title), WIDTH)]
-    if kind == "divider":
-        return ["-" * WIDTH]
-    if kind == "context":
-        parts = [mrkdwn(_text_of(e), color) for e in block.get("elements", []) if e.get("type") != "image"]
-        lines = ["  " + line for line in " · ".join(parts).splitlines()]
-        return [f"{_DIM}{line}{_RESET}" for line in lines] if color else lines
-    if kind == "actions":
-        return _wrap([b for b in (_button(e, choices) for e in block.get("elements", [])) if b])
-    lines: list[str] = []
-    if block.get("text"):
-        lines += mrkdwn(_text_of(block["text"]), color).splitlines()
-    if block.get("fields"):
-        lines += _columns([_text_of(f) for f in block["fields"]], color)
-    accessory = _button(block.get("accessory") or {}, choices)
-    if accessory:
-        lines.append("    " + accessory)
-    return lines
-
-
-def render_text(message: dict, color: bool = False) -> Screen:
-    """A Slack message body ({"blocks", "text"}) -> text for a terminal and its choices."""
-    choices: list[Choice] = []
-    blocks = message.get("blocks") or []
-    if not blocks:
-        return Screen(mrkdwn(message.get("text", ""), color))
-    out: list[str] = []
-    for block in blocks:
-        lines = _block(block, color, choices)
-        if block.get("type") != "context" and out and out[-1] != "":
-            out.append("")  # blocks stand apart, as in Slack; a context belongs to what it follows
-        out += lines
-        if block.get("type") in ("header", "divider"):
-            out.append("")
-    return Screen("\n".join(out).rstrip(), choices)

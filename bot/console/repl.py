@@ -2,7 +2,8 @@
 
 `bus> dlq top` runs a command (the `/bus` prefix is optional); a bare number runs that
 button of the last answer, as a click would in Slack; `user NAME` changes who you act as
-(a second operator approves what the first confirmed); `quit`, `exit` or Ctrl-D leave.
+(a second operator approves what the first confirmed); `quit`, `exit` or Ctrl-D leave
+(while a job runs in this console, `quit` warns first and a second `quit` leaves).
 """
 from __future__ import annotations
 
@@ -18,9 +19,22 @@ from commands.reply import Reply
 PROMPT = "bus> "
 LEAVE = frozenset({"quit", "exit", "q"})
 
+RECENT_JOBS = 20
+
+
+def running_jobs_warning(job_ids: tuple[str, ...], leaving: bool = False) -> str:
+    one = len(job_ids) == 1
+    it = "it" if one else "they"
+    what = f"{plural(len(job_ids), 'job')} {'is' if one else 'are'} still running ({', '.join(job_ids)})"
+    stop = "stops" if one else "stop"
+    after = (f"When the console exits {it} {stop} between batches; busbot resumes {'it' if one else 'them'} "
+             "from there the next time it runs on this Redis (on the embedded demo Redis nothing is kept).")
+    if leaving:
+        return f"{what}. {after}"
+    return f"{what}. {after} Type quit again to leave anyway, or job <id> to watch progress."
 
 def show(reply: Reply, out: TextIO, color: bool = False) -> Screen:
-    screen = render_text(render_reply(reply), color)
+    screen = render_reply_text(reply, color)
     print(screen.text, file=out, flush=True)
     return screen
 
@@ -31,7 +45,7 @@ def _strip_prefix(line: str) -> str:
 
 
 class Console:
-    """One terminal session: the bus, where to print, and the last answer's choices."""
+    """One terminal session: the runtime, where to print, and the last answer's choices."""
 
     def __init__(self, bus: Bus, out: TextIO = sys.stdout, color: bool = False,
                  read: Callable[[str], str] = input, echo: bool = False, user: str = "console"):
@@ -39,11 +53,12 @@ class Console:
         self.echo = echo  # input is piped: show each line after the prompt, as a transcript
         self.choices: list[Choice] = []
 
+        self.warned_running: tuple[str, ...] = ()  # jobs the last `quit` warned about
     def handle(self, line: str) -> bool:
         """Run one line; False when the user asked to leave."""
         text = _strip_prefix(line)
         if text.lower() in LEAVE:
-            return False
+            return not self._may_leave()
         if not text:
             return True
         if text.lower().startswith("user ") and len(text.split()) == 2:
@@ -77,7 +92,7 @@ class Console:
                     print(line, file=self.out)
                 if not self.handle(line):
                     return 0
-            except EOFError:  # Ctrl-D
+            except EOFError:  # Ctrl-D (or the end of piped input): leave, saying what still runs
                 print(file=self.out)
                 return 0
             except KeyboardInterrupt:  # Ctrl-C drops the line or the answer, as a shell does

@@ -1,6 +1,6 @@
 """`busbot publish`, `busbot worker` and `busbot demo-load`: the event bus from a terminal.
 
-All three need a real Redis (REDIS_URL or --redis-url): an embedded one would vanish with
+All three need a real Redis (REDIS_URL or --redis): an embedded one would vanish with
 the process.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _redis_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--redis-url", default=None, help="default: $REDIS_URL")
+    p.add_argument("--redis", dest="redis_url", metavar="URL", default=None, help="default: $REDIS_URL")
 
 
 def _worker_args(p: argparse.ArgumentParser, group_required: bool = True) -> None:
@@ -83,7 +83,7 @@ def _worker_args(p: argparse.ArgumentParser, group_required: bool = True) -> Non
 def _bus(settings: Settings, args) -> Bus | None:
     if not (args.redis_url or settings.redis_url):
         print(f"busbot {args.subcommand}: needs a real Redis: set REDIS_URL or pass "
-              "--redis-url", file=sys.stderr)
+              "--redis URL", file=sys.stderr)
         return None
     return open_bus(settings, args.redis_url)
 

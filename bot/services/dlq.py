@@ -49,15 +49,18 @@ class DlqFilter(BaseModel):
     type: str | None = None
     since_ms: int | None = None
     error: str | None = None  # case-insensitive text in the error message
+    tenant: str | None = None
 
     def matches(self, e: ParsedEntry) -> bool:
         if self.type and e.type != self.type:
+            return False
+        if self.tenant and e.tenant != self.tenant:
             return False
         return not self.error or self.error.lower() in e.error.lower()
 
     @property
     def active(self) -> bool:
-        return bool(self.type or self.since_ms or self.error)
+        return bool(self.type or self.since_ms or self.error or self.tenant)
 
 
 class DlqPage(BaseModel):
