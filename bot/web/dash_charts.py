@@ -9,6 +9,7 @@ from bot.services.history import DAY_MS, HOUR_MS, Sample, arrivals_per_hour, gro
 
 WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 640, 170, 48, 22, 10
 BUCKET_MS = 5 * 60_000  # line charts show the highest value of each 5 minutes
+GAP_MS = HOUR_MS  # no sample for this long: the line breaks instead of bridging the gap
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
 
 
@@ -81,7 +82,7 @@ def _segments(points: list[tuple[int, float | None]], now: int, top: float) -> l
     segs, cur = [], []
     prev_ms = None
     for ms, v in points:
-        gap = prev_ms is not None and ms - prev_ms > 3 * BUCKET_MS
+        gap = prev_ms is not None and ms - prev_ms > GAP_MS
         if v is None or gap:
             if cur:
                 segs.append(" ".join(cur))
@@ -91,7 +92,7 @@ def _segments(points: list[tuple[int, float | None]], now: int, top: float) -> l
         prev_ms = ms
     if cur:
         segs.append(" ".join(cur))
-    return [s if " " in s else f"{s} {s}" for s in segs]  # a lone point still shows
+    return [s if " " in s else f"{s} {s}" for s in segs]  # a lone point shows as a round cap
 
 
 def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], now: int,
@@ -99,7 +100,7 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], no
     bucketed = {name: _bucketed(pts, now) for name, pts in series.items()}
     known = [v for pts in bucketed.values() for _, v in pts if v is not None]
     top = _top(known, warn)
-    chart = Chart(title=title, empty=not known, top=f"{top / 1.1:,.0f}", ticks=_ticks(now))
+    chart = Chart(title=title, empty=not known, top=f"{top:,.0f}", ticks=_ticks(now))
     for i, (name, pts) in enumerate(sorted(bucketed.items())):
         chart.lines.append(Line(name, PALETTE[i % len(PALETTE)], _segments(pts, now, top)))
     if warn is not None and known:
@@ -110,7 +111,7 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], no
 def bar_chart(title: str, values: list[int | None], now: int) -> Chart:
     known = [float(v) for v in values if v is not None]
     top = _top(known, None)
-    chart = Chart(title=title, empty=not known, top=f"{top / 1.1:,.0f}", ticks=_ticks(now))
+    chart = Chart(title=title, empty=not known, top=f"{top:,.0f}", ticks=_ticks(now))
     slot = (WIDTH - PAD_L - 4) / len(values)
     start = now - len(values) * HOUR_MS
     for i, v in enumerate(values):

@@ -7,6 +7,7 @@ from flask import Response, abort, request
 
 from bot.actions import audit, policy, requests
 from bot.alerts.overview import rule_statuses
+from bot.alerts.rules import rule_for
 from bot.bus import Bus
 from bot.jobs import store
 from bot.services import history
@@ -33,8 +34,9 @@ def overview() -> Response:
     jobs = [j for j in store.recent(bus, 50) if j.active]
     charts = overview_charts(history.day(bus, now), now, bus.settings.bus_dlq_warn, bus.settings.bus_lag_warn)
     return page("overview.html", tab="overview", h=health, alerts=alerts, jobs=jobs,
-                approvals=awaiting(bus), charts=charts, age=lambda ms: human_age(now - ms) if ms else "never",
-                iso=iso_ms)
+                approvals=awaiting(bus), charts=charts,
+                threshold=lambda rule, v: rule_for(bus.settings, rule).fmt(v),
+                age=lambda ms: human_age(now - ms) if ms else "never", iso=iso_ms)
 
 
 @bp.get("/events/dlq")

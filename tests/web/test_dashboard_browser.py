@@ -5,13 +5,13 @@ an event type carrying a script tag shown as text."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bot.services import history
 from tests.factories import add_dlq, add_event
 from tests.web.conftest import TOKENS
 
@@ -71,10 +71,14 @@ def seed(served) -> dict[str, list[str]]:
         eid, _ = add_dlq(r, bus.keys.dlq, now - 30_000 + i, type_=t, tenant=f"ws_{i % 2}",
                          error=f"timeout after {5000 + i}ms for ap_{i}")
         ids[t].append(eid)
-    for k in range(48):  # samples every 30 min over the last day, as the alert checks write them
-        ts = now - 24 * HOUR + k * HOUR // 2 + 1
-        history.record(bus, ts, {"dlq_size": float(k % 12 * 9), f"lag:{bus.keys.group}": float(k * 20),
-                                 "lag:analytics": None if k % 7 == 0 else float(400 - k * 5)})
+    added = 0
+    for k in range(288):  # a sample every 5 minutes over the last day, as the alert checks write them
+        ts = now - 24 * HOUR + k * 300_000 + 1
+        added += (k // 24) % 5
+        lags = {bus.keys.group: float(300 + 250 * math.sin(k / 20)),
+                "analytics": None if 100 < k < 130 else float(k * 4)}
+        r.xadd(bus.keys.history, {"ts": str(ts), "dlq": str(int(60 + 50 * math.sin(k / 30))),
+                                  "added": str(added), "lags": json.dumps(lags)}, id=f"{ts}-*")
     return ids
 
 
