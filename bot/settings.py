@@ -134,7 +134,8 @@ class Settings(BaseSettings):
             raise ValueError("must be comma-separated seconds >= 0, e.g. 60,300,1800")
         return v
 
-    @field_validator("bus_dlq_crit", "bus_lag_crit", "bus_failed_per_hour_crit", "bus_p99_crit_seconds")
+    @field_validator("bus_dlq_crit", "bus_lag_crit", "bus_failed_per_hour_crit", "bus_p99_crit_seconds",
+                     "bus_idle_crit_seconds")
     @classmethod
     def _crit_not_below_warn(cls, v: float, info: ValidationInfo) -> float:
         """A warning threshold above its critical one would skip the warning level."""

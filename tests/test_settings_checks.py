@@ -8,7 +8,8 @@ from bot.settings import SettingsError, load_settings, unknown_bus_variables
 PAIRS = [("BUS_DLQ_WARN", "BUS_DLQ_CRIT", "600", "500"),
          ("BUS_LAG_WARN", "BUS_LAG_CRIT", "6000", "5000"),
          ("BUS_FAILED_PER_HOUR_WARN", "BUS_FAILED_PER_HOUR_CRIT", "60", "50"),
-         ("BUS_P99_WARN_SECONDS", "BUS_P99_CRIT_SECONDS", "31", "30")]
+         ("BUS_P99_WARN_SECONDS", "BUS_P99_CRIT_SECONDS", "31", "30"),
+         ("BUS_IDLE_WARN_SECONDS", "BUS_IDLE_CRIT_SECONDS", "3601", "3600")]
 
 
 @pytest.mark.parametrize("warn, crit, warn_value, crit_value", PAIRS)
