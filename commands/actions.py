@@ -31,7 +31,7 @@ def action(action_id: str, operator_only: str | None = None):
     router refuse anyone not in BUS_OPERATORS before the handler runs."""
     def wrap(fn: ActionHandler) -> ActionHandler:
         if action_id in ACTIONS:
-            raise ValueError(f"action `{action_id}` registered twice")
+            raise ValueError(f"action {action_id!r} registered twice")
         ACTIONS[action_id] = fn
         if operator_only:
             OPERATOR_ACTIONS[action_id] = operator_only

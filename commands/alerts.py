@@ -5,7 +5,7 @@ from bot.alerts import outbox, state
 from bot.alerts.overview import last_check_ms, rule_statuses
 from bot.alerts.rules import rule_for
 from bot.alerts.view import note_delivery, value_text
-from bot.phrase import PhraseLike, person, phrase, plain
+from bot.phrase import PhraseLike, code, person, phrase, plain
 from bot.plural import plural
 from bot.render import render_reply
 from bot.services.dlq_top import dlq_top
@@ -54,7 +54,8 @@ def _target(call: ActionCall) -> tuple[str, int | None]:
     return rule_id, int(episode) if episode.isdigit() else None
 
 
-NO_RULE = "That button names no alert busbot knows, so nothing changed; `/bus alerts` shows the current rules."
+NO_RULE = phrase("That button names no alert busbot knows, so nothing changed; ", code("/bus alerts"),
+                 " shows the current rules.")
 
 
 def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=None) -> Reply:

@@ -40,7 +40,7 @@ class Registry:
 
     def add(self, command: Command) -> Command:
         if command.path in self._commands:
-            raise ValueError(f"command `{command.name}` registered twice")
+            raise ValueError(f"command {command.name!r} registered twice")
         self._commands[command.path] = command
         return command
 
