@@ -20,6 +20,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -173,6 +174,12 @@ def _failed(exc: Exception) -> Response:
                 hint="Reload the page in a moment.")
 
 
+@bp.route("/<path:rest>", methods=["GET", "POST"])
+def nowhere(rest: str) -> Response:
+    """Any other path under /admin: the dashboard's own 404 page, with its headers."""
+    abort(404)
+
+
 @bp.get("/login")
 def login() -> Response:
     if g.dash_me is not None:
@@ -188,7 +195,10 @@ def login_post() -> Response:
         log.info("dashboard: a sign-in from %s with an unknown token was refused", request.remote_addr)
         return page("login.html", 401, error="That token is not valid.")
     g.dash_me = d.auth.current()
-    audit.record(d.rt.bus, user, "dashboard.signin", "", f"from {request.remote_addr}")
+    try:
+        audit.record(d.rt.bus, user, "dashboard.signin", "", f"from {request.remote_addr}")
+    except UNREACHABLE:  # signing in needs no Redis; the pages will say it is unreachable
+        log.warning("dashboard: sign-in of %s not audited: Redis unreachable", user)
     return redirect(url_for("dashboard.overview"))  # type: ignore[return-value]
 
 
