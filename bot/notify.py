@@ -1,7 +1,7 @@
 """Messages busbot posts by itself (job progress, follow-ups), without Slack in here.
 
 A `Notifier` posts a `Message` (a template and its context) and updates it later. The Slack
-adapter wraps its `SlackPoster` in `PosterNotifier`; the console prints; tests record.
+adapter wraps its `SlackPoster` in `PosterNotifier`; the console prints.
 """
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.bus import Bus
 from bot.render import fallback_text, render
 
 log = logging.getLogger(__name__)
@@ -53,21 +52,6 @@ class PrintNotifier:
         self.write(f"[busbot update] {message.text}")
 
 
-class RecordingNotifier:
-    """Keeps every post and update, for tests."""
-
-    def __init__(self):
-        self.posts: list[tuple[Message, str | None]] = []
-        self.updates: list[tuple[str, Message]] = []
-
-    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
-        self.posts.append((message, thread_ts))
-        return f"ts{len(self.posts)}"
-
-    def update(self, ts: str, message: Message) -> None:
-        self.updates.append((ts, message))
-
-
 class PosterNotifier:
     """Adapts a poster with `post(channel, message_dict, thread_ts)` and
     `update(channel, ts, message_dict)` (bot/slack/poster.py) to a fixed channel.
@@ -101,11 +85,3 @@ class PosterNotifier:
         except Exception:  # a network error or a bug in rendering: the job must go on
             log.exception("updating %s in %s failed", ts, self.channel)
 
-
-def attach(bus: Bus, notifier: Notifier) -> None:
-    """Make `notifier` the one command flows on this bus use (set by start_job_runner)."""
-    bus.__dict__["_busbot_notifier"] = notifier
-
-
-def notifier_for(bus: Bus) -> Notifier:
-    return bus.__dict__.get("_busbot_notifier") or NullNotifier()

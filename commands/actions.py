@@ -1,7 +1,7 @@
 """Button clicks: one registry of action ids -> handlers, like the command registry.
 
 A button's `value` is the handler's input (for `bus_run`/`bus_share` it is command text).
-Adapters call `commands.router.run_action(action_id, value, bus, user_id)`.
+Adapters call `commands.router.run_action(action_id, value, rt, user_id)`.
 """
 from __future__ import annotations
 
@@ -9,16 +9,21 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.bus import Bus
+from bot.runtime import Runtime
 from commands.reply import Reply
 
 
 @dataclass
 class ActionCall:
-    bus: Bus
+    rt: Runtime
     action_id: str
     value: str
     user_id: str
     channel: str = ""  # the Slack channel the button was clicked in ("" outside Slack)
+
+    @property
+    def bus(self) -> Bus:
+        return self.rt.bus
 
 
 ActionHandler = Callable[[ActionCall], Reply]

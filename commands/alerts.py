@@ -122,7 +122,7 @@ def _dlq_top(call: ActionCall) -> Reply:
         return _note(NO_RULE)
     if episode is None:
         return _note(NO_RULE)
-    message = render_reply(router.run("dlq top", call.bus, call.user_id))
+    message = render_reply(router.run("dlq top", call.rt, call.user_id))
     message["blocks"] = [b for b in message["blocks"] if b.get("type") != "actions"]  # no Share/paging here
     outbox.enqueue(call.bus, rule_id, [{"rule": rule_id, "episode": episode, "kind": "thread",
                                         "created_ms": call.bus.clock(), "message": message}])

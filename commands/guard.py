@@ -17,6 +17,7 @@ from bot.actions.view import job_view
 from bot.bus import Bus
 from bot.jobs import lease, store
 from bot.jobs.model import Job
+from bot.runtime import Runtime
 from bot.timeparse import human_age
 from commands.actions import ActionCall, action
 from commands.reply import CommandError, Reply
@@ -140,19 +141,20 @@ def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
                   f"`/bus job {req.job_id}` shows the job." if req.job_id else None)
 
 
-def execute(bus: Bus, req: GuardedRequest, *, in_channel: bool) -> Reply:
+def execute(rt: Runtime, req: GuardedRequest, *, in_channel: bool) -> Reply:
+    bus = rt.bus
     if req.kind in EXECUTORS:
         reply = EXECUTORS[req.kind](bus, req)
     else:
         try:
-            job = start_job(bus, req, hooks_for(bus), lease.new_owner())
+            job = start_job(bus, req, hooks_for(rt.notifier), lease.new_owner())
         except store.JobConflict as exc:
             audit.record(bus, req.requester, f"{req.kind}.refused", req.command, str(exc))
             return notice(f"Nothing ran: {exc}. One job per stream at a time.",
                           phrase("Wait for ", code(exc.other.id), " to end, then start again."), "caution",
                           [run_button("Start again", req.command)], replace=True)
         if job.active:
-            ensure_job_runner(bus)
+            rt.ensure_jobs()
         reply = job_reply(bus, job)
     if in_channel:
         reply.visibility, reply.shareable = "channel", False
@@ -186,7 +188,7 @@ def confirm(call: ActionCall) -> Reply:
     audit.record(bus, user, f"{req.kind}.confirm", req.command, "awaiting approval" if approval else "confirmed")
     if approval:
         return approval_reply(bus, req)
-    return execute(bus, req, in_channel=False)
+    return execute(call.rt, req, in_channel=False)
 
 
 @action("guard_cancel", operator_only="cancel guarded actions")
@@ -216,7 +218,7 @@ def approve(call: ActionCall) -> Reply:
     except StepRefused as exc:
         return lost_click(bus, exc, user, "approve")
     audit.record(bus, user, f"{req.kind}.approve", req.command, f"requested by {req.requester}")
-    return execute(bus, req, in_channel=True)
+    return execute(call.rt, req, in_channel=True)
 
 
 @action("guard_reject", operator_only="reject guarded actions")
@@ -237,11 +239,11 @@ def reject(call: ActionCall) -> Reply:
 
 @action("job_cancel", operator_only="cancel jobs")
 def cancel_job(call: ActionCall) -> Reply:
-    bus, user = call.bus, call.user_id
-    return cancel_job_reply(bus, call.value, user)
+    return cancel_job_reply(call.rt, call.value, call.user_id)
 
 
-def cancel_job_reply(bus: Bus, job_id: str, user: str) -> Reply:
+def cancel_job_reply(rt: Runtime, job_id: str, user: str) -> Reply:
+    bus = rt.bus
     job = store.get(bus, job_id)
     if job is None:
         raise CommandError(phrase("There is no job ", code(job_id), "."),
@@ -252,5 +254,5 @@ def cancel_job_reply(bus: Bus, job_id: str, user: str) -> Reply:
     job = store.request_cancel(bus, job_id, lease.new_owner())
     audit.record(bus, user, f"{job.kind}.cancel", job.params_text(), job.status, job.id)
     if not job.active:  # no runner held it: cancelled here, so the final steps happen here too
-        hooks_for(bus).progress(bus, job, final=True)
+        hooks_for(rt.notifier).progress(bus, job, final=True)
     return job_reply(bus, job)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.bus import Bus
+from bot.runtime import Runtime
 from bot.timeparse import WhenError, is_stream_id, parse_when
 from commands.args import Args
 from commands.registry import Command
@@ -12,11 +13,15 @@ from commands.reply import CommandError, UsageError
 
 @dataclass
 class Invocation:
-    bus: Bus
+    rt: Runtime
     command: Command
     args: Args
     user_id: str = "console"
     text: str = ""
+
+    @property
+    def bus(self) -> Bus:
+        return self.rt.bus
 
     def usage_error(self, message: str) -> UsageError:
         return UsageError(message, self.command.usage)

@@ -39,4 +39,4 @@ def job_command(inv: Invocation) -> Reply:
                   max_positional=1, role="operator", group="Actions")
 def job_cancel_command(inv: Invocation) -> Reply:
     job_id = inv.required(0, "a job id (see `/bus jobs`)")
-    return cancel_job_reply(inv.bus, job_id, inv.user_id)
+    return cancel_job_reply(inv.rt, job_id, inv.user_id)

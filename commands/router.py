@@ -9,6 +9,7 @@ import difflib
 import logging
 
 from bot.bus import Bus
+from bot.runtime import Runtime
 from bot.phrase import PhraseLike, code, join, phrase, plain
 from bot.redis_errors import describe, is_unavailable
 from commands import catalog  # noqa: F401  (registers every command)
@@ -69,9 +70,9 @@ def _check(inv: Invocation) -> None:
         raise inv.usage_error(phrase(code(cmd.name), " does not take ", code(extra), " here."))
 
 
-def run(text: str, bus: Bus, user_id: str = "console") -> Reply:
+def run(text: str, rt: Runtime, user_id: str = "console") -> Reply:
     text = _strip_prefix(text)
-    reply = _guarded(bus, text, lambda: _run_command(text, bus, user_id), command=text)
+    reply = _guarded(rt.bus, text, lambda: _run_command(text, rt, user_id), command=text)
     reply.command = reply.command or text
     return reply
 
@@ -86,22 +87,23 @@ def is_read_only(text: str) -> bool:
     return command.read_only
 
 
-def run_action(action_id: str, value: str, bus: Bus, user_id: str, channel: str = "") -> Reply:
+def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: str = "") -> Reply:
     """A button click; unknown action ids (an old message after an upgrade) get a sentence.
     `channel`: the Slack channel it was clicked in (approvals count only where they were asked)."""
-    handler = ACTIONS.get(action_id)
+    handler, bus = ACTIONS.get(action_id), rt.bus
     if handler is None:
         return error_reply("That button belongs to an older busbot message and no longer does anything.",
                            "Run the command again.")
     if action_id in OPERATOR_ACTIONS and not is_operator(bus.settings, user_id):
         return refuse(bus, user_id, OPERATOR_ACTIONS[action_id])  # one check for every operator button
-    return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(bus, action_id, value, user_id, channel)))
+    return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
 
 
-def _run_command(text: str, bus: Bus, user_id: str) -> Reply:
+def _run_command(text: str, rt: Runtime, user_id: str) -> Reply:
     words = tokenize(text) or ["help"]
     command, rest = resolve(words)
-    inv = Invocation(bus, command, split_args(rest), user_id, text)
+    inv = Invocation(rt, command, split_args(rest), user_id, text)
+    bus = rt.bus
     _check(inv)
     if command.role == "operator" and not is_operator(bus.settings, user_id):
         # one check for every operator command
@@ -155,7 +157,7 @@ def button_command(call: ActionCall) -> str:
 @action("bus_run")
 def _rerun(call: ActionCall) -> Reply:
     """Paging and "show" buttons: the value is command text; the answer replaces the message."""
-    reply = run(button_command(call), call.bus, call.user_id)
+    reply = run(button_command(call), call.rt, call.user_id)
     reply.replace_original = True
     return reply
 
@@ -169,7 +171,7 @@ def _share(call: ActionCall) -> Reply:
         log.warning("refused to share %r for %s: not a read-only command", text[:200], call.user_id)
         return error_reply("Only answers of read-only commands can be posted to the channel, "
                            "so this button did nothing.", "Run the command yourself to see its answer.")
-    reply = run(text, call.bus, call.user_id)
+    reply = run(text, call.rt, call.user_id)
     reply.response_type, reply.shareable = "in_channel", False
     reply.context["shared_by"] = call.user_id
     return reply

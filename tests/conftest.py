@@ -60,3 +60,11 @@ class FakeClock:
 @pytest.fixture
 def bus(r, settings) -> Bus:
     return Bus(r, settings, where="test redis")
+
+
+@pytest.fixture
+def rt(bus):
+    """The runtime over `bus`, runners driven by hand, posts recorded (`rt.notifier.posts`)."""
+    from tests.runtime_helpers import manual_runtime
+
+    return manual_runtime(bus)

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.runtime import manual_runners
 from bot.bus import Bus
 from bot.render import render_reply
+from bot.runtime import Runtime
 from bot.settings import Settings
 from commands import router
 from tests.blockcheck import assert_valid_message
 from tests.conftest import FakeClock
+from tests.runtime_helpers import manual_runtime
 
 
 @pytest.fixture
 def gbus(r) -> Bus:
     settings = Settings(_env_file=None, bus_operators="U1,U2,U3")
-    bus = Bus(r, settings, clock=FakeClock(), where="test redis")
-    manual_runners(bus)  # the tests tick runners themselves
-    return bus
+    return Bus(r, settings, clock=FakeClock(), where="test redis")
+
+
+@pytest.fixture
+def grt(gbus) -> Runtime:
+    """The runtime over `gbus`: the tests tick runners themselves; `grt.notifier` records."""
+    return manual_runtime(gbus)
 
 
 def show(reply) -> dict:
@@ -31,7 +36,7 @@ def buttons(reply) -> dict:
     return {b["action_id"]: b for b in reply.context.get("buttons", [])}
 
 
-def click(bus, reply, action_id, user):
-    out = router.run_action(action_id, buttons(reply)[action_id]["value"], bus, user)
+def click(rt, reply, action_id, user):
+    out = router.run_action(action_id, buttons(reply)[action_id]["value"], rt, user)
     show(out)
     return out

@@ -14,12 +14,13 @@ from commands.router import run, run_action
 from tests.blockcheck import assert_valid_message
 from tests.factories import add_dlq, add_event
 from tests.redis_server import free_port
+from tests.runtime_helpers import manual_runtime
 
 T0 = 1_764_000_000_000
 
 
 def answer(text, bus, user="U1"):
-    reply = run(text, bus, user)
+    reply = run(text, manual_runtime(bus), user)
     message = render_reply(reply)
     assert_valid_message(message)
     return reply, message
@@ -92,7 +93,7 @@ def test_paging_button_runs_the_next_page(busy, first):
     reply, message = answer(first, busy)
     [older] = [b for blk in message["blocks"] if blk["type"] == "actions" for b in blk["elements"]
                if b["text"]["text"].startswith("Older")]
-    page2 = run_action(older["action_id"], older["value"], busy, "U1")
+    page2 = run_action(older["action_id"], older["value"], manual_runtime(busy), "U1")
     assert page2.replace_original and page2.template == reply.template
     assert [b["text"]["text"] for b in render_reply(page2)["blocks"][-2]["elements"]][0] == "Newest"
     ids1 = [row["id"] for row in reply.context["rows"]]
@@ -102,7 +103,7 @@ def test_paging_button_runs_the_next_page(busy, first):
 
 
 def test_share_button_posts_in_channel(busy):
-    reply = run_action("bus_share", "health", busy, "U7")
+    reply = run_action("bus_share", "health", manual_runtime(busy), "U7")
     assert (reply.response_type, reply.shareable, reply.context["shared_by"]) == ("in_channel", False, "U7")
 
 
@@ -160,7 +161,7 @@ def test_internal_error_becomes_a_sentence_and_is_logged(bus, monkeypatch, caplo
 
 
 def test_unknown_button_is_explained(bus):
-    reply = run_action("from_an_old_version", "x", bus, "U1")
+    reply = run_action("from_an_old_version", "x", manual_runtime(bus), "U1")
     assert reply.template == "error" and "older busbot message" in reply.text
 
 
@@ -206,7 +207,7 @@ def test_dlq_top_buttons_survive_odd_type_names(bus):
     _, message = answer("dlq top", bus)
     lists = [b["value"] for blk in message["blocks"] if blk["type"] == "actions" for b in blk["elements"]
              if b["value"].startswith("dlq list")]
-    shown = {run(v, bus).context["rows"][0]["type"] for v in lists}
+    shown = {run(v, manual_runtime(bus)).context["rows"][0]["type"] for v in lists}
     assert shown == {"a b", "it's", "plain.type"}
     assert f"{T0 + 2}-0" in all_text(message)  # the newest example id of each row
 
@@ -216,6 +217,6 @@ def test_every_operator_button_refuses_others_before_its_handler_runs(bus):
     assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_cancel", "guard_approve", "guard_reject",
                                      "job_cancel", "alert_reprocess"}
     for action_id, what in OPERATOR_ACTIONS.items():
-        reply = run_action(action_id, "no-such-token", bus, "U0NOBODY")
+        reply = run_action(action_id, "no-such-token", manual_runtime(bus), "U0NOBODY")
         assert reply.text == f"Only busbot operators can {what}, and you are not one of them.", action_id
     assert len(bus.r.xrange(bus.keys.audit)) == len(OPERATOR_ACTIONS)

@@ -9,7 +9,7 @@ from bot.actions.progress import ActionHooks
 from bot.jobs import store
 from bot.jobs.runner import JobRunner
 from commands import router
-from tests.guard_helpers import buttons, click, gbus, show  # noqa: F401  (gbus: fixture)
+from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
 from tests.jobs_helpers import copies, seed_dlq
 
 CRM = "crm.contact.created"
@@ -19,9 +19,9 @@ def run_jobs(bus, notifier=None) -> None:
     JobRunner(bus, hooks=ActionHooks(notifier)).tick()
 
 
-def test_bulk_preview_counts_exactly_and_binds_a_dangerous_confirm(gbus):
+def test_bulk_preview_counts_exactly_and_binds_a_dangerous_confirm(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 30)
-    reply = router.run("reprocess type=crm.contact.created tenant=ws_1", gbus, "U1")
+    reply = router.run("reprocess type=crm.contact.created tenant=ws_1", grt, "U1")
     show(reply)
     assert reply.template == "guard_preview"
     assert "5 of 30 DLQ entries match type=crm.contact.created tenant=ws_1; the 25 others" in reply.text
@@ -30,21 +30,20 @@ def test_bulk_preview_counts_exactly_and_binds_a_dangerous_confirm(gbus):
     assert ["crm.contact.created", 5] in reply.context["breakdown"]["by_type"]
 
 
-def test_empty_selection_says_so_with_nothing_to_click(gbus):
+def test_empty_selection_says_so_with_nothing_to_click(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 5)
-    reply = router.run("reprocess type=no.such.type", gbus, "U1")
+    reply = router.run("reprocess type=no.such.type", grt, "U1")
     show(reply)
     assert "No DLQ entry matches type=no.such.type" in reply.text and not buttons(reply)
 
 
-def test_bulk_reprocess_end_to_end_with_approval(gbus):
+def test_bulk_reprocess_end_to_end_with_approval(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 30)
-    notifier = RecordingNotifier()
-    attach(gbus, notifier)
-    preview = router.run("reprocess type=crm.contact.created", gbus, "U1")
-    request = click(gbus, preview, "guard_confirm", "U1")
+    notifier = grt.notifier
+    preview = router.run("reprocess type=crm.contact.created", grt, "U1")
+    request = click(grt, preview, "guard_confirm", "U1")
     assert request.template == "guard_approval" and request.response_type == "in_channel"
-    approved = click(gbus, request, "guard_approve", "U2")
+    approved = click(grt, request, "guard_approve", "U2")
     assert approved.template == "job" and approved.replace_original
     job_id = approved.context["job"]["id"]
     gbus.r.xadd(gbus.keys.dlq, {"event": '{"type": "crm.contact.created"}'})  # after preview
@@ -59,74 +58,74 @@ def test_bulk_reprocess_end_to_end_with_approval(gbus):
     for step in ("reprocess_bulk.request", "reprocess_bulk.confirm", "reprocess_bulk.approve",
                  "reprocess.start", "reprocess.completed"):
         assert step in whats
-    show(router.run("job " + job_id, gbus, "U3"))
-    show(router.run("jobs", gbus, "U3"))
-    show(router.run("audit 5", gbus, "U3"))
+    show(router.run("job " + job_id, grt, "U3"))
+    show(router.run("jobs", grt, "U3"))
+    show(router.run("audit 5", grt, "U3"))
 
 
-def test_double_clicks_run_nothing_twice(gbus):
+def test_double_clicks_run_nothing_twice(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 9)
-    preview = router.run("reprocess all", gbus, "U1")
-    request = click(gbus, preview, "guard_confirm", "U1")
-    again = click(gbus, preview, "guard_confirm", "U1")
+    preview = router.run("reprocess all", grt, "U1")
+    request = click(grt, preview, "guard_confirm", "U1")
+    again = click(grt, preview, "guard_confirm", "U1")
     assert "already sent for approval" in again.text
-    click(gbus, request, "guard_approve", "U2")
-    twice = click(gbus, request, "guard_approve", "U3")
+    click(grt, request, "guard_approve", "U2")
+    twice = click(grt, request, "guard_approve", "U3")
     assert "already approved by U2" in twice.text and "nothing runs twice" in twice.text
     assert len(store.recent(gbus, 10)) == 1
 
 
-def test_self_approval_is_refused_and_the_request_stays_open(gbus):
+def test_self_approval_is_refused_and_the_request_stays_open(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
-    request = click(gbus, router.run("reprocess all", gbus, "U1"), "guard_confirm", "U1")
-    own = click(gbus, request, "guard_approve", "U1")
+    request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
+    own = click(grt, request, "guard_approve", "U1")
     assert "another operator" in own.text and store.recent(gbus, 1) == []
-    assert click(gbus, request, "guard_approve", "U2").template == "job"
+    assert click(grt, request, "guard_approve", "U2").template == "job"
     assert audit.latest(gbus, 10)[-3].what == "reprocess_bulk.approve.refused"
 
 
-def test_non_operators_are_refused_politely_and_audited(gbus):
+def test_non_operators_are_refused_politely_and_audited(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
-    reply = router.run("reprocess all", gbus, "U9")
+    reply = router.run("reprocess all", grt, "U9")
     show(reply)
     assert "Only busbot operators" in reply.text and reply.response_type == "ephemeral"
-    request = click(gbus, router.run("reprocess all", gbus, "U1"), "guard_confirm", "U1")
-    assert "Only busbot operators" in click(gbus, request, "guard_approve", "U9").text
+    request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
+    assert "Only busbot operators" in click(grt, request, "guard_approve", "U9").text
     refusals = [e for e in audit.latest(gbus, 10) if e.what == "refused"]
     assert [e.who for e in refusals] == ["U9", "U9"]
 
 
-def test_expired_buttons_offer_to_start_again(gbus):
+def test_expired_buttons_offer_to_start_again(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
-    preview = router.run("reprocess all", gbus, "U1")
+    preview = router.run("reprocess all", grt, "U1")
     gbus.clock.advance(15 * 60 + 1)
-    out = click(gbus, preview, "guard_confirm", "U1")
+    out = click(grt, preview, "guard_confirm", "U1")
     assert "expired" in out.text and out.replace_original
     assert buttons(out)["bus_run"]["value"] == "reprocess all"
-    request = click(gbus, router.run("reprocess all", gbus, "U1"), "guard_confirm", "U1")
+    request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
     gbus.clock.advance(15 * 60 + 1)
-    assert "expired" in click(gbus, request, "guard_approve", "U2").text
+    assert "expired" in click(grt, request, "guard_approve", "U2").text
     assert store.recent(gbus, 5) == []
 
 
-def test_reject_and_cancel_run_nothing(gbus):
+def test_reject_and_cancel_run_nothing(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
-    request = click(gbus, router.run("reprocess all", gbus, "U1"), "guard_confirm", "U1")
-    rejected = click(gbus, request, "guard_reject", "U2")
+    request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
+    rejected = click(grt, request, "guard_reject", "U2")
     assert "rejected" in rejected.text and rejected.response_type == "in_channel"
-    assert "was rejected by U2" in click(gbus, request, "guard_approve", "U3").text
-    cancelled = click(gbus, router.run("reprocess all", gbus, "U1"), "guard_cancel", "U1")
+    assert "was rejected by U2" in click(grt, request, "guard_approve", "U3").text
+    cancelled = click(grt, router.run("reprocess all", grt, "U1"), "guard_cancel", "U1")
     assert "nothing ran" in cancelled.text
     assert gbus.r.xlen(gbus.keys.dlq) == 3 and store.recent(gbus, 5) == []
 
 
 @pytest.mark.parametrize("ident", ["1001-0", "evt_1"])
-def test_single_reprocess_needs_only_a_confirm_and_runs_at_once(gbus, ident):
+def test_single_reprocess_needs_only_a_confirm_and_runs_at_once(gbus, ident, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
-    preview = router.run(f"reprocess {ident}", gbus, "U1")
+    preview = router.run(f"reprocess {ident}", grt, "U1")
     show(preview)
     assert buttons(preview)["guard_confirm"]["text"] == "Reprocess"
-    done = click(gbus, preview, "guard_confirm", "U1")
+    done = click(grt, preview, "guard_confirm", "U1")
     assert done.context["job"]["status"] == "COMPLETED" and done.context["job"]["moved"] == "1"
     rows = gbus.r.xrange(gbus.keys.events)
     assert len(rows) == 1 and rows[0][1]["reprocessedFrom"] == "1001-0"
@@ -142,28 +141,28 @@ def test_single_reprocess_needs_only_a_confirm_and_runs_at_once(gbus, ident):
     ("job cancel jnope", "There is no job jnope"),
     ("job jnope", "There is no job"),
 ])
-def test_clear_errors(gbus, text, says):
+def test_clear_errors(gbus, text, says, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 1)
-    reply = router.run(text, gbus, "U1")
+    reply = router.run(text, grt, "U1")
     show(reply)
     assert says in reply.text
 
 
-def test_cancel_of_a_finished_job_says_so(gbus):
+def test_cancel_of_a_finished_job_says_so(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 2)
-    done = click(gbus, router.run("reprocess 1000-0", gbus, "U1"), "guard_confirm", "U1")
-    reply = router.run(f"job cancel {done.context['job']['id']}", gbus, "U1")
+    done = click(grt, router.run("reprocess 1000-0", grt, "U1"), "guard_confirm", "U1")
+    reply = router.run(f"job cancel {done.context['job']['id']}", grt, "U1")
     show(reply)
     assert "already ended (COMPLETED)" in reply.text
 
 
-def test_cancel_of_a_running_job_and_one_job_per_stream(gbus):
+def test_cancel_of_a_running_job_and_one_job_per_stream(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 6)
-    job = click(gbus, click(gbus, router.run("reprocess all", gbus, "U1"), "guard_confirm", "U1"),
+    job = click(grt, click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1"),
                 "guard_approve", "U2")
-    busy = router.run("reprocess all", gbus, "U1")
+    busy = router.run("reprocess all", grt, "U1")
     assert "still running" in busy.text
-    cancel = router.run_action("job_cancel", job.context["job"]["id"], gbus, "U3")
+    cancel = router.run_action("job_cancel", job.context["job"]["id"], grt, "U3")
     show(cancel)
     assert cancel.context["job"]["status"] == "CANCELLED"
     run_jobs(gbus)

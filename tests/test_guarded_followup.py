@@ -6,21 +6,20 @@ import json
 from bot.actions import followup
 from bot.actions.runtime import ActionRunner, hooks_for
 from bot.jobs import store
-from bot.notify import RecordingNotifier, attach
 from bot.render import render
 from commands import router
 from tests.blockcheck import assert_valid_message
-from tests.guard_helpers import click, gbus  # noqa: F401  (gbus: fixture)
+from tests.guard_helpers import click, gbus, grt  # noqa: F401  (gbus, grt: fixtures)
 from tests.jobs_helpers import seed_dlq
+from tests.runtime_helpers import RecordingNotifier
 
 
-def test_followup_counts_the_events_that_came_back(gbus):
+def test_followup_counts_the_events_that_came_back(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 9)
-    notifier = RecordingNotifier()
-    attach(gbus, notifier)
-    request = click(gbus, router.run("reprocess all", gbus, "U1"), "guard_confirm", "U1")
-    job_id = click(gbus, request, "guard_approve", "U2").context["job"]["id"]
-    runner = ActionRunner(gbus, notifier, hooks=hooks_for(gbus, notifier))
+    notifier = grt.notifier
+    request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
+    job_id = click(grt, request, "guard_approve", "U2").context["job"]["id"]
+    runner = ActionRunner(gbus, notifier, hooks=hooks_for(notifier))
     runner.tick()
     # two of the moved events fail again and come back; an unrelated one arrives too
     for i, err in ((3, "timeout: crm down"), (5, "timeout: crm down")):
@@ -41,9 +40,9 @@ def test_followup_counts_the_events_that_came_back(gbus):
     assert store.get(gbus, job_id).followup == message.text
 
 
-def test_followup_when_nothing_came_back(gbus):
+def test_followup_when_nothing_came_back(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 2)
-    done = click(gbus, router.run("reprocess 1000-0", gbus, "U1"), "guard_confirm", "U1")
+    done = click(grt, router.run("reprocess 1000-0", grt, "U1"), "guard_confirm", "U1")
     gbus.clock.advance(gbus.settings.bus_settle_seconds + 1)
     notifier = RecordingNotifier()
     assert followup.run_due(gbus, notifier) == 1

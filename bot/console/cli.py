@@ -12,6 +12,7 @@ import redis
 
 from bot.bus import Bus
 from bot.connection import open_bus
+from bot.runtime import build_runtime
 from bot.eventbus.demo_load import start_in_background
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.worker import WorkerConfig
@@ -93,7 +94,7 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         seed(bus)
     print(f"busbot console attached to {bus.where}", file=sys.stderr)
     if args.command is not None:
-        reply = router.run(args.command, bus, args.user)
+        reply = router.run(args.command, build_runtime(bus, start_jobs=False), args.user)
         show(reply, sys.stdout, sys.stdout.isatty())
         return 1 if reply.template == "error" else 0
     if demo:
@@ -104,8 +105,8 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         start_live_demo(bus)
         print(LIVE_HINT.format(rate=LIVE_RATE), file=sys.stderr)
     _enable_history()
-    start_job_runner(bus, PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True)))
-    return Console(bus, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty(), user=args.user).loop()
+    rt = build_runtime(bus, PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True)))
+    return Console(rt, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty(), user=args.user).loop()
 
 
 def _enable_history() -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from typing import Callable, TextIO
 
-from bot.bus import Bus
 from bot.console.render_text import Choice, Screen, render_text
 from bot.render import render_reply
+from bot.runtime import Runtime
 from commands import router
 from commands.reply import Reply
 
@@ -47,9 +47,9 @@ def _strip_prefix(line: str) -> str:
 class Console:
     """One terminal session: the runtime, where to print, and the last answer's choices."""
 
-    def __init__(self, bus: Bus, out: TextIO = sys.stdout, color: bool = False,
+    def __init__(self, rt: Runtime, out: TextIO = sys.stdout, color: bool = False,
                  read: Callable[[str], str] = input, echo: bool = False, user: str = "console"):
-        self.bus, self.out, self.color, self.read, self.user = bus, out, color, read, user
+        self.rt, self.out, self.color, self.read, self.user = rt, out, color, read, user
         self.echo = echo  # input is piped: show each line after the prompt, as a transcript
         self.choices: list[Choice] = []
 
@@ -68,7 +68,7 @@ class Console:
         if text.isdigit():
             reply = self._choose(int(text))
         else:
-            reply = router.run(text, self.bus, self.user)
+            reply = router.run(text, self.rt, self.user)
         if reply is not None:
             self.choices = show(reply, self.out, self.color).choices
         return True
@@ -82,7 +82,7 @@ class Console:
         if choice.confirm and self.read(f"{choice.confirm} [y/N] ").strip().lower() not in ("y", "yes"):
             print("Cancelled; nothing was done.", file=self.out)
             return None
-        return router.run_action(choice.action_id, choice.value, self.bus, self.user)
+        return router.run_action(choice.action_id, choice.value, self.rt, self.user)
 
     def loop(self) -> int:
         while True:

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.bus import Bus
 from bot.render import render_reply
+from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.message import for_slack
 from bot.slack.offload import CommandPool
@@ -44,18 +44,19 @@ def web_client(settings: Settings) -> WebClient:
     return WebClient(**kwargs)
 
 
-def build_app(settings: Settings, bus: Bus, pool: CommandPool | None = None) -> App:
+def build_app(settings: Settings, rt: Runtime, pool: CommandPool | None = None,
+              client: WebClient | None = None) -> App:
     """The Bolt app; `auth.test` runs once here, so a bad token fails at start-up."""
-    app = App(client=web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
+    app = App(client=client or web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
               process_before_response=True,
               listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="busbot-work"))
-    register(app, bus, pool)
+    register(app, rt, pool)
     return app
 
 
-def register(app: App, bus: Bus, pool: CommandPool | None = None) -> None:
-    app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, bus, pool)])
-    app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, bus, pool)])
+def register(app: App, rt: Runtime, pool: CommandPool | None = None) -> None:
+    app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, rt, pool)])
+    app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, rt, pool)])
     app.error(on_error)
 
 
@@ -64,24 +65,24 @@ def ack_now(ack) -> None:
     ack()
 
 
-def answer_command(body: dict, respond, bus: Bus, pool: CommandPool | None) -> None:
+def answer_command(body: dict, respond, rt: Runtime, pool: CommandPool | None) -> None:
     text, user = body.get("text", ""), body["user_id"]
     if pool and router.is_read_only(text):
         reply, message = pool.answer(text, user)
     else:
-        reply = router.run(text, bus, user)
+        reply = router.run(text, rt, user)
         message = render_reply(reply)
     respond(**for_slack(reply, message))
 
 
-def answer_action(body: dict, respond, bus: Bus, pool: CommandPool | None) -> None:
+def answer_action(body: dict, respond, rt: Runtime, pool: CommandPool | None) -> None:
     clicked = body["actions"][0]
     action, value, user = clicked["action_id"], clicked.get("value", ""), body["user"]["id"]
     if pool and action in RERUN_ACTIONS and router.is_read_only(value):
         reply, message = pool.answer(value, user, action)
     else:
         channel = (body.get("channel") or {}).get("id", "")  # approvals count only where they were asked
-        reply = router.run_action(action, value, bus, user, channel)
+        reply = router.run_action(action, value, rt, user, channel)
         message = render_reply(reply)
     respond(**for_slack(reply, message), replace_original=reply.replaces)
 
@@ -93,11 +94,11 @@ def on_error(error: Exception, respond, logger: logging.Logger) -> None:
         respond(text=SORRY, response_type="ephemeral", replace_original=False)
 
 
-def _reported(work, bus: Bus, pool: CommandPool | None):
-    """Bind `bus`, and route errors to `on_error`: lazy listeners run outside Bolt's handler."""
+def _reported(work, rt: Runtime, pool: CommandPool | None):
+    """Bind the runtime, and route errors to `on_error`: lazy listeners run outside Bolt's handler."""
     def run(body: dict, respond) -> None:
         try:
-            work(body, respond, bus, pool)
+            work(body, respond, rt, pool)
         except Exception as exc:  # noqa: BLE001 - handed to the one boundary, not silenced
             on_error(exc, respond, log)
     run.__name__ = run.__qualname__ = work.__name__  # Bolt tells lazy functions apart by name

@@ -14,9 +14,9 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from bot.bus import Bus
 from bot.connection import open_bus
 from bot.render import render_reply
+from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from commands import router
 from commands.reply import Reply
@@ -26,22 +26,23 @@ log = logging.getLogger(__name__)
 PROCESSES = 2
 ANSWER_TIMEOUT_S = 120
 
-_worker_bus: Bus | None = None  # set in each worker process by _start_worker
+_worker_rt: Runtime | None = None  # set in each worker process by _start_worker (no job runner)
 
 
 def _start_worker(redis_url: str) -> None:
-    global _worker_bus
+    global _worker_rt
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _worker_bus = open_bus(load_settings(), redis_url)
+    _worker_rt = build_runtime(open_bus(load_settings(), redis_url), start_jobs=False)
 
 
 def _ready() -> bool:
-    return _worker_bus is not None
+    return _worker_rt is not None
 
 
 def _answer(text: str, user_id: str, action: str | None) -> tuple[Reply, dict]:
-    reply = (router.run_action(action, text, _worker_bus, user_id) if action
-             else router.run(text, _worker_bus, user_id))
+    assert _worker_rt is not None, "_start_worker runs first in every worker process"
+    reply = (router.run_action(action, text, _worker_rt, user_id) if action
+             else router.run(text, _worker_rt, user_id))
     message = render_reply(reply)
     reply.context = {k: v for k, v in reply.context.items() if k == "shared_by"}  # all the adapter reads
     return reply, message

@@ -12,13 +12,13 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.actions.runtime import start_job_runner
 from bot.alerts.schedule import start_alerts
 from bot.bus import Bus
-from bot.notify import PosterNotifier
+from bot.notify import Notifier, NullNotifier, PosterNotifier
+from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.alert_notifier import SlackNotifier
-from bot.slack.app import build_app
+from bot.slack.app import build_app, web_client
 from bot.slack.offload import pool_for
 from bot.slack.poster import SlackPoster
 from bot.slack.web import WebApp
@@ -39,23 +39,26 @@ class StartupError(Exception):
 class Background:
     """What `busbot serve` runs beside the HTTP server, stopped together on shutdown."""
 
-    def __init__(self, scheduler, job_runner):
-        self.scheduler, self.job_runner = scheduler, job_runner
+    def __init__(self, scheduler, rt: Runtime):
+        self.scheduler, self.rt = scheduler, rt
 
     def shutdown(self, wait: bool = False) -> None:
         self.scheduler.shutdown(wait=wait)
-        self.job_runner.stop()
+        self.rt.stop()
 
 
-def start_background(settings: Settings, bus: Bus, client: WebClient) -> Background:
-    """Scheduled and background work inside `busbot serve`: the alert checks and deliveries
-    (APScheduler), and the job runner of guarded actions, which resumes jobs a dead process
-    left and posts progress to BUS_ACTIONS_CHANNEL (default: BUS_ALERT_CHANNEL)."""
-    poster = SlackPoster(client)
+def progress_notifier(settings: Settings, client: WebClient) -> Notifier:
+    """Job progress goes to BUS_ACTIONS_CHANNEL (default: BUS_ALERT_CHANNEL), or nowhere."""
     channel = settings.bus_actions_channel or settings.bus_alert_channel
-    progress = PosterNotifier(poster, channel, errors=(SlackApiError,)) if channel else None
-    job_runner = start_job_runner(bus, progress)
-    return Background(start_alerts(bus, SlackNotifier(poster)), job_runner)
+    if not channel:
+        return NullNotifier()
+    return PosterNotifier(SlackPoster(client), channel, errors=(SlackApiError,))
+
+
+def start_background(settings: Settings, rt: Runtime, client: WebClient) -> Background:
+    """Scheduled work inside `busbot serve` beside the runtime's job runner: the alert
+    checks and deliveries (APScheduler)."""
+    return Background(start_alerts(rt.bus, SlackNotifier(SlackPoster(client))), rt)
 
 
 def _stop(signum, frame):
@@ -64,9 +67,12 @@ def _stop(signum, frame):
 
 def serve(settings: Settings, bus: Bus, port: int) -> int:
     pool = pool_for(bus)
+    client = web_client(settings)
+    rt = build_runtime(bus, progress_notifier(settings, client))  # resumes orphaned jobs now
     try:
-        slack_app = build_app(settings, bus, pool)
+        slack_app = build_app(settings, rt, pool, client)
     except BoltError as exc:
+        rt.stop()
         if pool:
             pool.shutdown()
         raise StartupError(f"Slack refused the start-up check ({exc}); check SLACK_BOT_TOKEN.") from None
@@ -77,10 +83,13 @@ def serve(settings: Settings, bus: Bus, port: int) -> int:
         server = waitress.create_server(WebApp(bus, None if socket_mode else slack_app),
                                         host="0.0.0.0", port=port, threads=THREADS)
     except OSError as exc:
+        rt.stop()
+        if pool:
+            pool.shutdown()
         raise StartupError(f"cannot listen on port {port}: {exc.strerror}.") from None
     signal.signal(signal.SIGTERM, _stop)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    background = start_background(settings, bus, slack_app.client)
+    background = start_background(settings, rt, client)
     try:
         if socket_mode:
             socket_mode.connect()

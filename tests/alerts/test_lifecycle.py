@@ -13,6 +13,7 @@ from bot.render import render_reply
 from commands.router import run_action
 from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
 from tests.e2e.blocks import buttons, valid_message
+from tests.runtime_helpers import manual_runtime
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_reminders_then_acknowledge_stops_them(alerting, clock, runner, slack):
     runner.tick()
     assert slack.ops()[1:] == [("update", ts), ("post", ts)] and "Reminder" in texts(slack.calls[2])
     value = buttons(slack.calls[0]["message"])["alert_ack"]
-    reply = run_action("alert_ack", value, alerting, "U0BOB")
+    reply = run_action("alert_ack", value, manual_runtime(alerting), "U0BOB")
     assert "Acknowledged" in reply.text
     runner.deliver()
     assert slack.ops()[3:] == [("update", ts), ("post", ts)]
@@ -99,7 +100,7 @@ def test_reminders_then_acknowledge_stops_them(alerting, clock, runner, slack):
 def test_snooze_mutes_reminders_for_its_hours(alerting, clock, runner, slack):
     fire(alerting, clock, runner)
     value = buttons(slack.calls[0]["message"])["alert_snooze_4h"]
-    assert "Snoozed" in run_action("alert_snooze_4h", value, alerting, "U0BOB").text
+    assert "Snoozed" in run_action("alert_snooze_4h", value, manual_runtime(alerting), "U0BOB").text
     runner.deliver()
     assert "snoozed until" in texts(slack.calls[1]) and "snoozed for 4 h by <@U0BOB>" in texts(slack.calls[2])
     clock.advance(4 * 3600 - 1)
@@ -118,7 +119,7 @@ def test_a_button_on_a_resolved_episode_changes_nothing(alerting, clock, runner,
     clock.advance(300)
     runner.tick()
     n = len(slack.calls)
-    assert "no longer firing" in run_action("alert_ack", value, alerting, "U0BOB").text
+    assert "no longer firing" in run_action("alert_ack", value, manual_runtime(alerting), "U0BOB").text
     runner.deliver()
     assert len(slack.calls) == n
 
@@ -126,7 +127,7 @@ def test_a_button_on_a_resolved_episode_changes_nothing(alerting, clock, runner,
 def test_top_dlq_types_posts_in_the_alert_thread(alerting, clock, runner, slack):
     fire(alerting, clock, runner)
     value = buttons(slack.calls[0]["message"])["alert_dlq_top"]
-    assert "thread" in run_action("alert_dlq_top", value, alerting, "U0BOB").text
+    assert "thread" in run_action("alert_dlq_top", value, manual_runtime(alerting), "U0BOB").text
     runner.deliver()
     assert slack.ops()[1] == ("post", slack.calls[0]["ts"])
     assert "approval.item.created" in texts(slack.calls[1])
@@ -178,18 +179,18 @@ def test_reprocess_opens_the_guarded_preview_for_the_top_type(alerting, clock, r
     alerting.settings = alerting.settings.model_copy(update={"bus_operators": "U0OPS"})
     fire(alerting, clock, runner)
     value = buttons(slack.calls[0]["message"])["alert_reprocess"]
-    preview = render_reply(run_action("alert_reprocess", value, alerting, "U0OPS"))
+    preview = render_reply(run_action("alert_reprocess", value, manual_runtime(alerting), "U0OPS"))
     valid_message(preview)
     assert "approval.item.created" in str(preview) and "150" in str(preview)
-    refused = render_reply(run_action("alert_reprocess", value, alerting, "U0BOB"))
+    refused = render_reply(run_action("alert_reprocess", value, manual_runtime(alerting), "U0BOB"))
     assert "approval.item.created" not in str(refused)
 
 
 def test_a_second_acknowledge_changes_nothing(alerting, clock, runner, slack):
     fire(alerting, clock, runner)
     value = buttons(slack.calls[0]["message"])["alert_ack"]
-    assert "Acknowledged" in run_action("alert_ack", value, alerting, "U0BOB").text
-    again = run_action("alert_ack", value, alerting, "U0CAROL")
+    assert "Acknowledged" in run_action("alert_ack", value, manual_runtime(alerting), "U0BOB").text
+    again = run_action("alert_ack", value, manual_runtime(alerting), "U0CAROL")
     assert "<@U0BOB> already acknowledged" in again.text
     runner.deliver()
     acked = [c for c in slack.calls if c["op"] == "post" and "Acknowledged by" in texts(c)]

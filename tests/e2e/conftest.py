@@ -9,6 +9,7 @@ import waitress
 from pydantic import SecretStr
 
 from bot.bus import Bus
+from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.web import WebApp
@@ -16,10 +17,12 @@ from tests.e2e.slack_stub import SECRET, SlackStub, command_body, http, signed_h
 
 
 class BotServer:
-    """`busbot serve`'s WSGI app on 127.0.0.1:<free port>, in a thread."""
+    """`busbot serve`'s WSGI app on 127.0.0.1:<free port>, in a thread; with `jobs`, its
+    runtime runs a job runner in the background, as `busbot serve` does."""
 
-    def __init__(self, bus: Bus, settings: Settings, pool=None):
-        self.server = waitress.create_server(WebApp(bus, build_app(settings, bus, pool)),
+    def __init__(self, bus: Bus, settings: Settings, pool=None, jobs: bool = False):
+        self.rt = build_runtime(bus, start_jobs=jobs, poll_s=0.05)
+        self.server = waitress.create_server(WebApp(bus, build_app(settings, self.rt, pool)),
                                              host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.stopping = threading.Event()
@@ -39,6 +42,9 @@ class BotServer:
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join(10)
+        self.rt.stop()
+        if self.rt.jobs is not None:
+            self.rt.jobs.join(10)
 
     def post_signed(self, body: str, **sign) -> tuple[int, str]:
         status, text, _ = http("POST", self.url + "/slack/events", body, signed_headers(body, **sign))
@@ -66,8 +72,8 @@ def start_bot(stub, settings):
     """Start a bot over a given Bus; stopped after the test."""
     servers: list[BotServer] = []
 
-    def start(bus: Bus, pool=None) -> BotServer:
-        servers.append(BotServer(bus, slack_settings(settings, stub), pool).start())
+    def start(bus: Bus, pool=None, jobs: bool = False) -> BotServer:
+        servers.append(BotServer(bus, slack_settings(settings, stub), pool, jobs).start())
         return servers[-1]
     yield start
     for s in servers:

@@ -17,12 +17,7 @@ from tests.jobs_helpers import seed_dlq, seed_events
 
 @pytest.fixture
 def ops_bus(r):
-    bus = Bus(r, Settings(_env_file=None, bus_operators="U0ALICE,U0BOB"), where="test redis")
-    yield bus
-    runner = bus.__dict__.get("_busbot_job_runner")
-    if runner is not None:
-        runner.stop()
-        runner.join(10)
+    return Bus(r, Settings(_env_file=None, bus_operators="U0ALICE,U0BOB"), where="test redis")
 
 
 def click(bot, stub, action_id: str, value: str, name: str, user: str) -> dict:
@@ -35,7 +30,7 @@ def click(bot, stub, action_id: str, value: str, name: str, user: str) -> dict:
 
 def test_bulk_reprocess_through_slack(start_bot, stub, ops_bus):
     seed_dlq(ops_bus.r, ops_bus.keys.dlq, 30)
-    bot = start_bot(ops_bus)
+    bot = start_bot(ops_bus, jobs=True)
     status, _ = bot.post_signed(command_body("reprocess type=crm.contact.created", stub.url + "response/p", "U0ALICE"))
     assert status == 200
     preview = stub.wait_for("/response/p")[0]
@@ -80,7 +75,7 @@ def test_each_guarded_command_through_slack(start_bot, stub, ops_bus, text, appr
     seed_dlq(ops_bus.r, ops_bus.keys.dlq, 12)
     seed_events(ops_bus.r, ops_bus.keys.events, 40)
     ops_bus.r.xgroup_create(ops_bus.keys.events, ops_bus.keys.group, id="$")
-    bot = start_bot(ops_bus)
+    bot = start_bot(ops_bus, jobs=True)
     preview = _command(bot, stub, text, "p")
     token = buttons(preview)["guard_confirm"]
     out = click(bot, stub, "guard_confirm", token, "c", "U0ALICE")

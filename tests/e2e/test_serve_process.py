@@ -134,7 +134,7 @@ def test_socket_mode_serves_health_but_no_slack_route(redis_server, stub):
 
 
 def test_serve_runs_jobs_and_posts_their_progress_to_the_actions_channel(redis_server, real_r, stub):
-    """The serving process starts the job runner with a Slack notifier (start_background),
+    """The serving process builds its runtime with a Slack notifier and a job runner,
     and answers read commands from its worker processes."""
     from tests.e2e.slack_stub import action_body
     from tests.jobs_helpers import seed_dlq

@@ -15,9 +15,9 @@ def runs(monkeypatch) -> list[str]:
     seen: list[str] = []
     real = router.run
 
-    def recording(text, bus, user_id="console"):
+    def recording(text, rt, user_id="console"):
         seen.append(text)
-        return real(text, bus, user_id)
+        return real(text, rt, user_id)
     monkeypatch.setattr(router, "run", recording)
     return seen
 
