@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import redis
 from pydantic import BaseModel
@@ -39,7 +41,7 @@ def record(bus: Bus, now: int, values: dict[str, float | None]) -> None:
     dlq = values.get("dlq_size")
     try:
         added = _entries_added(bus)
-        fields = {"ts": str(now), "dlq": "" if dlq is None else str(int(dlq)),
+        fields: dict[Any, Any] = {"ts": str(now), "dlq": "" if dlq is None else str(int(dlq)),
                   "added": "" if added is None else str(added), "lags": json.dumps(lags)}
         try:
             bus.r.xadd(bus.keys.history, fields, id=f"{now}-*", maxlen=MAXLEN, approximate=True)
@@ -64,10 +66,11 @@ def _entries_added(bus: Bus) -> int | None:
 def day(bus: Bus, now: int, span_ms: int = DAY_MS) -> list[Sample]:
     """The samples of the last `span_ms`, oldest first."""
     rows = bus.r.xrange(bus.keys.history, f"{max(0, now - span_ms)}-0", "+", count=MAXLEN)
-    return [s for s in (_parse(f) for _, f in rows) if s is not None and s.ts <= now]
+    return [s for s in (_parse(f) for _, f in rows or []) if s is not None and s.ts <= now]
 
 
-def _parse(f: dict[str, str]) -> Sample | None:
+def _parse(f: Mapping[Any, Any] | None) -> Sample | None:
+    f = f or {}
     try:
         lags = {str(k): None if v is None else float(v) for k, v in json.loads(f.get("lags") or "{}").items()}
         return Sample(ts=int(f["ts"]), dlq=int(f["dlq"]) if f.get("dlq") else None,

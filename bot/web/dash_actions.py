@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
-from flask import Response, redirect, request, url_for
+from flask import redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from bot.timeparse import WhenError, parse_when
 from bot.web import dash_flow
@@ -18,9 +20,9 @@ MAX_LIMIT, MAX_RATE = 1_000_000, 100_000
 
 def operator_only(what: str) -> Callable:
     """A viewer's POST (a forged form: viewers are shown no buttons) is refused and audited."""
-    def wrap(fn: Callable[..., Response]) -> Callable[..., Response]:
+    def wrap(fn: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
         @wraps(fn)
-        def guarded(*args, **kwargs) -> Response:
+        def guarded(*args, **kwargs) -> ResponseReturnValue:
             if not is_operator():
                 return refuse(what, "not an operator")
             return fn(*args, **kwargs)
@@ -28,13 +30,13 @@ def operator_only(what: str) -> Callable:
     return wrap
 
 
-def _to(endpoint: str, **values: str) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+def _to(endpoint: str, **values: Any) -> ResponseReturnValue:
+    return redirect(url_for(endpoint, **values), code=303)
 
 
 @bp.post("/events/dlq/selected")
 @operator_only("reprocess or delete DLQ entries")
-def dlq_selected() -> Response:
+def dlq_selected() -> ResponseReturnValue:
     action = request.form.get("action", "")
     if action not in ("reprocess", "delete"):
         notice("The form named no action, so nothing was done.", "Press Reprocess Selected or Delete Selected.", "warn")
@@ -43,13 +45,13 @@ def dlq_selected() -> Response:
         req = dash_flow.preview_selected(dash().rt, me().user, action, request.form.getlist("ids"))
     except FlowError as exc:
         notice(exc.message, exc.hint, "warn")
-        return redirect(request.referrer or url_for("dashboard.dlq"), code=303)  # type: ignore[return-value]
+        return redirect(request.referrer or url_for("dashboard.dlq"), code=303)
     return _to("dashboard.request_page", token=req.token)
 
 
 @bp.post("/events/replay")
 @operator_only("replay events")
-def replay_post() -> Response:
+def replay_post() -> ResponseReturnValue:
     rt, f = dash().rt, request.form
     try:
         form = _replay_form(f, rt.bus.clock())
@@ -85,7 +87,7 @@ def _number(raw: str | None, name: str, most: int) -> int:
 
 
 @bp.post("/events/requests/<token>/<button>")
-def request_button(token: str, button: str) -> Response:
+def request_button(token: str, button: str) -> ResponseReturnValue:
     if button not in dash_flow.BUTTONS:
         return _to("dashboard.request_page", token=token)
     if button != "cancel" and not is_operator():
@@ -99,7 +101,7 @@ def request_button(token: str, button: str) -> Response:
 
 @bp.post("/events/jobs/<job_id>/cancel")
 @operator_only("cancel jobs")
-def job_cancel(job_id: str) -> Response:
+def job_cancel(job_id: str) -> ResponseReturnValue:
     out = dash_flow.cancel_job(dash().rt, job_id, me().user)
     notice(out.message, out.hint)
     return _to("dashboard.job", job_id=job_id)

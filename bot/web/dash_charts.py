@@ -79,7 +79,8 @@ def _bucketed(points: list[tuple[int, float | None]], now: int) -> list[tuple[in
 
 
 def _segments(points: list[tuple[int, float | None]], now: int, top: float) -> list[str]:
-    segs, cur = [], []
+    segs: list[str] = []
+    cur: list[str] = []
     prev_ms = None
     for ms, v in points:
         gap = prev_ms is not None and ms - prev_ms > GAP_MS

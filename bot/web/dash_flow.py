@@ -53,7 +53,7 @@ def _id_key(entry_id: str) -> tuple[int, int]:
 
 def source_free(bus: Bus, stream: str) -> None:
     active = bus.r.get(bus.keys.job_active(stream))
-    job = store.get(bus, active) if active else None
+    job = store.get(bus, str(active)) if active else None
     if job is not None and job.active:
         raise FlowError(phrase("Job ", code(job.id), f" ({job.kind}) is still {job.status.lower()} on ",
                                code(stream), ", and only one job at a time may work on a stream."),
@@ -162,7 +162,8 @@ def _replay_upper(bus: Bus, end_ms: int) -> str:
     end = f"{end_ms}-{ID_MAX_SEQ}"
     if not last:
         return f"{end_ms}-0"
-    return last[0][0] if _id_key(last[0][0]) < _id_key(end) else end
+    newest = str(last[0][0])
+    return newest if _id_key(newest) < _id_key(end) else end
 
 
 def click(rt: Runtime, button: str, token: str, user: str) -> Outcome:
@@ -194,7 +195,7 @@ def awaiting(bus: Bus, limit: int = 200) -> list[GuardedRequest]:
     for key in bus.r.scan_iter(match=bus.keys.approval("*"), count=1000):
         h = bus.r.hgetall(key)
         if h.get("state") == "AWAITING" and int(h.get("expires") or 0) > now:
-            found.append(GuardedRequest.from_hash(h))
+            found.append(GuardedRequest.from_hash({str(k): str(v) for k, v in h.items()}))
         if len(found) >= limit:
             break
     return sorted(found, key=lambda q: -q.created)

@@ -30,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
@@ -102,13 +103,13 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
-def _flashes() -> list[dict]:
-    return [m for m in get_flashed_messages() if isinstance(m, dict)]
+def _flashes() -> list[Any]:
+    return [m for m in get_flashed_messages() if isinstance(m, dict)]  # type: ignore[misc]
 
 
 def notice(message: Any, hint: Any = None, kind: str = "info") -> None:
     """A sentence shown once on the next page (after a redirect)."""
-    flash({"message": message, "hint": hint, "kind": kind})
+    flash({"message": message, "hint": hint, "kind": kind})  # type: ignore[arg-type]  # any JSON value
 
 
 def refuse(what: str, why: str, status: int = 403) -> Response:
@@ -122,7 +123,7 @@ def refuse(what: str, why: str, status: int = 403) -> Response:
 
 
 @bp.before_request
-def _gate() -> Response | None:
+def _gate() -> ResponseReturnValue | None:
     g.dash_nonce = secrets.token_urlsafe(16)
     g.dash_me = dash().auth.current()
     if request.method == "POST":
@@ -181,14 +182,14 @@ def nowhere(rest: str) -> Response:
 
 
 @bp.get("/login")
-def login() -> Response:
+def login() -> ResponseReturnValue:
     if g.dash_me is not None:
-        return redirect(url_for("dashboard.overview"))  # type: ignore[return-value]
+        return redirect(url_for("dashboard.overview"))
     return page("login.html", error=None)
 
 
 @bp.post("/login")
-def login_post() -> Response:
+def login_post() -> ResponseReturnValue:
     d = dash()
     user = d.auth.sign_in(request.form.get("token") or "")
     if user is None:
@@ -199,10 +200,10 @@ def login_post() -> Response:
         audit.record(d.rt.bus, user, "dashboard.signin", "", f"from {request.remote_addr}")
     except UNREACHABLE:  # signing in needs no Redis; the pages will say it is unreachable
         log.warning("dashboard: sign-in of %s not audited: Redis unreachable", user)
-    return redirect(url_for("dashboard.overview"))  # type: ignore[return-value]
+    return redirect(url_for("dashboard.overview"))
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     session.clear()
-    return redirect(url_for("dashboard.login"))  # type: ignore[return-value]
+    return redirect(url_for("dashboard.login"))
