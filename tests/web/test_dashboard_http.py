@@ -13,6 +13,7 @@ from bot.actions.runtime import ActionRunner, hooks_for
 from bot.bus import Bus
 from bot.connection import connect
 from bot.runtime import Runtime, build_runtime
+from bot.timeparse import iso_ms
 from bot.web import dash_auth
 from commands.router import run, run_action
 from tests.factories import add_dlq, add_event
@@ -272,3 +273,48 @@ def test_redis_unreachable_is_one_sentence(rt):
     c = signed_in(dash_app(dead), "alice")  # signing in needs no Redis: only the audit line is lost
     resp = c.get("/admin/events")
     assert resp.status_code == 503 and "Redis is not answering" in resp.text and "Traceback" not in resp.text
+
+
+def test_a_request_made_in_slack_is_approved_in_the_dashboard(rt):
+    ids = seed_dlq(rt.bus)
+    run("reprocess type=crm.contact.created", rt, "api:alice")  # the slash command
+    token = next(k for k in rt.bus.r.scan_iter(match=rt.bus.keys.approval("*"))).rsplit(":", 1)[1]
+    run_action("guard_confirm", token, rt, "api:alice")  # Slack's Request approval button
+    c = signed_in(dash_app(rt), "bob")
+    assert "Reprocess 3 DLQ entries" in c.get("/admin/events/approvals").text
+    resp = post(c, f"/admin/events/requests/{token}/approve", "/admin/events/approvals")
+    assert "/admin/events/jobs/" in resp.headers["Location"]
+    ActionRunner(rt.bus, rt.notifier, hooks=hooks_for(rt.notifier)).tick()
+    assert {i for i, _ in rt.bus.r.xrange(rt.bus.keys.dlq)} == set(ids[0::2])
+    assert ("api:bob", "reprocess_bulk.approve") in [(f["who"], f["what"]) for f in audit_rows(rt.bus)]
+
+
+def test_an_operator_cancels_a_running_job(rt):
+    seed_dlq(rt.bus)
+    c = signed_in(dash_app(rt), "alice")
+    resp = c.post("/admin/events/dlq/selected", data={"csrf_token": csrf_of(c.get("/admin/events/dlq").text),
+                                                      "ids": [i for i, _ in rt.bus.r.xrange(rt.bus.keys.dlq)][:4],
+                                                      "action": "reprocess"})
+    token = resp.headers["Location"].rsplit("/", 1)[1]
+    post(c, f"/admin/events/requests/{token}/confirm", f"/admin/events/requests/{token}")
+    bob = signed_in(dash_app(rt), "bob")
+    resp = post(bob, f"/admin/events/requests/{token}/approve", "/admin/events/approvals")
+    job_page = resp.headers["Location"]
+    assert "Cancel job" in bob.get(job_page).text  # no runner has taken it yet: still RUNNING
+    resp = post(bob, job_page + "/cancel", job_page)
+    assert resp.status_code == 303 and "CANCELLED" in bob.get(job_page).text
+    assert rt.bus.r.xlen(rt.bus.keys.dlq) == 6  # nothing moved
+
+
+def test_paging_and_until(rt):
+    bus = rt.bus
+    now = bus.clock()
+    ids = [add_dlq(bus.r, bus.keys.dlq, now - 100_000 + i * 1000)[0] for i in range(30)]
+    c = signed_in(dash_app(rt), "alice")
+    first = c.get("/admin/events/dlq").text
+    assert re.findall(r'name="ids" value="([^"]+)"', first) == ids[::-1][:25]
+    older = re.search(r'href="([^"]+)">Older<', first).group(1).replace("&amp;", "&")
+    assert re.findall(r'name="ids" value="([^"]+)"', c.get(older).text) == ids[::-1][25:]
+    until = iso_ms(now - 100_000 + 9 * 1000)  # the tenth entry's time: it and the nine before
+    page = c.get("/admin/events/dlq", query_string={"until": until}).text
+    assert re.findall(r'name="ids" value="([^"]+)"', page) == ids[:10][::-1]
