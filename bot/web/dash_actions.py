@@ -9,6 +9,7 @@ from typing import Any
 from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from bot.actions import requests
 from bot.timeparse import WhenError, parse_when
 from bot.web import dash_flow
 from bot.web.dash_flow import FlowError, ReplayForm
@@ -90,8 +91,11 @@ def _number(raw: str | None, name: str, most: int) -> int:
 def request_button(token: str, button: str) -> ResponseReturnValue:
     if button not in dash_flow.BUTTONS:
         return _to("dashboard.request_page", token=token)
-    if button != "cancel" and not is_operator():
+    if not is_operator():  # viewers never make requests, so they have none to cancel either
         return refuse(f"{button} guarded actions", "not an operator")
+    req = requests.get(dash().rt.bus, token)
+    if button in ("confirm", "cancel") and req is not None and req.requester != me().user:
+        return refuse(f"{button} another operator's preview", "not the requester")
     out = dash_flow.click(dash().rt, button, token, me().user)
     notice(out.message, out.hint)
     if out.request is not None and out.request.job_id:

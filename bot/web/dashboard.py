@@ -50,6 +50,8 @@ OPEN = frozenset({"dashboard.login", "dashboard.login_post"})  # pages without a
 REFUSALS = {  # why -> (sentence, what to do instead)
     "not an operator": ("Only busbot operators can {what}, and you are not one of them.",
                         "Ask an operator to do it, or ask an admin to add you to BUS_OPERATORS."),
+    "not the requester": ("Only the operator who made this preview can {what}.",
+                          "Make your own selection and preview it, or ask them to."),
     "not signed in": ("You are not signed in (or your session expired), so nothing was done.",
                       "Sign in again at /admin/login, then repeat what you did."),
     "missing or invalid CSRF token": ("This form could not be trusted (it carries no valid CSRF token), "

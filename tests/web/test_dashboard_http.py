@@ -318,3 +318,20 @@ def test_paging_and_until(rt):
     until = iso_ms(now - 100_000 + 9 * 1000)  # the tenth entry's time: it and the nine before
     page = c.get("/admin/events/dlq", query_string={"until": until}).text
     assert re.findall(r'name="ids" value="([^"]+)"', page) == ids[:10][::-1]
+
+
+def test_only_the_requester_confirms_or_cancels_a_preview(rt):
+    ids = seed_dlq(rt.bus)
+    alice = signed_in(dash_app(rt), "alice")
+    resp = post(alice, "/admin/events/dlq/selected", "/admin/events/dlq", ids=ids[:2], action="reprocess")
+    token = resp.headers["Location"].rsplit("/", 1)[1]
+    bob, vic = signed_in(dash_app(rt), "bob"), signed_in(dash_app(rt), "vic")
+    assert "Request approval" not in bob.get(f"/admin/events/requests/{token}").text
+    for who, client, button, why in (("api:bob", bob, "confirm", "not the requester"),
+                                     ("api:bob", bob, "cancel", "not the requester"),
+                                     ("api:vic", vic, "cancel", "not an operator")):
+        resp = post(client, f"/admin/events/requests/{token}/{button}", f"/admin/events/requests/{token}")
+        assert resp.status_code == 403
+        row = audit_rows(rt.bus)[-1]
+        assert (row["who"], row["what"], row["result"]) == (who, "refused", why)
+    assert requests.get(rt.bus, token).state == "PREVIEWED"
