@@ -14,7 +14,8 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from bot.bus import Bus
-from bot.web import probes, slack
+from bot.runtime import Runtime
+from bot.web import dashboard, probes, slack
 from bot.web.limits import MAX_BODY, MAX_BODY_TEXT
 from bot.web.replies import error
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(bus: Bus, gate: slack.SlackGate | None, probe: Bus | None = None,
-               slack_ready: Callable[[], bool] | None = None) -> Flask:
+               slack_ready: Callable[[], bool] | None = None, rt: Runtime | None = None) -> Flask:
     """`gate` is None when Slack talks over Socket Mode (no Slack route here); a gate whose
     Bolt app comes later answers 503 until then. `probe` is the bus the health endpoints
     read (default: `probes.probe_bus(bus)`, a client with short timeouts). `/readyz` asks
@@ -33,6 +34,8 @@ def create_app(bus: Bus, gate: slack.SlackGate | None, probe: Bus | None = None,
         app.register_blueprint(slack.blueprint(gate))
     app.register_blueprint(probes.blueprint(probe or probes.probe_bus(bus),
                                             slack_ready=slack_ready or ((lambda: gate.ready) if gate else None)))
+    if rt is not None:
+        dashboard.register(app, rt)  # /admin/events (bot/web/dashboard.py)
     _errors(app)
     return app
 

@@ -154,8 +154,15 @@ def _headers(resp: Response) -> Response:
     return resp
 
 
+@bp.errorhandler(400)
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+@bp.errorhandler(405)
+@bp.errorhandler(413)
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
+    """HTML pages for the dashboard's errors (by code too: the app's JSON handlers are
+    registered by code, and Flask looks handlers up by code first)."""
     status = exc.code or 500
     if status == 404:
         return page("message.html", 404, title="Not found", message="There is no such page or item.",
@@ -175,6 +182,11 @@ def _failed(exc: Exception) -> Response:
     return page("message.html", 500, title="Something went wrong",
                 message="busbot could not show this page: something went wrong on our side and it is logged.",
                 hint="Reload the page in a moment.")
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    return redirect(url_for("dashboard.overview"))
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 from bot.bus import Bus
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.web import dashboard
+from bot.web.app import create_app
 from tests.runtime_helpers import RecordingNotifier
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -40,10 +40,8 @@ def dash_settings(**overrides) -> Settings:
 
 
 def dash_app(rt: Runtime) -> Flask:
-    """A Flask app with the dashboard, built the way the serving app factory does it."""
-    app = Flask("busbot-test")
-    dashboard.register(app, rt)
-    return app
+    """The serving app (no Slack route: as in Socket Mode) with the dashboard."""
+    return create_app(rt.bus, None, rt=rt)
 
 
 def csrf_of(html: str) -> str:

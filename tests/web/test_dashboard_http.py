@@ -72,6 +72,7 @@ def test_security_headers_on_every_page(rt):
         assert f'<style nonce="{nonce}">' in resp.text
         assert "<script" not in resp.text  # no script at all, so none to inject next to
     assert c.get("/admin/events/nothing-here").status_code == 404
+    assert c.get("/admin", follow_redirects=True).request.path == "/admin/events"
 
 
 def test_the_session_cookie_is_httponly_strict_scoped_and_secure_over_https(rt):
