@@ -48,7 +48,8 @@ def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int) -> RuleResult:
 
 
 def run_check(bus: Bus) -> list[RuleResult]:
-    """Measure and step every rule once; raises redis.ConnectionError when Redis is down."""
+    """Measure and step every rule once; raises one of bot.redis_errors.UNREACHABLE when
+    Redis is down."""
     metrics = measure(bus)
     now = bus.clock()
     p = bus.r.pipeline(transaction=False)

@@ -28,6 +28,7 @@ from bot.demo.catalog import ERRORS, handler_duration_ms, make_event, pick_error
 from bot.eventbus.handlers import Handlers, Message
 from bot.eventbus.publisher import Publisher
 from bot.eventbus.worker import Worker, WorkerConfig
+from bot.redis_errors import UNREACHABLE
 
 log = logging.getLogger(__name__)
 TICK = 0.1  # seconds between publish batches
@@ -91,20 +92,29 @@ class TrafficPublisher:
     rate: float
     seed: int | None = None
     published: int = 0
+    monotonic: Callable[[], float] = time.monotonic
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self, duration: float | None = None) -> None:
+        """Publish until stopped or `duration` seconds are over. While Redis is unreachable
+        it retries every second; the time lost is not made up with a burst afterwards."""
         rng = random.Random(self.seed)
         pub = Publisher(self.bus)
-        start = time.monotonic()
+        start = self.monotonic()
         while not self._stop.is_set():
-            elapsed = time.monotonic() - start
+            elapsed = self.monotonic() - start
             if duration is not None and elapsed >= duration:
                 break
-            due = int(elapsed * self.rate) + 1 - self.published
+            due = int(elapsed * self.rate + 1e-9) + 1 - self.published
             if due > 0:
                 now = self.bus.clock()
-                pub.publish_many(_marked(make_event(rng, now)) for _ in range(due))
+                try:
+                    pub.publish_many(_marked(make_event(rng, now)) for _ in range(due))
+                except UNREACHABLE as exc:  # the worker says so too; publish again once back
+                    log.warning("demo traffic: Redis unreachable (%s); retrying", exc)
+                    self._stop.wait(1.0)
+                    start = self.monotonic() - self.published / max(self.rate, 1e-9)  # owe nothing
+                    continue
                 self.published += due
             self._stop.wait(TICK)
 

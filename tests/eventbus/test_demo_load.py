@@ -162,3 +162,40 @@ def test_demo_load_in_a_group_it_found_acks_what_it_holds(real_r, redis_server, 
     assert "acknowledged its" in done.stderr
     [g] = real_r.xinfo_groups(stream)
     assert g["name"] == "mine" and g["pending"] == 0 and g["entries-read"] > 0
+
+
+def test_demo_traffic_survives_an_outage_without_a_burst(fake_r, settings, monkeypatch):
+    """Redis unreachable for 12 s (of a fake clock) mid-run: the publisher thread goes on,
+    and afterwards publishes at its rate rather than the 12 s it missed at once."""
+    import redis
+
+    import bot.eventbus.demo_load as demo_load
+    from bot.bus import Bus
+
+    bus = Bus(fake_r, settings)
+    now = [0.0]
+    batches: list[int] = []
+    failures = [2]
+
+    def tick() -> float:  # each look at the clock is 0.1 s later: one publisher turn
+        now[0] += 0.1
+        return now[0]
+
+    class FlakyPublisher:
+        def __init__(self, bus):
+            pass
+
+        def publish_many(self, events):
+            events = list(events)
+            if failures[0] and len(batches) == 3:
+                failures[0] -= 1
+                now[0] += 6.0
+                raise redis.ConnectionError("Connection refused (simulated outage)")
+            batches.append(len(events))
+            return ["0-0"] * len(events)
+
+    monkeypatch.setattr(demo_load, "Publisher", FlakyPublisher)
+    t = TrafficPublisher(bus, rate=100, seed=1, monotonic=tick)
+    t.run(duration=1.5)
+    assert failures[0] == 0 and len(batches) > 5  # it went on after the outage
+    assert max(batches[3:]) <= 100 * 0.1 + 1, batches  # no burst of the 12 s it missed
