@@ -8,7 +8,6 @@ from pydantic import BaseModel
 
 from bot.bus import Bus
 from bot.services.health import GroupHealth, get_health
-from bot.timeparse import id_ms
 
 
 class ConsumerInfo(BaseModel):
@@ -38,19 +37,15 @@ def get_groups(bus: Bus) -> GroupsView:
     p = bus.r.pipeline(transaction=False)
     for g in health.groups:
         p.xinfo_consumers(bus.keys.events, g.name)
-        p.xpending(bus.keys.events, g.name)
-    results = iter(p.execute(raise_on_error=False))
     details = []
-    for g in health.groups:
-        consumers, pending = next(results), next(results)
+    for g, consumers in zip(health.groups, p.execute(raise_on_error=False)):
         consumers = [] if isinstance(consumers, Exception) else consumers
-        oldest = pending.get("min") if isinstance(pending, dict) and pending.get("pending") else None
         details.append(GroupDetail(
             group=g,
             consumers=sorted((ConsumerInfo(name=c["name"], pending=c.get("pending", 0),
                                            idle_ms=c.get("idle", 0), inactive_ms=c.get("inactive"))
                               for c in consumers), key=lambda c: (-c.pending, c.name)),
-            oldest_pending_id=oldest,
-            oldest_pending_age_ms=now - id_ms(oldest) if oldest else None))
+            oldest_pending_id=g.oldest_pending_id,
+            oldest_pending_age_ms=g.oldest_pending_age_ms))
     return GroupsView(stream=bus.keys.events, stream_exists=health.stream_exists,
                       groups=details, checked_ms=now)
