@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.bus import Bus
-from bot.render import render_reply
+from bot.console.render_text import render_reply_text
+from bot.render import RENDER_FAILED, render_reply
 from bot.runtime import Runtime
 from bot.settings import Settings
 from commands import router
@@ -27,8 +28,10 @@ def grt(gbus) -> Runtime:
 
 
 def show(reply) -> dict:
+    """The reply as Slack gets it (validated), and rendered for the console without error."""
     message = render_reply(reply)
     assert_valid_message(message)
+    assert RENDER_FAILED not in render_reply_text(reply, width=100).text
     return message
 
 

@@ -94,7 +94,7 @@ def test_paging_button_runs_the_next_page(busy, first):
     [older] = [b for blk in message["blocks"] if blk["type"] == "actions" for b in blk["elements"]
                if b["text"]["text"].startswith("Older")]
     page2 = run_action(older["action_id"], older["value"], manual_runtime(busy), "U1")
-    assert page2.replace_original and page2.template == reply.template
+    assert page2.replaces and page2.template == reply.template
     assert [b["text"]["text"] for b in render_reply(page2)["blocks"][-2]["elements"]][0] == "Newest"
     ids1 = [row["id"] for row in reply.context["rows"]]
     ids2 = [row["id"] for row in page2.context["rows"]]
@@ -104,7 +104,7 @@ def test_paging_button_runs_the_next_page(busy, first):
 
 def test_share_button_posts_in_channel(busy):
     reply = run_action("bus_share", "health", manual_runtime(busy), "U7")
-    assert (reply.response_type, reply.shareable, reply.context["shared_by"]) == ("in_channel", False, "U7")
+    assert (reply.visibility, reply.shareable, reply.context["shared_by"]) == ("channel", False, "U7")
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -167,7 +167,8 @@ def test_unknown_button_is_explained(bus):
 
 OPERATOR_COMMANDS = {"reprocess": "reprocess all", "dlq delete": "dlq delete 1-0", "dlq purge": "dlq purge",
                      "dlq restore": "dlq restore j1", "replay": "replay from=2h to=1h", "trim": "trim 10",
-                     "pause": "pause", "resume": "resume", "job cancel": "job cancel j1"}
+                     "pause": "pause", "resume": "resume", "job cancel": "job cancel j1",
+                     "approvals": "approvals", "approval": "approval tok1"}
 
 
 def test_every_operator_command_refuses_others_politely_and_audits(bus):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.console.render_text import Choice, code_text, layout, render_reply_text, render_text, PRE
+from bot.console.render_text import PRE, Choice, code_text, layout, render_reply_text, render_text
 from bot.console.repl import Console
 from bot.demo import seed
 from bot.phrase import code, fact, person, phrase
@@ -17,7 +17,9 @@ from commands import router
 from commands.reply import Reply
 from tests.runtime_helpers import manual_runtime
 
-SLACK_MARKUP = re.compile(r"(?<![\w:]):[a-z_]+:(?![\w:])|<@|<#|&lt;|&gt;|&amp;|\*[A-Za-z][^*\n]*\*|```|(?<![\w`])_[A-Za-z][^_\n]*_(?![\w`])")
+SLACK_MARKUP = re.compile(r"(?<![\w:]):[a-z_]+:(?![\w:])"  # :emoji:, not a stream name like hyvve:dlq:x
+                          r"|<@|<#|&lt;|&gt;|&amp;|```"
+                          r"|\*[A-Za-z][^*\n]*\*|(?<![\w`])_[A-Za-z][^_\n]*_(?![\w`])")
 
 PREVIEW = {"title": "Purge 12 DLQ entries", "summary": phrase("12 of ", code("hyvve:dlq"), " & more go"),
            "facts": [fact("Selected", "12 of 30"), fact("Fixed upper bound", code("9-0"), " (1970-01-01)")],

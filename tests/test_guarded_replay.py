@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from bot.phrase import plain
 from bot.jobs import store
 from bot.jobs.runner import JobRunner
+from bot.phrase import plain
 from commands import router
 from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
 from tests.jobs_helpers import TYPES, copies, seed_events
@@ -40,7 +40,7 @@ def test_limit_fixes_the_upper_bound_and_rate_is_kept(gbus, grt):
     seed_events(gbus.r, gbus.keys.events, 50)
     text = f"replay from={T0} to=1h limit=7 rate=500"
     preview = router.run(text, grt, "U1")
-    assert "limit=7" in " ".join(preview.context["notes"])
+    assert "limit=7" in " ".join(plain(n) for n in preview.context["notes"])
     job = _run(grt, text)
     assert (job.moved, job.upper, job.rate) == (7, "1000006-0", 500)
 

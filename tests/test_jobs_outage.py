@@ -48,14 +48,17 @@ def test_job_pauses_while_redis_is_unreachable_and_resumes(frozen_server):
     hooks = Notes()
     worker = threading.Thread(target=run_job, args=(bus, job.id, "me", hooks))
     worker.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while int(r.hget(bus.keys.job(job.id), "moved") or 0) == 0:  # the job is under way
+        assert time.monotonic() < deadline and worker.is_alive()
+        time.sleep(0.01)
     os.kill(frozen_server.proc.pid, signal.SIGSTOP)
-    time.sleep(1.5)
+    time.sleep(1.5)  # the length of the outage, not a synchronisation
     os.kill(frozen_server.proc.pid, signal.SIGCONT)
     worker.join(60)
     done = store.get(bus, job.id)
     assert done.status == "COMPLETED" and done.moved == 6000
     moved = copies(r, bus.keys.events, job.id, "reprocessedFrom", "reprocessJob")
     assert len(moved) == len(set(moved)) == 6000 and r.xlen(bus.keys.dlq) == 0
-    assert any("Redis is unreachable" in n for n in hooks.notes)
+    assert any("Redis is unreachable" in n for n in hooks.notes)  # the freeze hit mid-job
     assert hooks.notes[-1] == "final COMPLETED" and done.note == ""

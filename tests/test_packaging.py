@@ -15,7 +15,7 @@ def test_wheel_contains_templates_and_lua_and_runs(tmp_path):
                     "-w", str(tmp_path), str(ROOT)], check=True, timeout=300)
     [wheel] = tmp_path.glob("busbot-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder, pattern in (("templates", "*.json.j2"), ("bot/lua", "*.lua")):
+    for folder, pattern in (("templates", "*.json.j2"), ("templates/text", "*.txt.j2"), ("bot/lua", "*.lua")):
         shipped = {f"{folder}/{p.name}" for p in (ROOT / folder).glob(pattern)}
         assert shipped and shipped <= names, shipped - names
     site = tmp_path / "site"

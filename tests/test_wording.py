@@ -18,7 +18,6 @@ from bot.console import logfile
 from bot.console.render_text import render_reply_text
 from bot.console.repl import Console
 from bot.plural import plural
-from bot.render import render_reply
 from bot.texttable import share
 from bot.timeparse import MAX_ID_PART, parse_when
 from commands import router

@@ -12,15 +12,15 @@ import redis
 
 from bot.bus import Bus
 from bot.connection import open_bus
-from bot.runtime import build_runtime
+from bot.console.logfile import log_handler
+from bot.console.repl import Console, show
+from bot.demo import seed
 from bot.eventbus.demo_load import start_in_background
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.worker import WorkerConfig
-from bot.console.repl import Console, show
-from bot.console.logfile import log_handler
-from bot.demo import seed
 from bot.notify import PrintNotifier
 from bot.redis_errors import describe
+from bot.runtime import build_runtime
 from bot.settings import Settings
 from commands import router
 

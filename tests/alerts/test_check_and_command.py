@@ -78,7 +78,7 @@ def test_bus_alerts_lists_rules_thresholds_and_last_check(bus, firing):
     text = str(message)
     assert "warning > 100 entries · critical > 500 entries" in text and "Last check 0s ago" in text
     if firing:
-        assert reply.text == "1 alert(s) firing: DLQ size (critical)"
+        assert reply.text == "1 alert firing: DLQ size (critical)"
         assert "firing since" in text and "Consumer lag (g1)" in text
     else:
         assert reply.text == "No alert is firing."

@@ -32,7 +32,7 @@ def test_help_lists_the_commands(ask):
 def test_unknown_subcommand_gets_usage_and_did_you_mean(ask):
     msg = ask("helth")
     valid_message(msg)
-    assert "`helth` is not a busbot command" in msg["text"]
+    assert "`helth` is not a busbot command" in str(msg["blocks"])
     assert "Did you mean `/bus health`?" in str(msg["blocks"])
     assert "bus_share" not in buttons(msg), "errors are not offered to the channel"
 
@@ -40,7 +40,7 @@ def test_unknown_subcommand_gets_usage_and_did_you_mean(ask):
 def test_malformed_arguments_get_the_usage_line(ask):
     msg = ask("health now=1")
     valid_message(msg)
-    assert "`now=` is not an option of `health`" in msg["text"]
+    assert "`now=` is not an option of `health`" in str(msg["blocks"])
     assert "Usage: `/bus health`" in str(msg["blocks"])
 
 
