@@ -17,6 +17,7 @@ import jinja2
 
 import templates
 from bot.phrase import parts_of
+from bot.plural import plural
 from bot.symbols import slack_emoji
 from bot.texttable import table
 from bot.timeparse import human_age, iso_ms
@@ -108,7 +109,8 @@ def environment() -> jinja2.Environment:
                              autoescape=False, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(shquote=shlex.quote, md=md, mrkdwn=mrkdwn, code=code_span, mention=mention,
-                       clip=clip, num=num, age=human_age, iso=iso_ms, emoji=slack_emoji)
+                       clip=clip, num=num, age=human_age, iso=iso_ms, emoji=slack_emoji,
+                       plural=plural)
     env.globals["table"] = table
     return env
 

@@ -17,13 +17,14 @@ from bot.actions.view import job_view
 from bot.bus import Bus
 from bot.jobs import lease, store
 from bot.jobs.model import Job
+from bot.phrase import PhraseLike, code, person, phrase, plain
 from bot.runtime import Runtime
 from bot.timeparse import human_age
 from commands.actions import ActionCall, action
 from commands.reply import CommandError, Reply
+from commands.selection_view import readable_id
 from commands.views import run_button
 
-from commands.selection_view import readable_id
 # policy kind -> fn(bus, request) -> Reply, for kinds that are not jobs (pause, resume, trim)
 EXECUTORS: dict[str, Callable[[Bus, GuardedRequest], Reply]] = {}
 
@@ -75,9 +76,9 @@ def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summa
     `facts` are label/value pairs (bot.phrase.fact), `breakdown` counts by type and tenant,
     `notes` and `warnings` are phrases."""
     approval = policy.needs_approval(bus.settings, req.kind)
+    summary = phrase(summary)
     req.preview = {"title": title, "verb": verb, "summary": summary, "facts": facts}
     req = requests.create(bus, req)
-    summary = phrase(summary)
     audit.record(bus, req.requester, f"{req.kind}.request", req.command, f"{req.to_move} selected")
     ttl = human_age(bus.settings.bus_approval_ttl * 1000)
     notes = [phrase(n) for n in notes or []]
@@ -131,14 +132,14 @@ def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
         return notice(f"These buttons expired ({ttl} after they were shown), so nothing ran.",
                       "Start again for a fresh preview of what matches now.", "expired",
                       [run_button("Start again", req.command)], replace=True)
-    done = {"CONFIRMED": f"was already confirmed by {who(req.confirmed_by)}",
-            "AWAITING": f"was already sent for approval by {who(req.confirmed_by)}",
-            "APPROVED": f"was already approved by {who(req.approved_by)}",
-            "REJECTED": f"was rejected by {who(req.rejected_by)}",
-            "CANCELLED": "was cancelled"}.get(exc.reason, f"is {exc.reason.lower()}")
-    job = f" (job `{req.job_id}`)" if req.job_id else ""
-    return notice(f"This request {done}{job}; this click did nothing, so nothing runs twice.",
-                  f"`/bus job {req.job_id}` shows the job." if req.job_id else None)
+    done = {"CONFIRMED": phrase("was already confirmed by ", person(req.confirmed_by)),
+            "AWAITING": phrase("was already sent for approval by ", person(req.confirmed_by)),
+            "APPROVED": phrase("was already approved by ", person(req.approved_by)),
+            "REJECTED": phrase("was rejected by ", person(req.rejected_by)),
+            "CANCELLED": phrase("was cancelled")}.get(exc.reason, phrase(f"is {exc.reason.lower()}"))
+    job = phrase(" (job ", code(req.job_id), ")") if req.job_id else None
+    return notice(phrase("This request ", done, job, "; this click did nothing, so nothing runs twice."),
+                  phrase(code(f"/bus job {req.job_id}"), " shows the job.") if req.job_id else None)
 
 
 def execute(rt: Runtime, req: GuardedRequest, *, in_channel: bool) -> Reply:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.bus import Bus
+from bot.phrase import PhraseLike, code, phrase
 from bot.runtime import Runtime
 from bot.timeparse import WhenError, is_stream_id, parse_when
 from commands.args import Args
@@ -23,7 +24,7 @@ class Invocation:
     def bus(self) -> Bus:
         return self.rt.bus
 
-    def usage_error(self, message: str) -> UsageError:
+    def usage_error(self, message: PhraseLike) -> UsageError:
         return UsageError(message, self.command.usage)
 
     def positional(self, index: int) -> str | None:

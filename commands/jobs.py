@@ -38,5 +38,5 @@ def job_command(inv: Invocation) -> Reply:
 @REGISTRY.command("job cancel <id>", "Stop a running job between batches (what moved stays).",
                   max_positional=1, role="operator", group="Actions")
 def job_cancel_command(inv: Invocation) -> Reply:
-    job_id = inv.required(0, "a job id (see `/bus jobs`)")
+    job_id = inv.required(0, JOB_ID)
     return cancel_job_reply(inv.rt, job_id, inv.user_id)

@@ -9,9 +9,9 @@ import difflib
 import logging
 
 from bot.bus import Bus
-from bot.runtime import Runtime
 from bot.phrase import PhraseLike, code, join, phrase, plain
 from bot.redis_errors import describe, is_unavailable
+from bot.runtime import Runtime
 from commands import catalog  # noqa: F401  (registers every command)
 from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
 from bot.actions.policy import is_operator
@@ -158,7 +158,7 @@ def button_command(call: ActionCall) -> str:
 def _rerun(call: ActionCall) -> Reply:
     """Paging and "show" buttons: the value is command text; the answer replaces the message."""
     reply = run(button_command(call), call.rt, call.user_id)
-    reply.replace_original = True
+    reply.replaces = True
     return reply
 
 
@@ -172,6 +172,6 @@ def _share(call: ActionCall) -> Reply:
         return error_reply("Only answers of read-only commands can be posted to the channel, "
                            "so this button did nothing.", "Run the command yourself to see its answer.")
     reply = run(text, call.rt, call.user_id)
-    reply.response_type, reply.shareable = "in_channel", False
+    reply.visibility, reply.shareable = "channel", False
     reply.context["shared_by"] = call.user_id
     return reply

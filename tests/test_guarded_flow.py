@@ -42,9 +42,9 @@ def test_bulk_reprocess_end_to_end_with_approval(gbus, grt):
     notifier = grt.notifier
     preview = router.run("reprocess type=crm.contact.created", grt, "U1")
     request = click(grt, preview, "guard_confirm", "U1")
-    assert request.template == "guard_approval" and request.response_type == "in_channel"
+    assert request.template == "guard_approval" and request.visibility == "channel"
     approved = click(grt, request, "guard_approve", "U2")
-    assert approved.template == "job" and approved.replace_original
+    assert approved.template == "job" and approved.replaces
     job_id = approved.context["job"]["id"]
     gbus.r.xadd(gbus.keys.dlq, {"event": '{"type": "crm.contact.created"}'})  # after preview
     run_jobs(gbus, notifier)
@@ -88,7 +88,7 @@ def test_non_operators_are_refused_politely_and_audited(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
     reply = router.run("reprocess all", grt, "U9")
     show(reply)
-    assert "Only busbot operators" in reply.text and reply.response_type == "ephemeral"
+    assert "Only busbot operators" in reply.text and reply.visibility == "private"
     request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
     assert "Only busbot operators" in click(grt, request, "guard_approve", "U9").text
     refusals = [e for e in audit.latest(gbus, 10) if e.what == "refused"]
@@ -100,7 +100,7 @@ def test_expired_buttons_offer_to_start_again(gbus, grt):
     preview = router.run("reprocess all", grt, "U1")
     gbus.clock.advance(15 * 60 + 1)
     out = click(grt, preview, "guard_confirm", "U1")
-    assert "expired" in out.text and out.replace_original
+    assert "expired" in out.text and out.replaces
     assert buttons(out)["bus_run"]["value"] == "reprocess all"
     request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
     gbus.clock.advance(15 * 60 + 1)
@@ -112,7 +112,7 @@ def test_reject_and_cancel_run_nothing(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
     request = click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1")
     rejected = click(grt, request, "guard_reject", "U2")
-    assert "rejected" in rejected.text and rejected.response_type == "in_channel"
+    assert "rejected" in rejected.text and rejected.visibility == "channel"
     assert "was rejected by U2" in click(grt, request, "guard_approve", "U3").text
     cancelled = click(grt, router.run("reprocess all", grt, "U1"), "guard_cancel", "U1")
     assert "nothing ran" in cancelled.text

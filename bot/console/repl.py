@@ -10,15 +10,15 @@ from __future__ import annotations
 import sys
 from typing import Callable, TextIO
 
-from bot.console.render_text import Choice, Screen, render_text
-from bot.render import render_reply
+from bot.console.render_text import Choice, Screen, render_reply_text
+from bot.jobs import store
+from bot.plural import plural
 from bot.runtime import Runtime
 from commands import router
 from commands.reply import Reply
 
 PROMPT = "bus> "
 LEAVE = frozenset({"quit", "exit", "q"})
-
 RECENT_JOBS = 20
 
 
@@ -32,6 +32,7 @@ def running_jobs_warning(job_ids: tuple[str, ...], leaving: bool = False) -> str
     if leaving:
         return f"{what}. {after}"
     return f"{what}. {after} Type quit again to leave anyway, or job <id> to watch progress."
+
 
 def show(reply: Reply, out: TextIO, color: bool = False) -> Screen:
     screen = render_reply_text(reply, color)
@@ -52,8 +53,8 @@ class Console:
         self.rt, self.out, self.color, self.read, self.user = rt, out, color, read, user
         self.echo = echo  # input is piped: show each line after the prompt, as a transcript
         self.choices: list[Choice] = []
-
         self.warned_running: tuple[str, ...] = ()  # jobs the last `quit` warned about
+
     def handle(self, line: str) -> bool:
         """Run one line; False when the user asked to leave."""
         text = _strip_prefix(line)
@@ -72,6 +73,16 @@ class Console:
         if reply is not None:
             self.choices = show(reply, self.out, self.color).choices
         return True
+
+    def _may_leave(self) -> bool:
+        """Leave now, unless a job is running that was not warned about yet: then say
+        what happens to it, and the next `quit` leaves."""
+        running = tuple(sorted(j.id for j in store.recent(self.rt.bus, RECENT_JOBS) if j.active))
+        if not running or running == self.warned_running:
+            return True
+        self.warned_running = running
+        print(running_jobs_warning(running), file=self.out)
+        return False
 
     def _choose(self, n: int) -> Reply | None:
         if not 1 <= n <= len(self.choices):
@@ -94,6 +105,9 @@ class Console:
                     return 0
             except EOFError:  # Ctrl-D (or the end of piped input): leave, saying what still runs
                 print(file=self.out)
+                running = tuple(j.id for j in store.recent(self.rt.bus, RECENT_JOBS) if j.active)
+                if running:
+                    print(running_jobs_warning(running, leaving=True), file=self.out)
                 return 0
             except KeyboardInterrupt:  # Ctrl-C drops the line or the answer, as a shell does
                 print(file=self.out)
