@@ -1,15 +1,20 @@
-"""Messages busbot posts by itself (job progress, follow-ups), without Slack in here.
+"""Messages busbot posts by itself (job progress, follow-ups, alerts), without Slack in here.
 
-A `Notifier` posts a `Message` (a template and its context) and updates it later. The Slack
-adapter wraps its `SlackPoster` in `PosterNotifier`; the console prints.
+A `Notifier` posts a `Message` (a template, its context and a one-line text) and updates it
+later by the reference `post` returned. There are three: `bot.alerts.outbox.OutboxNotifier`
+(queued in Redis and delivered to Slack by the outbox, which honours 429 Retry-After),
+`PrintNotifier` (the console) and `NullNotifier` (nowhere to post).
+
+Below the outbox, a `Transport` is the chat service itself (bot/slack/transport.py): it
+posts rendered messages to a channel and turns the service's answers into `RateLimited` or
+`DeliveryFailed`.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-from bot.render import fallback_text, render
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +28,11 @@ class Message:
 
 class Notifier(Protocol):
     def post(self, message: Message, thread_ts: str | None = None) -> str | None:
-        """Post a new message (in a thread when `thread_ts`); returns its ts, if any."""
+        """Post a new message (a reply in the thread of `thread_ts` when given); returns the
+        reference later updates and thread replies use, if any."""
 
     def update(self, ts: str, message: Message) -> None:
-        """Replace the message posted as `ts`."""
+        """Replace the message `post` returned `ts` for."""
 
 
 class NullNotifier:
@@ -40,7 +46,7 @@ class NullNotifier:
 class PrintNotifier:
     """The console's notifier: one line per post or update."""
 
-    def __init__(self, write=print):
+    def __init__(self, write: Callable[[str], object] = print):
         self.write, self.n = write, 0
 
     def post(self, message: Message, thread_ts: str | None = None) -> str | None:
@@ -52,36 +58,29 @@ class PrintNotifier:
         self.write(f"[busbot update] {message.text}")
 
 
-class PosterNotifier:
-    """Adapts a poster with `post(channel, message_dict, thread_ts)` and
-    `update(channel, ts, message_dict)` (bot/slack/poster.py) to a fixed channel.
+class RateLimited(Exception):
+    """The chat service said "too many requests": wait `retry_after` seconds, then retry."""
 
-    Any failure to post (the API's errors, a network error, a timeout) is logged and the job
-    goes on: a lost progress update must never stop or fail a move. `errors` names the
-    poster's expected API errors, logged without a trace."""
+    def __init__(self, retry_after: float):
+        super().__init__(f"rate limited; retry after {retry_after:g}s")
+        self.retry_after = retry_after
 
-    def __init__(self, poster, channel: str, errors: tuple[type[Exception], ...] = ()):
-        self.poster, self.channel, self.errors = poster, channel, errors
 
-    def _render(self, message: Message) -> dict:
-        body = render(message.template, message.context)
-        body["text"] = fallback_text(message.text or body.get("text", "busbot"))
-        return body
+class DeliveryFailed(Exception):
+    """A delivery did not go through. Transient failures (timeouts, 5xx) are retried;
+    permanent ones (unknown channel, bad token, message gone) are dropped with a log."""
 
-    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
-        try:
-            return self.poster.post(self.channel, self._render(message), thread_ts=thread_ts)
-        except self.errors as exc:
-            log.warning("posting %r to %s failed: %s", message.text, self.channel, exc)
-        except Exception:  # a network error or a bug in rendering: the job must go on
-            log.exception("posting %r to %s failed", message.text, self.channel)
-        return None
+    def __init__(self, reason: str, permanent: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
 
-    def update(self, ts: str, message: Message) -> None:
-        try:
-            self.poster.update(self.channel, ts, self._render(message))
-        except self.errors as exc:
-            log.warning("updating %s in %s failed: %s", ts, self.channel, exc)
-        except Exception:  # a network error or a bug in rendering: the job must go on
-            log.exception("updating %s in %s failed", ts, self.channel)
 
+class Transport(Protocol):
+    """The chat service: rendered messages ({"blocks", "text"}) in and out of channels."""
+
+    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> str:
+        """Post `message`; returns the new message's ts."""
+
+    def update(self, channel: str, ts: str, message: dict) -> None:
+        """Replace the message at `ts` in place."""

@@ -10,6 +10,7 @@ from typing import Callable
 
 from bot.bus import Bus
 from bot.runtime import Runtime
+from bot.runtime import Runtime
 from commands.reply import Reply
 
 
@@ -20,6 +21,10 @@ class ActionCall:
     value: str
     user_id: str
     channel: str = ""  # the Slack channel the button was clicked in ("" outside Slack)
+
+    @property
+    def bus(self) -> Bus:
+        return self.rt.bus
 
     @property
     def bus(self) -> Bus:

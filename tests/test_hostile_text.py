@@ -9,7 +9,9 @@ from bot.actions.progress import job_message
 from bot.alerts.machine import AlertState
 from bot.alerts.rules import lag_rule
 from bot.alerts.view import root_view, thread_line
-from bot.notify import Message, PosterNotifier
+from bot.alerts import outbox
+from bot.alerts.outbox import OutboxNotifier
+from bot.notify import Message
 from bot.render import fallback_text, md, render, render_reply
 from commands import router
 from tests.blockcheck import assert_valid_message
@@ -90,7 +92,7 @@ class RecordingPoster:
 
 def test_hostile_text_in_a_job_progress_message(bus):
     poster = RecordingPoster()
-    notifier = PosterNotifier(poster, "C_OPS")
+    notifier = OutboxNotifier(bus, "C_OPS")
     notifier.post(Message("alert_thread", {"text": "plain", "late": None}, f"Job for {EVIL_TYPE} {EVIL_GROUP}"))
     from bot.jobs import store
     from bot.jobs.model import Job
@@ -102,6 +104,7 @@ def test_hostile_text_in_a_job_progress_message(bus):
     except Exception:  # noqa: BLE001 - the message is built from the job alone
         pass
     notifier.post(job_message(bus, job))
+    outbox.deliver(bus, poster, None)
     assert len(poster.messages) == 2
     for message in poster.messages:
         assert_harmless(message)

@@ -7,9 +7,9 @@ import logging
 import threading
 
 from bot.alerts.machine import AlertState, step
-from bot.alerts.notifier import DeliveryFailed, Notifier, RateLimited
 from bot.alerts.rules import redis_rule
 from bot.alerts.view import deliveries
+from bot.notify import DeliveryFailed, RateLimited, Transport
 from bot.render import render
 from bot.settings import Settings
 
@@ -35,11 +35,11 @@ class RedisOutage:
         if s.bus_alert_channel:
             self.pending += deliveries(self.rule, self.state, events, "", now)
 
-    def deliver(self, notifier: Notifier, now: int) -> None:
+    def deliver(self, notifier: Transport, now: int) -> None:
         with self._sending:
             self._deliver(notifier, now)
 
-    def _deliver(self, notifier: Notifier, now: int) -> None:
+    def _deliver(self, notifier: Transport, now: int) -> None:
         channel = self.settings.bus_alert_channel
         while self.pending and channel and now >= self.hold_until:
             item = self.pending[0]
@@ -55,7 +55,7 @@ class RedisOutage:
                 log.error("Redis-down alert dropped: %s", exc.reason)
             self.pending.pop(0)
 
-    def _send(self, notifier: Notifier, channel: str, item: dict, now: int) -> None:
+    def _send(self, notifier: Transport, channel: str, item: dict, now: int) -> None:
         late = item["created_ms"] + 120_000 < now and {"at_ms": item["created_ms"], "by_ms": now - item["created_ms"]}
         if item["kind"] == "post":
             ts = notifier.post(channel, render("alert", {"a": item["view"], "now": now, "late": late or None}))

@@ -1,7 +1,9 @@
 """Pending Slack deliveries, kept in Redis so that none is lost when Slack (or the bot) is
-down: one FIFO list per rule (root post, root updates, thread lines, in order).
+down: one FIFO list per queue (a root post, its updates, its thread lines, in order). A
+queue is an alert rule (the alert engine fills it in the same Lua call as the transition)
+or one message of `OutboxNotifier` (job progress and follow-ups).
 
-A deliverer takes a rule's lease (a Redis lock), sends the head item, and pops it only
+A deliverer takes a queue's lease (a Redis lock), sends the head item, and pops it only
 after Slack accepted it. 429 stops every delivery until Retry-After has passed (kept in
 Redis, so other processes wait too); timeouts and 5xx are retried with backoff; permanent
 errors are dropped with a log. A delivery made more than `LATE_MS` after its event says it
@@ -12,27 +14,22 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+import uuid
 
+import redis
 from redis.exceptions import LockError
 
-from bot.alerts.notifier import DeliveryFailed, Notifier, RateLimited
 from bot.bus import Bus
-from bot.render import render
+from bot.notify import DeliveryFailed, Message, RateLimited, Transport
+from bot.render import fallback_text, render
 
 log = logging.getLogger(__name__)
 
 LEASE_S = 90  # longer than a Slack call's timeout (30 s) with its retry
 LATE_MS = 120_000
 MAX_BACKOFF_MS = 300_000
-
-
-@dataclass
-class DeliveryReport:
-    sent: list[dict] = field(default_factory=list)
-    retried: int = 0
-    dropped: int = 0
-    held_until: int | None = None  # 429: nothing goes out before this (epoch ms)
+MESSAGE_PREFIX = "msg."  # queues of OutboxNotifier messages; the rest are alert rule ids
+MESSAGE_TTL_S = 30 * 86400  # how long a posted message can still be updated or threaded
 
 
 def enqueue(bus: Bus, rule_id: str, items: list[dict]) -> None:
@@ -44,8 +41,12 @@ def enqueue(bus: Bus, rule_id: str, items: list[dict]) -> None:
 
 
 def root_ref(bus: Bus, rule_id: str, episode) -> tuple[str, str] | None:
+    """(channel, ts) of the root message of the queue's episode, once it was posted."""
     raw = bus.r.hget(bus.keys.alert_messages(rule_id), str(episode))
-    return tuple(raw.split("|", 1)) if raw else None
+    if not raw:
+        return None
+    channel, _, ts = str(raw).partition("|")
+    return channel, ts
 
 
 def _late(item: dict, now: int) -> dict | None:
@@ -62,22 +63,29 @@ def _message(item: dict, now: int, late: bool) -> dict:
     return render("alert", {"a": item["view"], "now": now, **extra})
 
 
-def _send(bus: Bus, notifier: Notifier, channel: str, item: dict, now: int) -> None:
+def _send(bus: Bus, transport: Transport, default_channel: str | None, item: dict, now: int) -> None:
     rule_id, episode = item["rule"], item["episode"]
     ref = root_ref(bus, rule_id, episode)
     if item["kind"] == "post":
         if ref:
             return  # posted before a crash: never twice
-        ts = notifier.post(channel, _message(item, now, late=True))
-        bus.r.hset(bus.keys.alert_messages(rule_id), str(episode), f"{channel}|{ts}")
+        channel = item.get("channel") or default_channel
+        if not channel:
+            raise DeliveryFailed(f"no channel to post {rule_id} to (BUS_ALERT_CHANNEL is not set)", permanent=True)
+        ts = transport.post(channel, _message(item, now, late=True))
+        p = bus.r.pipeline(transaction=True)
+        p.hset(bus.keys.alert_messages(rule_id), str(episode), f"{channel}|{ts}")
+        if rule_id.startswith(MESSAGE_PREFIX):
+            p.expire(bus.keys.alert_messages(rule_id), MESSAGE_TTL_S)
+        p.execute()
         return
     if ref is None:
         raise DeliveryFailed(f"the root message of {rule_id} episode {episode} was never posted", permanent=True)
     root_channel, ts = ref
     if item["kind"] == "update":
-        notifier.update(root_channel, ts, _message(item, now, late=False))
+        transport.update(root_channel, ts, _message(item, now, late=False))
     else:
-        notifier.post(root_channel, _message(item, now, late=True), thread_ts=ts)
+        transport.post(root_channel, _message(item, now, late=True), thread_ts=ts)
 
 
 def _forget_if_empty(bus: Bus, rule_id: str) -> None:
@@ -90,8 +98,8 @@ def _forget_if_empty(bus: Bus, rule_id: str) -> None:
     bus.r.transaction(unindex, outbox)
 
 
-def _drain(bus: Bus, notifier: Notifier, channel: str, rule_id: str, report: DeliveryReport) -> bool:
-    """Send this rule's deliveries in order; False when Slack asked everyone to wait."""
+def _drain(bus: Bus, transport: Transport, channel: str | None, rule_id: str) -> bool:
+    """Send this queue's deliveries in order; False when Slack asked everyone to wait."""
     outbox = bus.keys.alert_outbox(rule_id)
     while True:
         now = bus.clock()
@@ -103,10 +111,9 @@ def _drain(bus: Bus, notifier: Notifier, channel: str, rule_id: str, report: Del
         if item.get("next_ms", 0) > now:
             return True
         try:
-            _send(bus, notifier, channel, item, now)
+            _send(bus, transport, channel, item, now)
         except RateLimited as exc:
-            report.held_until = now + int(exc.retry_after * 1000)
-            bus.r.set(bus.keys.alert_outbox_hold, report.held_until)
+            bus.r.set(bus.keys.alert_outbox_hold, now + int(exc.retry_after * 1000))
             log.warning("Slack rate-limited alert deliveries; waiting %ss", exc.retry_after)
             return False
         except DeliveryFailed as exc:
@@ -114,35 +121,84 @@ def _drain(bus: Bus, notifier: Notifier, channel: str, rule_id: str, report: Del
                 item["attempts"] = item.get("attempts", 0) + 1
                 item["next_ms"] = now + min(MAX_BACKOFF_MS, 5000 * 2 ** (item["attempts"] - 1))
                 bus.r.lset(outbox, 0, json.dumps(item))
-                report.retried += 1
                 log.warning("alert delivery for %s failed (%s); retry %d", rule_id, exc.reason, item["attempts"])
                 return True
             log.error("alert delivery for %s dropped: %s", rule_id, exc.reason)
-            report.dropped += 1
-        else:
-            report.sent.append(item)
         bus.r.lpop(outbox)
 
 
-def deliver(bus: Bus, notifier: Notifier, channel: str | None) -> DeliveryReport:
-    """Send what is due, rule by rule, each under its lease. Raises on Redis errors."""
-    report = DeliveryReport()
-    if not channel:
-        return report
+def deliver(bus: Bus, transport: Transport, channel: str | None) -> None:
+    """Send what is due, queue by queue, each under its lease; `channel` is where alerts
+    go (a message queued by `OutboxNotifier` names its own). Raises on Redis errors."""
     hold = bus.r.get(bus.keys.alert_outbox_hold)
     if hold and int(hold) > bus.clock():
-        report.held_until = int(hold)
-        return report
-    for rule_id in sorted(bus.r.smembers(bus.keys.alert_outbox_index)):
+        return
+    for rule_id in sorted(str(q) for q in bus.r.smembers(bus.keys.alert_outbox_index)):
         lease = bus.r.lock(bus.keys.alert_outbox_lock(rule_id), timeout=LEASE_S, blocking=False)
         if not lease.acquire():
             continue  # another process is delivering this rule's messages
         try:
-            if not _drain(bus, notifier, channel, rule_id, report):
+            if not _drain(bus, transport, channel, rule_id):
                 break
         finally:
             try:
                 lease.release()
             except LockError:  # the lease ran out while Slack was slow; nothing to undo
                 log.warning("alert outbox lease of %s expired before release", rule_id)
-    return report
+
+
+class OutboxNotifier:
+    """Job progress and follow-ups through the outbox, to `channel`: each posted message is a
+    queue of its own (`post` returns its reference, `msg.<token>`), so its updates and thread
+    lines go out in order after it, and a 429 holds them like any alert. An update queued
+    behind another update not yet sent replaces it: only the newest progress goes out.
+
+    A failure to queue (Redis unreachable, a bug in rendering) is logged and the job goes
+    on: a lost progress update must never stop or fail a move."""
+
+    def __init__(self, bus: Bus, channel: str):
+        self.bus, self.channel = bus, channel
+
+    def post(self, message: Message, thread_ts: str | None = None) -> str | None:
+        try:
+            if thread_ts is not None:
+                if not thread_ts.startswith(MESSAGE_PREFIX):
+                    log.warning("not threading %r: %r is not an outbox message", message.text, thread_ts)
+                    return None
+                self._push(thread_ts, {"kind": "thread", **self._item(thread_ts, message)})
+                return None
+            queue = MESSAGE_PREFIX + uuid.uuid4().hex[:16]
+            self._push(queue, {"kind": "post", "channel": self.channel, **self._item(queue, message)})
+            return queue
+        except Exception:  # noqa: BLE001 - Redis down or a rendering bug: the job must go on
+            log.exception("queueing %r for %s failed", message.text, self.channel)
+            return None
+
+    def update(self, ts: str, message: Message) -> None:
+        if not ts.startswith(MESSAGE_PREFIX):
+            log.warning("not updating %r: %r is not an outbox message", message.text, ts)
+            return
+        try:
+            self._push(ts, {"kind": "update", **self._item(ts, message)}, replace_update=True)
+        except Exception:  # noqa: BLE001 - Redis down or a rendering bug: the job must go on
+            log.exception("queueing an update of %s failed", ts)
+
+    def _item(self, queue: str, message: Message) -> dict:
+        body = render(message.template, message.context)
+        body["text"] = fallback_text(message.text or body.get("text", "busbot"))
+        return {"rule": queue, "episode": 1, "message": body, "created_ms": self.bus.clock()}
+
+    def _push(self, queue: str, item: dict, replace_update: bool = False) -> None:
+        outbox, raw = self.bus.keys.alert_outbox(queue), json.dumps(item)
+
+        def push(pipe: redis.client.Pipeline) -> None:
+            # the head (index 0) may be on its way to Slack; a later update not yet sent is
+            # replaced by this newer one
+            tail = pipe.lindex(outbox, -1) if replace_update and pipe.llen(outbox) >= 2 else None
+            pipe.multi()
+            if tail is not None and json.loads(tail)["kind"] == "update":
+                pipe.lset(outbox, -1, raw)
+            else:
+                pipe.rpush(outbox, raw)
+            pipe.sadd(self.bus.keys.alert_outbox_index, queue)
+        self.bus.r.transaction(push, outbox)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.alerts.machine import AlertState, Event
 from bot.alerts.rules import REDIS_RULE, Rule
 from bot.render import md
+from bot.symbols import slack_emoji
 from bot.timeparse import human_age
 
 REPROCESS_RULES = frozenset({"dlq_size", "failed_per_hour"})  # messages that offer "Reprocess top type…"
-EMOJI = {"warning": ":large_yellow_circle:", "critical": ":red_circle:", "healthy": ":large_green_circle:"}
 
 
 def value_text(rule: Rule, value: float | None) -> str:
@@ -24,7 +24,7 @@ def root_view(rule: Rule, st: AlertState, trend: str = "") -> dict:
     threshold = rule.threshold(level) if st.firing else rule.warn
     return {
         "rule": rule.id, "episode": st.episode, "title": rule.title, "level": shown,
-        "emoji": EMOJI.get(level, ":large_green_circle:"),
+        "emoji": slack_emoji(level if st.firing else "healthy"),
         "value": value_text(rule, st.value), "note": st.note,
         "threshold": "" if rule.id == REDIS_RULE else f"{level if st.firing else 'warning'} above {rule.fmt(threshold)}",
         "since_ms": st.since, "peak": value_text(rule, st.peak),
@@ -40,13 +40,13 @@ def thread_line(rule: Rule, st: AlertState, event: Event) -> str:
     """One mrkdwn line for the thread; the title is escaped (group names come from Redis)."""
     value, title = value_text(rule, st.value), md(rule.title)
     if event.kind == "fire":
-        return f"{EMOJI[event.after]} Fired ({event.after}): {title} is {value}."
+        return f"{slack_emoji(event.after)} Fired ({event.after}): {title} is {value}."
     if event.kind == "escalate":
-        return f"{EMOJI[event.after]} Escalated to *{event.after}*: {title} is {value} (threshold {rule.fmt(rule.crit)})."
+        return f"{slack_emoji(event.after)} Escalated to *{event.after}*: {title} is {value} (threshold {rule.fmt(rule.crit)})."
     if event.kind == "deescalate":
-        return f"{EMOJI[event.after]} De-escalated to *{event.after}*: {title} is {value}."
+        return f"{slack_emoji(event.after)} De-escalated to *{event.after}*: {title} is {value}."
     if event.kind == "resolve":
-        return (f":white_check_mark: Resolved after {human_age(event.at_ms - (st.since or event.at_ms))}; "
+        return (f"{slack_emoji('ok')} Resolved after {human_age(event.at_ms - (st.since or event.at_ms))}; "
                 f"peak {value_text(rule, st.peak)}, now {value}.")
     return (f":alarm_clock: Reminder: still *{st.level}* since {human_age(event.at_ms - (st.since or event.at_ms))} ago, "
             f"{title} is {value}. Acknowledge to stop reminders.")

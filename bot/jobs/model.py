@@ -33,8 +33,7 @@ class Job(BaseModel):
     updated: int = 0
     note: str = ""  # e.g. "paused: Redis unreachable"
     error: str = ""
-    msg_channel: str = ""
-    msg_ts: str = ""
+    msg_ts: str = ""  # the progress message's reference from the notifier (outbox: msg.<token>)
     request: str = ""  # the approval token it came from
     followup: str = ""  # what the settle-time follow-up found (reprocess)
 

@@ -1,5 +1,5 @@
 """Driving jobs: batches under a lease, a rate limit, cancel between batches, and pausing
-while Redis is unreachable. `bot.actions.runtime.start_job_runner` runs a `JobRunner` in a
+while Redis is unreachable. `bot.runtime.build_runtime` runs a `JobRunner` in a
 background thread of the serving process (and the console); any runner takes over a job
 whose owner died."""
 from __future__ import annotations

@@ -6,7 +6,7 @@ Python function next to the code that uses it.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import redis
@@ -15,7 +15,7 @@ from redis.commands.core import Script
 _DIR = Path(__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def source(name: str) -> str:
     return (_DIR / f"{name}.lua").read_text()
 

@@ -10,17 +10,17 @@ import waitress
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot.alerts.outbox import OutboxNotifier
 from bot.alerts.schedule import start_alerts
 from bot.bus import Bus
-from bot.notify import Notifier, NullNotifier, PosterNotifier
+from bot.notify import Notifier, NullNotifier
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.slack.alert_notifier import SlackNotifier
 from bot.slack.app import build_app, web_client
 from bot.slack.offload import pool_for
 from bot.slack.poster import SlackPoster
+from bot.slack.transport import SlackTransport
 from bot.slack.web import WebApp
 
 log = logging.getLogger(__name__)
@@ -47,18 +47,17 @@ class Background:
         self.rt.stop()
 
 
-def progress_notifier(settings: Settings, client: WebClient) -> Notifier:
-    """Job progress goes to BUS_ACTIONS_CHANNEL (default: BUS_ALERT_CHANNEL), or nowhere."""
-    channel = settings.bus_actions_channel or settings.bus_alert_channel
-    if not channel:
-        return NullNotifier()
-    return PosterNotifier(SlackPoster(client), channel, errors=(SlackApiError,))
+def progress_notifier(bus: Bus) -> Notifier:
+    """Job progress and follow-ups go through the outbox to BUS_ACTIONS_CHANNEL (default:
+    BUS_ALERT_CHANNEL), or nowhere."""
+    channel = bus.settings.bus_actions_channel or bus.settings.bus_alert_channel
+    return OutboxNotifier(bus, channel) if channel else NullNotifier()
 
 
 def start_background(settings: Settings, rt: Runtime, client: WebClient) -> Background:
     """Scheduled work inside `busbot serve` beside the runtime's job runner: the alert
-    checks and deliveries (APScheduler)."""
-    return Background(start_alerts(rt.bus, SlackNotifier(SlackPoster(client))), rt)
+    checks, and the outbox's deliveries to Slack (APScheduler)."""
+    return Background(start_alerts(rt.bus, SlackTransport(SlackPoster(client))), rt)
 
 
 def _stop(signum, frame):
@@ -68,7 +67,7 @@ def _stop(signum, frame):
 def serve(settings: Settings, bus: Bus, port: int) -> int:
     pool = pool_for(bus)
     client = web_client(settings)
-    rt = build_runtime(bus, progress_notifier(settings, client))  # resumes orphaned jobs now
+    rt = build_runtime(bus, progress_notifier(bus))  # resumes orphaned jobs now
     try:
         slack_app = build_app(settings, rt, pool, client)
     except BoltError as exc:

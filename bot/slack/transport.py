@@ -1,4 +1,4 @@
-"""The alerts' `Notifier` over the Slack Web API: Slack's answers become the outbox's
+"""The outbox's `Transport` over the Slack Web API: Slack's answers become the outbox's
 three outcomes (delivered, rate-limited with Retry-After, failed transient/permanent)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import urllib.error
 
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts.notifier import DeliveryFailed, RateLimited
+from bot.notify import DeliveryFailed, RateLimited
 from bot.slack.poster import SlackPoster
 
 # Errors that retrying cannot fix: the delivery is dropped (and logged) instead.
@@ -28,7 +28,7 @@ def _translate(exc: SlackApiError) -> Exception:
     return DeliveryFailed(error, permanent=error in PERMANENT)
 
 
-class SlackNotifier:
+class SlackTransport:
     def __init__(self, poster: SlackPoster):
         self.poster = poster
 

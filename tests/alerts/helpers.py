@@ -23,7 +23,13 @@ def drain_dlq(r, stream: str, keep: int) -> None:
         r.xdel(stream, *ids[: len(ids) - keep])
 
 
-class FakeNotifier:
+def tick(runner) -> None:
+    """One alert check, then one delivery round (what the scheduler of `busbot serve` runs)."""
+    runner.check()
+    runner.deliver()
+
+
+class FakeTransport:
     """Records what would reach Slack; `failures` are raised, one per call, before answering."""
 
     def __init__(self):

@@ -6,19 +6,19 @@ import json
 
 import pytest
 
-from bot.alerts.notifier import DeliveryFailed, RateLimited
 from bot.alerts.outbox import root_ref
 from bot.alerts.runner import AlertRunner
+from bot.notify import DeliveryFailed, RateLimited
 from bot.render import render_reply
 from commands.router import run_action
-from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
+from tests.alerts.helpers import FakeTransport, drain_dlq, fill_dlq, tick
 from tests.e2e.blocks import buttons, valid_message
 from tests.runtime_helpers import manual_runtime
 
 
 @pytest.fixture
 def slack():
-    return FakeNotifier()
+    return FakeTransport()
 
 
 @pytest.fixture
@@ -28,9 +28,9 @@ def runner(alerting, slack):
 
 def fire(bus, clock, runner, n=150):
     fill_dlq(bus.r, bus.keys.dlq, n - bus.r.xlen(bus.keys.dlq))
-    runner.tick()
+    tick(runner)
     clock.advance(bus.settings.bus_alert_for)
-    runner.tick()
+    tick(runner)
 
 
 def texts(call) -> str:
@@ -47,15 +47,15 @@ def test_fire_escalate_resolve_updates_one_message(alerting, clock, runner, slac
     assert set(buttons(root["message"])) >= {"alert_ack", "alert_snooze_1h", "alert_snooze_4h", "alert_dlq_top"}
     ts = root["ts"]
     fill_dlq(alerting.r, alerting.keys.dlq, 450)
-    runner.tick()
+    tick(runner)
     clock.advance(300)
-    runner.tick()
+    tick(runner)
     assert slack.ops()[1:] == [("update", ts), ("post", ts)]
     assert "CRITICAL" in texts(slack.calls[1]) and "Escalated to *critical*" in texts(slack.calls[2])
     drain_dlq(alerting.r, alerting.keys.dlq, 10)
-    runner.tick()
+    tick(runner)
     clock.advance(300)
-    runner.tick()
+    tick(runner)
     assert slack.ops()[3:] == [("update", ts), ("post", ts)]
     resolved = texts(slack.calls[3])
     assert "Resolved* after 15m" in resolved and "peak 600 entries" in resolved
@@ -66,15 +66,15 @@ def test_fire_escalate_resolve_updates_one_message(alerting, clock, runner, slac
 def test_deescalation_updates_and_a_new_episode_gets_a_new_message(alerting, clock, runner, slack):
     fire(alerting, clock, runner, 600)
     drain_dlq(alerting.r, alerting.keys.dlq, 200)
-    runner.tick()
+    tick(runner)
     clock.advance(300)
-    runner.tick()
+    tick(runner)
     assert [c["op"] for c in slack.calls] == ["post", "update", "post"]
     assert "De-escalated to *warning*" in texts(slack.calls[2])
     drain_dlq(alerting.r, alerting.keys.dlq, 0)
-    runner.tick()
+    tick(runner)
     clock.advance(300)
-    runner.tick()
+    tick(runner)
     fire(alerting, clock, runner)
     new_roots = [c for c in slack.calls if c["op"] == "post" and c["thread_ts"] is None]
     assert len(new_roots) == 2 and new_roots[0]["ts"] != new_roots[1]["ts"]
@@ -84,7 +84,7 @@ def test_reminders_then_acknowledge_stops_them(alerting, clock, runner, slack):
     fire(alerting, clock, runner)
     ts = slack.calls[0]["ts"]
     clock.advance(alerting.settings.bus_alert_repeat)
-    runner.tick()
+    tick(runner)
     assert slack.ops()[1:] == [("update", ts), ("post", ts)] and "Reminder" in texts(slack.calls[2])
     value = buttons(slack.calls[0]["message"])["alert_ack"]
     reply = run_action("alert_ack", value, manual_runtime(alerting), "U0BOB")
@@ -93,7 +93,7 @@ def test_reminders_then_acknowledge_stops_them(alerting, clock, runner, slack):
     assert slack.ops()[3:] == [("update", ts), ("post", ts)]
     assert "Acknowledged by <@U0BOB>" in texts(slack.calls[3]) and "alert_ack" not in buttons(slack.calls[3]["message"])
     clock.advance(alerting.settings.bus_alert_repeat * 3)
-    runner.tick()
+    tick(runner)
     assert len(slack.calls) == 5
 
 
@@ -104,10 +104,10 @@ def test_snooze_mutes_reminders_for_its_hours(alerting, clock, runner, slack):
     runner.deliver()
     assert "snoozed until" in texts(slack.calls[1]) and "snoozed for 4 h by <@U0BOB>" in texts(slack.calls[2])
     clock.advance(4 * 3600 - 1)
-    runner.tick()
+    tick(runner)
     assert len(slack.calls) == 3
     clock.advance(1)
-    runner.tick()
+    tick(runner)
     assert "Reminder" in texts(slack.calls[-1])
 
 
@@ -115,9 +115,9 @@ def test_a_button_on_a_resolved_episode_changes_nothing(alerting, clock, runner,
     fire(alerting, clock, runner)
     value = buttons(slack.calls[0]["message"])["alert_ack"]
     drain_dlq(alerting.r, alerting.keys.dlq, 0)
-    runner.tick()
+    tick(runner)
     clock.advance(300)
-    runner.tick()
+    tick(runner)
     n = len(slack.calls)
     assert "no longer firing" in run_action("alert_ack", value, manual_runtime(alerting), "U0BOB").text
     runner.deliver()
@@ -160,7 +160,7 @@ def test_transient_errors_are_retried_with_backoff_and_permanent_ones_dropped(al
     assert slack.ops() == [("post", None)] and "Delivered late" not in texts(slack.calls[0])
     slack.failures = [DeliveryFailed("message_not_found", permanent=True)]
     clock.advance(alerting.settings.bus_alert_repeat)
-    runner.tick()
+    tick(runner)
     assert slack.ops()[1:] == [("post", slack.calls[0]["ts"])]  # the update was dropped, the line went out
 
 

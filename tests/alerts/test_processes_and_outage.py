@@ -8,7 +8,7 @@ from bot.alerts.outage import RedisOutage
 from bot.alerts.runner import AlertRunner
 from bot.bus import Bus
 from bot.connection import connect
-from tests.alerts.helpers import FakeNotifier, drain_dlq, fill_dlq
+from tests.alerts.helpers import FakeTransport, drain_dlq, fill_dlq, tick
 from tests.conftest import FakeClock
 from tests.e2e.blocks import buttons
 from tests.redis_server import RedisServer, require_binary
@@ -20,7 +20,7 @@ def twin(bus: Bus) -> Bus:
 
 
 def test_two_processes_post_each_transition_once(alerting, clock):
-    slack = FakeNotifier()
+    slack = FakeTransport()
     a, b = AlertRunner(alerting, slack), AlertRunner(twin(alerting), slack)
     fill_dlq(alerting.r, alerting.keys.dlq, 600)
     for _ in range(4):  # interleaved checks and deliveries, as two schedulers would run them
@@ -35,17 +35,17 @@ def test_two_processes_post_each_transition_once(alerting, clock):
 
 
 def test_restart_does_not_repost(alerting, clock):
-    slack = FakeNotifier()
+    slack = FakeTransport()
     fill_dlq(alerting.r, alerting.keys.dlq, 600)
     first = AlertRunner(alerting, slack)
-    first.tick()
+    tick(first)
     clock.advance(300)
-    first.tick()
+    tick(first)
     assert len(slack.calls) == 1
     restarted = AlertRunner(twin(alerting), slack)
     for _ in range(3):
         clock.advance(30)
-        restarted.tick()
+        tick(restarted)
     assert len(slack.calls) == 1
 
 
@@ -66,25 +66,25 @@ def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(own_redis, sett
     clock = FakeClock()
     settings = settings.model_copy(update={"bus_alert_channel": "C0ALERTS"})
     bus = Bus(connect(redis_server.url), settings, clock=clock, where="redis://test")
-    slack = FakeNotifier()
+    slack = FakeTransport()
     runner = AlertRunner(bus, slack)
-    runner.tick()
+    tick(runner)
     try:
         redis_server.stop()
-        runner.tick()
+        tick(runner)
         clock.advance(299)
-        runner.tick()
+        tick(runner)
         assert slack.calls == []
         clock.advance(1)
-        runner.tick()
+        tick(runner)
         assert [c["op"] for c in slack.calls] == ["post"]
         root = str(slack.calls[0]["message"])
         assert "Redis — CRITICAL" in root and "unreachable" in root and "redis://test" in root
     finally:
         redis_server.start()
-    runner.tick()
+    tick(runner)
     clock.advance(300)
-    runner.tick()
+    tick(runner)
     ts = slack.calls[0]["ts"]
     assert slack.ops()[1:] == [("update", ts), ("post", ts)]
     assert "Redis — resolved" in str(slack.calls[1]["message"]) and "Resolved after 10m" in str(slack.calls[2]["message"])
@@ -93,7 +93,7 @@ def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(own_redis, sett
 def test_the_redis_alert_offers_no_buttons_and_escapes_the_address(settings):
     outage = RedisOutage(settings.model_copy(update={"bus_alert_channel": "C1", "bus_alert_for": 0}), "redis://<host>")
     outage.observe(False, 1_764_000_000_000)
-    slack = FakeNotifier()
+    slack = FakeTransport()
     outage.deliver(slack, 1_764_000_000_000)
     message = slack.calls[0]["message"]
     assert buttons(message) == {} and "redis://&lt;host&gt;" in str(message)

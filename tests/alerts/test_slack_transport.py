@@ -5,8 +5,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.alerts.notifier import DeliveryFailed, RateLimited
-from bot.slack.alert_notifier import SlackNotifier
+from bot.notify import DeliveryFailed, RateLimited
+from bot.slack.transport import SlackTransport
 
 
 def answer(status: int, error: str, headers: dict | None = None) -> SlackApiError:
@@ -29,7 +29,7 @@ class Poster:
 
 def test_429_carries_retry_after():
     with pytest.raises(RateLimited) as got:
-        SlackNotifier(Poster(answer(429, "ratelimited", {"retry-after": "7"}))).post("C1", {})
+        SlackTransport(Poster(answer(429, "ratelimited", {"retry-after": "7"}))).post("C1", {})
     assert got.value.retry_after == 7
 
 
@@ -38,11 +38,11 @@ def test_429_carries_retry_after():
     (500, "internal_error", False), (503, "service_unavailable", False)])
 def test_errors_are_permanent_or_transient(status, error, permanent):
     with pytest.raises(DeliveryFailed) as got:
-        SlackNotifier(Poster(answer(status, error))).update("C1", "1.2", {})
+        SlackTransport(Poster(answer(status, error))).update("C1", "1.2", {})
     assert got.value.permanent is permanent and got.value.reason == error
 
 
 def test_unreachable_slack_is_transient():
     with pytest.raises(DeliveryFailed) as got:
-        SlackNotifier(Poster(TimeoutError("timed out"))).post("C1", {})
+        SlackTransport(Poster(TimeoutError("timed out"))).post("C1", {})
     assert not got.value.permanent
