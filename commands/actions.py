@@ -10,7 +10,6 @@ from typing import Callable
 
 from bot.bus import Bus
 from bot.runtime import Runtime
-from bot.runtime import Runtime
 from commands.reply import Reply
 
 
@@ -21,10 +20,6 @@ class ActionCall:
     value: str
     user_id: str
     channel: str = ""  # the Slack channel the button was clicked in ("" outside Slack)
-
-    @property
-    def bus(self) -> Bus:
-        return self.rt.bus
 
     @property
     def bus(self) -> Bus:

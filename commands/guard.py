@@ -17,7 +17,6 @@ from bot.actions.view import job_view
 from bot.bus import Bus
 from bot.jobs import lease, store
 from bot.jobs.model import Job
-from bot.runtime import Runtime
 from bot.phrase import PhraseLike, code, person, phrase, plain
 from bot.runtime import Runtime
 from bot.timeparse import human_age

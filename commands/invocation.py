@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.bus import Bus
-from bot.runtime import Runtime
 from bot.phrase import PhraseLike, code, phrase
 from bot.runtime import Runtime
 from bot.timeparse import WhenError, is_stream_id, parse_when
@@ -20,10 +19,6 @@ class Invocation:
     args: Args
     user_id: str = "console"
     text: str = ""
-
-    @property
-    def bus(self) -> Bus:
-        return self.rt.bus
 
     @property
     def bus(self) -> Bus:

@@ -9,7 +9,6 @@ import difflib
 import logging
 
 from bot.bus import Bus
-from bot.runtime import Runtime
 from bot.phrase import PhraseLike, code, join, phrase, plain
 from bot.redis_errors import describe, is_unavailable
 from bot.runtime import Runtime

@@ -12,7 +12,6 @@ import redis
 
 from bot.bus import Bus
 from bot.connection import open_bus
-from bot.runtime import build_runtime
 from bot.console.logfile import log_handler
 from bot.console.repl import Console, show
 from bot.demo import seed
