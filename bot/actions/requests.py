@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
@@ -97,7 +97,7 @@ def awaiting(bus: Bus, limit: int = 200) -> list[GuardedRequest]:
     out). Requests are few and short-lived; they are found by their key pattern."""
     now, found = bus.clock(), []
     for key in bus.r.scan_iter(match=bus.keys.approval("*"), count=1000):
-        h = bus.r.hgetall(key)
+        h = cast("dict[str, str]", bus.r.hgetall(key))  # the bus's client decodes replies
         if h.get("state") == "AWAITING" and int(h.get("expires") or 0) > now:
             found.append(GuardedRequest.from_hash(h))
         if len(found) >= limit:
