@@ -135,6 +135,11 @@ def _gate() -> ResponseReturnValue | None:
             log.info("dashboard: refused a POST to %s without a valid CSRF token (%s)", request.path, exc)
             return refuse(f"POST {request.path}", "missing or invalid CSRF token")
     if g.dash_me is None and request.endpoint not in OPEN:
+        if request.method == "GET" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+            # A link from another site (Slack): the browser held back the SameSite=Strict
+            # cookie. Load the same URL again from this site, where it is sent, and set no
+            # cookie meanwhile (a fresh one would sign the user out).
+            return page("continue.html", target=request.full_path.rstrip("?"))
         if request.method == "POST":
             return refuse(f"POST {request.path}", "not signed in", 401)
         return redirect(url_for("dashboard.login"))

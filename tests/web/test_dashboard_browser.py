@@ -206,3 +206,18 @@ def _post_form(driver, path: str, fields: dict[str, str]) -> None:
         "  const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v;"
         "  f.appendChild(i); }"
         "document.body.appendChild(f); f.submit();", path, fields)
+
+
+def test_a_link_from_another_site_keeps_the_session(served, browser):
+    """SameSite=Strict cookies are not sent on a navigation that starts on another site (a
+    link in Slack): the dashboard must not answer it by signing the user out."""
+    seed(served)
+    alice = browser()
+    sign_in(alice, served, "alice")
+    alice.get(f"data:text/html,<a id='go' href='{served.url}/admin/events/dlq?type=crm.contact.created'>DLQ</a>")
+    alice.find_element(By.ID, "go").click()
+    wait_for(alice, lambda d: d.find_element(By.CSS_SELECTOR, "nav a.on").text == "Dead Letter Queue")
+    assert "api:alice" in alice.find_element(By.TAG_NAME, "header").text
+    assert "type=crm.contact.created" in alice.current_url
+    alice.get(served.url + "/admin/events/jobs")
+    assert "api:alice" in alice.find_element(By.TAG_NAME, "header").text

@@ -336,3 +336,13 @@ def test_only_the_requester_confirms_or_cancels_a_preview(rt):
         row = audit_rows(rt.bus)[-1]
         assert (row["who"], row["what"], row["result"]) == (who, "refused", why)
     assert requests.get(rt.bus, token).state == "PREVIEWED"
+
+
+def test_a_cross_site_navigation_is_reloaded_from_the_site_without_a_new_cookie(rt):
+    c = dash_app(rt).test_client()
+    resp = c.get("/admin/events/dlq?type=a.b", headers={"Sec-Fetch-Site": "cross-site"})
+    assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
+    assert 'content="0;url=/admin/events/dlq?type=a.b"' in resp.text
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    resp = c.get("/admin/events/dlq?type=a.b", headers={"Sec-Fetch-Site": "same-origin"})
+    assert resp.status_code == 302  # from the site itself, a signed-out user is sent to sign in
