@@ -12,10 +12,12 @@ from bot.actions import requests
 from bot.actions.runtime import ActionRunner, hooks_for
 from bot.bus import Bus
 from bot.connection import connect
+from bot.render import render
 from bot.runtime import Runtime, build_runtime
 from bot.timeparse import iso_ms
 from bot.web import dash_auth
 from commands.router import run, run_action
+from tests.blockcheck import assert_valid_message
 from tests.factories import add_dlq, add_event
 from tests.runtime_helpers import RecordingNotifier
 from tests.web.conftest import TOKENS, csrf_of, dash_app, dash_settings
@@ -209,6 +211,10 @@ def test_the_requester_cannot_approve_and_slack_can(rt):
     assert audit_rows(rt.bus)[-1]["what"] == "purge.approve.refused"
     slack_post = [m for m, _ in rt.notifier.posts if m.template == "guard_approval"]
     assert len(slack_post) == 1
+    blocks = {**render(slack_post[0].template, slack_post[0].context), "text": slack_post[0].text}
+    assert_valid_message(blocks)  # as the Slack notifier posts it
+    buttons = [e for b in blocks["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {(e["action_id"], e["value"]) for e in buttons} == {("guard_approve", token), ("guard_reject", token)}
     run_action("guard_approve", token, rt, "api:bob")  # the Slack button's handler
     ActionRunner(rt.bus, rt.notifier, hooks=hooks_for(rt.notifier)).tick()
     left = {i for i, _ in rt.bus.r.xrange(rt.bus.keys.dlq)}
