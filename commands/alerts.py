@@ -9,8 +9,8 @@ from bot.phrase import PhraseLike, code, person, phrase, plain
 from bot.plural import plural
 from bot.render import render_reply
 from bot.services.dlq_top import dlq_top
-from commands import router
 from commands.actions import ActionCall, action
+from commands.dlq import dlq_top_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
@@ -122,7 +122,7 @@ def _dlq_top(call: ActionCall) -> Reply:
         return _note(NO_RULE)
     if episode is None:
         return _note(NO_RULE)
-    message = render_reply(router.run("dlq top", call.rt, call.user_id))
+    message = render_reply(dlq_top_reply(call.bus))
     message["blocks"] = [b for b in message["blocks"] if b.get("type") != "actions"]  # no Share/paging here
     outbox.enqueue(call.bus, rule_id, [{"rule": rule_id, "episode": episode, "kind": "thread",
                                         "created_ms": call.bus.clock(), "message": message}])

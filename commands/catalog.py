@@ -1,3 +1,20 @@
-"""Importing this module registers every command (the order is the order of `/bus help`)."""
-from commands import help, health, groups, events, redis_cmd, dlq, alerts  # noqa: F401
-from commands import reprocess, dlq_actions, replay, trim, pause, jobs, approvals, audit, guard  # noqa: F401,E402
+"""Importing this module registers every command; `/bus help` lists them in
+`commands.registry.HELP_ORDER`, whatever the order of the imports below."""
+from commands import (  # noqa: F401
+    alerts,
+    approvals,
+    audit,
+    dlq,
+    dlq_actions,
+    events,
+    groups,
+    guard,
+    health,
+    help,
+    jobs,
+    pause,
+    redis_cmd,
+    replay,
+    reprocess,
+    trim,
+)

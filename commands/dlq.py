@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shlex
 
+from bot.bus import Bus
 from bot.phrase import code, phrase
 from bot.plural import plural
 from bot.services.dlq import DlqFilter, dlq_entry, dlq_list, dlq_summary
@@ -28,8 +29,12 @@ def dlq_command(inv: Invocation) -> Reply:
 @REGISTRY.command("dlq top [N]", "What is failing: exact counts over the whole DLQ by type, error and tenant.",
                   max_positional=1)
 def dlq_top_command(inv: Invocation) -> Reply:
-    n = inv.number(inv.positional(0), "N", 10, 1, MAX_TOP)
-    top, now = dlq_top(inv.bus, n), inv.bus.clock()
+    return dlq_top_reply(inv.bus, inv.number(inv.positional(0), "N", 10, 1, MAX_TOP))
+
+
+def dlq_top_reply(bus: Bus, n: int = 10) -> Reply:
+    """The answer of `/bus dlq top N` (also posted in an alert's thread)."""
+    top, now = dlq_top(bus, n), bus.clock()
 
     def rows(items):
         return [[r.count, share(r.count, top.total), r.key, human_age(now - id_ms(r.newest_id)),

@@ -1,9 +1,13 @@
 """One registry of subcommands: it feeds the router, `/bus help`, usage errors and
-"did you mean". Duplicate names are rejected when the module that registers them loads."""
+"did you mean". Duplicate names are rejected when the module that registers them loads.
+
+The registry lists its commands in `HELP_ORDER`, whichever module was imported first; a
+command missing from it comes last (by name), and a test asks for every command to be in it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from commands.invocation import Invocation
@@ -12,13 +16,24 @@ if TYPE_CHECKING:
 
 READ_ONLY_GROUPS = frozenset({"Help", "Read"})
 
+# The order of `/bus help` (and of its groups: the order their first command appears in).
+HELP_ORDER: tuple[str, ...] = (
+    "help",
+    "health", "groups", "events", "event", "redis",
+    "dlq", "dlq top", "dlq list", "dlq show",
+    "alerts",
+    "reprocess", "dlq delete", "dlq purge", "dlq restore", "replay",
+    "jobs", "job", "job cancel", "approvals", "approval",
+    "pause", "resume", "trim", "audit",
+)
+
 
 @dataclass(frozen=True)
 class Command:
     path: tuple[str, ...]  # ("dlq", "top")
     usage: str  # "dlq top [N]"
     help: str  # one line
-    handler: Callable[["Invocation"], "Reply"]
+    handler: Callable[[Invocation], Reply]
     options: frozenset[str] = frozenset()  # allowed key=value keys
     max_positional: int = 0
     role: str = "anyone"  # "anyone" or "operator"
@@ -35,8 +50,9 @@ class Command:
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, order: tuple[str, ...] = ()) -> None:
         self._commands: dict[tuple[str, ...], Command] = {}
+        self._position = {name: i for i, name in enumerate(order)}
 
     def add(self, command: Command) -> Command:
         if command.path in self._commands:
@@ -59,7 +75,9 @@ class Registry:
         return wrap
 
     def all(self) -> list[Command]:
-        return list(self._commands.values())
+        """Every command in the registry's order, never in the order modules were imported."""
+        last = len(self._position)
+        return sorted(self._commands.values(), key=lambda c: (self._position.get(c.name, last), c.name))
 
     def match(self, words: list[str]) -> tuple[Command | None, list[str]]:
         """Longest registered path that prefixes `words`, and the words after it."""
@@ -71,7 +89,7 @@ class Registry:
         return None, words
 
     def children(self, head: str) -> list[Command]:
-        return [c for c in self._commands.values() if c.path[0] == head]
+        return [c for c in self.all() if c.path[0] == head]
 
 
-REGISTRY = Registry()
+REGISTRY = Registry(HELP_ORDER)
