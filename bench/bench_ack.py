@@ -1,4 +1,4 @@
-"""Slash-command ack latency (issue 2): signed `/bus` commands, 20 at a time, through the
+"""Slash-command ack latency: signed `/bus` commands, 20 at a time, through the
 HTTP endpoint of `busbot serve` running as its own process, while each command's work is
 slow (Redis behind a proxy that delays every reply, and a big DLQ for `dlq top`).
 

@@ -1,4 +1,4 @@
-"""Alert checks (issue 5): one full check (`bot.alerts.engine.run_check`: every metric, the
+"""Alert checks: one full check (`bot.alerts.engine.run_check`: every metric, the
 state compare-and-set of every rule, trend samples) with 1,000 vs 1,000,000 main-stream
 entries and 200,000 DLQ entries, then the extra cost of DLQ arrivals in the last hour.
 

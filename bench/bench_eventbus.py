@@ -1,4 +1,4 @@
-"""Event bus worker and publisher (issue 3): worker throughput with a no-op handler against
+"""Event bus worker and publisher: worker throughput with a no-op handler against
 a bare redis-py XREADGROUP/XACK loop in the same run, single publish latency, batch publish
 throughput. Starts its own redis-server on a free port; prints Markdown.
 

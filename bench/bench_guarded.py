@@ -1,4 +1,4 @@
-"""Guarded-actions benchmark (issue 4) on a real redis-server it starts on a free port.
+"""Guarded-actions benchmark on a real redis-server it starts on a free port.
 
     python -m bench.bench_guarded                      # the full run (about 3 minutes)
     python -m bench.bench_guarded --dlq 20000 --range 200000 --quick   # a quick run

@@ -1,4 +1,4 @@
-"""Read-side benchmark (issue 2): `health` at 1,000 vs 1,000,000 entries, `dlq top` over
+"""Read-side benchmark: `health` at 1,000 vs 1,000,000 entries, `dlq top` over
 200,000 DLQ entries against the baseline a user has today (one XRANGE of the whole DLQ
 with json.loads per entry), and a repeat `dlq top` served from the cache.
 

@@ -1,4 +1,4 @@
-"""Reading stream entries in the bus's wire format (design §2), tolerant of surprises.
+"""Reading stream entries in the bus's wire format (docs/architecture.md), tolerant of surprises.
 
 Every entry becomes a `ParsedEntry`; nothing raises. An entry whose event cannot be read
 has type `<malformed>` and says why; a readable event without a type is `<unknown>`.

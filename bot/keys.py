@@ -1,7 +1,8 @@
 """Every Redis key and channel busbot touches, built in one place.
 
 Stream and group names come from settings; everything busbot adds lives under
-`<prefix>:bus:` (or `<prefix>:events:` where design §2 pins the name).
+`<prefix>:bus:` (or `<prefix>:events:` where the platform's conventions pin the name).
+The schema, with types, owners and retention: docs/architecture.md.
 """
 from __future__ import annotations
 
@@ -29,12 +30,8 @@ class Keys:
     def dlq_archive(self) -> str:
         return f"{self.dlq}:archive"
 
-    @property
-    def replay(self) -> str:
-        return f"{self.events}:replay"
-
     def paused(self, group: str) -> str:
-        """JSON {by, at, reason} while `group` is paused (design §2)."""
+        """JSON {by, at, reason} while `group` is paused."""
         return f"{self.events}:paused:{group}"
 
     @property
@@ -66,7 +63,7 @@ class Keys:
     def alert(self, rule: str) -> str:
         return f"{self.prefix}:bus:alert:{rule}"
 
-    # Alerts (issue 5): per-rule state, its outbox of Slack deliveries, trend samples.
+    # Alerts: per-rule state, its outbox of Slack deliveries, trend samples.
     @property
     def alert_rules(self) -> str:
         """Set of rule ids that have state (so `/bus alerts` lists vanished groups too)."""
@@ -99,7 +96,7 @@ class Keys:
         """Epoch ms before which nothing is delivered (Slack answered 429 with Retry-After)."""
         return f"{self.prefix}:bus:alerts:outbox:hold"
 
-    # guarded actions (issue 4): jobs, leases, approvals
+    # guarded actions: jobs, leases, approvals
     def job_lease(self, job_id: str) -> str:
         """Owner token of the process running the job; expires unless heartbeated."""
         return f"{self.prefix}:bus:job:{job_id}:lease"

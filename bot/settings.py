@@ -1,4 +1,4 @@
-"""Typed settings, read once from the environment (design §6) and passed in.
+"""Typed settings, read once from the environment (README's configuration table) and passed in.
 
 A bad value stops start-up with one line naming the variable and what it expects
 (`SettingsError`); secrets never appear in `repr`.
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     bus_idle_warn_seconds: int = Field(2400, ge=1)
     bus_idle_crit_seconds: int = Field(3600, ge=1)
 
-    # guarded actions (issue 4)
+    # guarded actions
     bus_approval_required: str = "reprocess_bulk,purge,replay,trim"  # kinds a 2nd operator approves
     bus_approval_ttl: int = Field(900, ge=10)  # seconds a preview's buttons stay valid
     bus_job_batch: int = Field(100, ge=1, le=2000)  # entries moved per Lua call (~2 ms)

@@ -1,4 +1,4 @@
-"""Entries in the bus's wire format (design §2) for tests, written with explicit ids."""
+"""Entries in the bus's wire format for tests, written with explicit ids."""
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,4 @@
-"""The DLQ archive (design §3): purged and deleted entries are copied there first, with
+"""The DLQ archive: purged and deleted entries are copied there first, with
 every field, and kept for BUS_ARCHIVE_DAYS so `dlq restore <job>` can put them back."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit stream (design §2): one entry per request, confirm, approval, rejection,
+"""The audit stream: one entry per request, confirm, approval, rejection,
 refusal, cancel and completion: who, what, arguments, result, job id."""
 from __future__ import annotations
 

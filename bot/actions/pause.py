@@ -1,4 +1,4 @@
-"""Pause and resume a consumer group (design §2 pause protocol): the key
+"""Pause and resume a consumer group (the pause protocol): the key
 `<events>:paused:<group>` holds {by, at, reason} while paused, and each change is announced
 on the control channel. Consumers check the key before each read (bot/eventbus/pause.py)."""
 from __future__ import annotations

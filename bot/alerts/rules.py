@@ -15,7 +15,6 @@ from bot.settings import Settings
 from bot.timeparse import human_age
 
 HYSTERESIS = 0.9  # a level clears when the value stays <= threshold x 0.9 for BUS_ALERT_FOR
-RUNBOOK = "seed-runbook.md"
 REDIS_RULE = "redis"
 
 

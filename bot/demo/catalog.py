@@ -91,7 +91,7 @@ def pick_tenant(rng: random.Random) -> str:
 
 def make_event(rng: random.Random, ms: int, etype: str | None = None, tenant: str | None = None,
                correlation_id: str | None = None) -> dict[str, Any]:
-    """One BaseEvent envelope (design §2) published at `ms`."""
+    """One BaseEvent envelope published at `ms`."""
     etype = etype or pick_type(rng)
     source, _, factory = EVENT_TYPES[etype]
     tenant = tenant or pick_tenant(rng)

@@ -3,7 +3,7 @@
 What it writes (all with explicit stream ids, so a time range is an id range as in production):
 - main stream: ~3,600 events over the last 24 h, busier in the working day;
 - DLQ: ~270 entries — failures from today (moved ~36 min after publishing, the retry
-  delays of design §2) and an older backlog from the past days, partly in the older writers'
+  delays 1, 5 and 30 min) and an older backlog from the past days, partly in the older writers'
   format (`event`, `error`, `movedAt` only), plus a few malformed entries;
 - groups `hyvve-platform` (small lag, a few pending) and `hyvve-analytics` (a stuck consumer,
   a larger lag), with pending entries idle for minutes;
@@ -81,7 +81,7 @@ def _main_events(rng: random.Random, now: int) -> list[tuple[int, dict]]:
 
 def _failed(rng: random.Random, pattern: ErrorPattern, event: dict, moved_ms: int,
             old_format: bool = False) -> tuple[int, dict]:
-    """A DLQ entry for `event` failing with `pattern`; `event` is the first field (design §2)."""
+    """A DLQ entry for `event` failing with `pattern`; `event` is the first field."""
     event = {**event, "data": {k: v for k, v in event["data"].items() if k != pattern.drops}}
     message, stack = pattern.render(rng, event)
     fields = {"event": _compact(event), "error": message}

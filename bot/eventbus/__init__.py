@@ -1,4 +1,4 @@
-"""A reference implementation of the event bus busbot operates (design §2, runbook Event
+"""A reference implementation of the event bus busbot operates (docs/eventbus.md, runbook Event
 Flow): publish BaseEvents, consume them in a group with retries, a dead-letter stream,
 the pause protocol and processing metadata. No Slack here.
 

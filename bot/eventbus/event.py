@@ -1,4 +1,4 @@
-"""The BaseEvent envelope of design §2, built the way the platform's publisher builds it."""
+"""The BaseEvent envelope (docs/architecture.md), built the way the platform's publisher builds it."""
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,4 @@
-"""The pause protocol (design §2), seen from a consumer.
+"""The pause protocol (docs/architecture.md), seen from a consumer.
 
 While `keys.paused(group)` exists the group's consumers start nothing new: the worker
 looks at the key before a read when it has not in the last 0.1 s, so a pause takes effect

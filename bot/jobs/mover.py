@@ -1,7 +1,7 @@
 """The atomic batch (bot/lua/move_batch.lua) wrapped in one typed call.
 
 Per kind: whether the source entry is deleted, which fields are copied and which
-provenance fields are added (design §2: reprocess keeps the event as it is; replay writes a
+provenance fields are added (docs/architecture.md, wire conventions: reprocess keeps the event as it is; replay writes a
 new envelope; purges archive every field so `dlq restore` can put them back).
 """
 from __future__ import annotations

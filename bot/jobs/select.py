@@ -47,7 +47,7 @@ def selected(kind: str, params: dict[str, Any], e: ParsedEntry) -> bool:
 
 
 def replay_copy(job_id: str, e: ParsedEntry) -> str:
-    """Design §2: a new envelope id, `data.__replay = true`, `correlationId = replay-<job>`."""
+    """A replay copy: a new envelope id, `data.__replay = true`, `correlationId = replay-<job>`."""
     event = dict(e.event or {})
     event["id"] = uuid.uuid4().hex
     data = event.get("data")

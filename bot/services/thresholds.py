@@ -1,4 +1,4 @@
-"""The runbook's thresholds (design §5) as levels: healthy < warning < critical."""
+"""The runbook's thresholds (docs/alerts.md) as levels: healthy < warning < critical."""
 from __future__ import annotations
 
 from typing import Literal

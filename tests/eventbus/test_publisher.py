@@ -1,4 +1,4 @@
-"""Publishing: the BaseEvent envelope and the one-field entry (design §2)."""
+"""Publishing: the BaseEvent envelope and the one-field entry."""
 from __future__ import annotations
 
 import json
