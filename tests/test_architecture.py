@@ -113,3 +113,31 @@ def test_every_command_has_its_place_in_the_help_order():
 
     names = [c.name for c in REGISTRY.all()]
     assert sorted(names) == sorted(HELP_ORDER) and names == list(HELP_ORDER)
+
+
+def test_the_architecture_page_lists_every_redis_key():
+    """Every key `bot.keys.Keys` builds has its row (type, owner, retention) in
+    docs/architecture.md, placeholders aside."""
+    import inspect
+    import re
+
+    from bot.keys import Keys
+    from bot.settings import Settings
+
+    def shape(key: str) -> str:
+        key = key.replace("hyvve:bus:", "<prefix>:bus:").replace("hyvve:events:", "<events>:")
+        return re.sub(r"<[a-z_]+>", "<>", key.replace("hyvve:dlq:", "<dlq>:"))
+
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    listed = {shape(k) for k in re.findall(r"^\| `([^`]+)`", doc, re.M)}
+    keys = Keys.from_settings(Settings(_env_file=None))
+    built = set()
+    for name, member in inspect.getmembers(Keys):
+        if name.startswith("_") or name == "from_settings" or name in Keys.__dataclass_fields__:
+            continue
+        if isinstance(member, property):
+            built.add(shape(getattr(keys, name)))
+        else:
+            params = list(inspect.signature(member).parameters)[1:]
+            built.add(shape(member(keys, *[f"<{p}>" for p in params])))
+    assert built - listed == set()
