@@ -14,6 +14,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from bot.bus import Bus
 from bot.connection import open_bus
 from bot.render import render_reply
 from bot.runtime import Runtime, build_runtime
