@@ -21,7 +21,7 @@ class Keys:
     prefix: str
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "Keys":
+    def from_settings(cls, s: Settings) -> Keys:
         return cls(events=s.bus_events_stream, dlq=s.bus_dlq_stream,
                    metadata=s.bus_metadata_stream, audit=s.bus_audit_stream,
                    group=s.bus_group, prefix=s.bus_prefix)

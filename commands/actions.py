@@ -5,8 +5,8 @@ Adapters call `commands.router.run_action(action_id, value, rt, user_id)`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bot.bus import Bus
 from bot.runtime import Runtime

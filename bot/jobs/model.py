@@ -61,7 +61,7 @@ class Job(BaseModel):
         return out
 
     @classmethod
-    def from_hash(cls, h: dict[str, str]) -> "Job":
+    def from_hash(cls, h: dict[str, str]) -> Job:
         data: dict[str, Any] = dict(h)
         data["params"] = json.loads(h.get("params") or "{}")
         return cls.model_validate(data)
