@@ -29,8 +29,9 @@ def test_health_on_the_embedded_demo():
     p = console("-c", "health")
     assert p.returncode == 0, p.stderr
     assert "attached to embedded demo Redis" in p.stderr
-    assert p.stdout.startswith("Event bus: warning\n")
-    assert "[WARN] WARNING — DLQ holds" in p.stdout and "hyvve-platform" in p.stdout
+    assert p.stdout.startswith("Event bus: critical\n")  # the demo's analytics consumer is stuck
+    assert "[CRIT] CRITICAL — DLQ size: " in p.stdout and "Stale group (hyvve-analytics)" in p.stdout
+    assert "hyvve-platform" in p.stdout
     assert "Traceback" not in p.stdout + p.stderr
 
 

@@ -65,6 +65,7 @@ def serving(redis_server, stub):
 
 def test_serve_answers_health_and_commands_then_stops_on_sigterm(serving, real_r, stub):
     url, proc = serving
+    real_r.xgroup_create("hyvve:events", "hyvve-platform", id="$", mkstream=True)  # else: critical
     real_r.xadd("hyvve:dlq", {"event": "{}", "error": "boom"})
     doc = wait_healthy(url, proc)
     assert doc["dlqLength"] == 1 and doc["status"] in ("healthy", "warning")
