@@ -10,7 +10,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.render import render_reply
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # with 16-32, under 20 concurrent commands on a slow Redis).
 WORKERS = 4
 RERUN_ACTIONS = ("bus_run", "bus_share")  # buttons whose value is command text
+VERIFIED = "busbot_verified"  # in the Bolt context once a request passed Bolt's checks
 SORRY = "Sorry, busbot could not answer that: something went wrong on our side and it is logged. Try again in a moment."
 
 
@@ -57,7 +58,14 @@ def build_app(settings: Settings, rt: Runtime, pool: CommandPool | None = None,
 def register(app: App, rt: Runtime, pool: CommandPool | None = None) -> None:
     app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, rt, pool)])
     app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, rt, pool)])
+    app.use(mark_verified)  # runs after Bolt's own middleware, its signature check included
     app.error(on_error)
+
+
+def mark_verified(context: BoltContext, next) -> None:
+    """Reached only by requests that passed Bolt's checks (the signature among them)."""
+    context[VERIFIED] = True
+    next()
 
 
 def ack_now(ack) -> None:
@@ -87,10 +95,13 @@ def answer_action(body: dict, respond, rt: Runtime, pool: CommandPool | None) ->
     respond(**for_slack(reply, message), replace_original=reply.replaces)
 
 
-def on_error(error: Exception, respond, logger: logging.Logger) -> None:
-    """The one error boundary of the adapter: the trace to the log, a sentence to the user."""
+def on_error(error: Exception, respond, logger: logging.Logger, context: BoltContext | None = None) -> None:
+    """The one error boundary of the adapter: the trace to the log, a sentence to the user.
+    A request that failed before it was verified gets no answer: its `response_url` is
+    whatever its sender wrote. (`context` is None for lazy listeners: verified requests.)"""
     logger.error("busbot listener failed", exc_info=error)
-    if respond is not None and respond.response_url:
+    verified = context is None or context.get(VERIFIED, False)
+    if verified and respond is not None and respond.response_url:
         respond(text=SORRY, response_type="ephemeral", replace_original=False)
 
 

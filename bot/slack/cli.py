@@ -1,11 +1,14 @@
 """`busbot serve`: the Slack app on $PORT (HTTP, or Socket Mode with SLACK_APP_TOKEN)."""
 from __future__ import annotations
 
+import logging
 import sys
 
 from bot.bus import Bus
 from bot.connection import embedded, open_bus
-from bot.settings import Settings
+from bot.settings import Settings, unknown_bus_variables
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -47,6 +50,8 @@ def run_serve(settings: Settings, args) -> int:
     if problem:
         print(f"busbot serve: {problem}", file=sys.stderr)
         return 2
+    for line in unknown_bus_variables():  # a typo would otherwise be ignored without a word
+        log.warning("%s", line)
     bus = demo_bus(settings) if args.demo else open_bus(settings, args.redis)
     try:
         return serve(settings, bus, args.port or settings.port)

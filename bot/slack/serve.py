@@ -1,14 +1,21 @@
-"""Running the bot: Bolt over HTTP (or Socket Mode), health and metrics on $PORT, and the
-background jobs, until SIGTERM or Ctrl-C."""
+"""Running the bot: the HTTP server on $PORT (Slack's requests unless Socket Mode, health,
+metrics, probes, the dashboard), Slack's start-up check, and the background work, until
+SIGTERM or Ctrl-C.
+
+The HTTP server comes up first: health, metrics and `/healthz` answer while `auth.test` is
+still being retried (`/readyz` says not ready until Slack and Redis both answer). SIGTERM
+stops accepting connections, answers the requests in flight, then stops the job runner,
+which releases its lease so another process resumes its job at once.
+"""
 from __future__ import annotations
 
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
-import waitress
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
 from bot.alerts.outbox import OutboxNotifier
@@ -18,18 +25,21 @@ from bot.notify import Notifier, NullNotifier
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app, web_client
-from bot.slack.offload import pool_for
+from bot.slack.offload import CommandPool, pool_for
 from bot.slack.poster import SlackPoster
+from bot.slack.startup import SlackStarter
 from bot.slack.transport import SlackTransport
-from bot.slack.web import WebApp
+from bot.web.app import create_app
+from bot.web.server import HttpServer
+from bot.web.slack import SlackGate
 
 log = logging.getLogger(__name__)
 
-THREADS = 16  # HTTP threads; each is busy only until its request is acked
 # Command work runs in threads of this process; a thread acking a request waits for the GIL
 # at most this long per hand-over (CPython's default is 5 ms), so CPU-bound work cannot
 # hold acks back by tens of milliseconds at every step.
 GIL_SWITCH_INTERVAL_S = 0.0005
+JOIN_S = 10.0  # how long shutdown waits for the job runner to put its job down
 
 
 class StartupError(Exception):
@@ -43,8 +53,11 @@ class Background:
         self.scheduler, self.rt = scheduler, rt
 
     def shutdown(self, wait: bool = False) -> None:
-        self.scheduler.shutdown(wait=wait)
+        """`wait`: until the job runner has put its job down (and released its lease)."""
+        self.scheduler.shutdown(wait=False)
         self.rt.stop()
+        if wait and self.rt.jobs is not None:
+            self.rt.jobs.join(JOIN_S)
 
 
 def progress_notifier(bus: Bus) -> Notifier:
@@ -60,48 +73,74 @@ def start_background(settings: Settings, rt: Runtime, client: WebClient) -> Back
     return Background(start_alerts(rt.bus, SlackTransport(SlackPoster(client))), rt)
 
 
-def _stop(signum, frame):
-    raise SystemExit(0)  # waitress's loop catches it and drains its workers
+class SlackSide:
+    """Slack's half of the process: the Bolt app once `auth.test` succeeds (retried in the
+    background), served over HTTP through `gate`, or over Socket Mode."""
+
+    def __init__(self, settings: Settings, rt: Runtime, pool: CommandPool | None, client: WebClient,
+                 on_fatal: Callable[[], None]):
+        self.settings, self.rt, self.pool, self.client = settings, rt, pool, client
+        app_token, secret = settings.slack_app_token, settings.slack_signing_secret
+        self.app_token = app_token.get_secret_value() if app_token is not None else None
+        self.gate = None if self.app_token else SlackGate(secret.get_secret_value() if secret else "")
+        self.socket_mode: SocketModeHandler | None = None
+        self.starter = SlackStarter(self._connect, self._ready, on_fatal)
+
+    def _connect(self) -> App:
+        app = build_app(self.settings, self.rt, self.pool, self.client)  # runs auth.test
+        if self.app_token:
+            handler = SocketModeHandler(app, self.app_token)
+            handler.connect()
+            self.socket_mode = handler
+        return app
+
+    def _ready(self, app) -> None:
+        if self.gate is not None:
+            self.gate.open(app)
+
+    def ready(self) -> bool:
+        return self.starter.ready.is_set()
+
+    def close(self) -> None:
+        self.starter.stop()
+        if self.socket_mode is not None:
+            self.socket_mode.close()
 
 
 def serve(settings: Settings, bus: Bus, port: int) -> int:
     pool = pool_for(bus)
     client = web_client(settings)
     rt = build_runtime(bus, progress_notifier(bus))  # resumes orphaned jobs now
+    stop_server: list[Callable[[], None]] = []  # filled once the server exists
+
+    def refused() -> None:  # Slack refused the token: stop serving, then say why
+        for stop in stop_server:
+            stop()
+    slack = SlackSide(settings, rt, pool, client, on_fatal=refused)
     try:
-        slack_app = build_app(settings, rt, pool, client)
-    except BoltError as exc:
-        rt.stop()
-        if pool:
-            pool.shutdown()
-        raise StartupError(f"Slack refused the start-up check ({exc}); check SLACK_BOT_TOKEN.") from None
-    socket_mode = None
-    if settings.slack_app_token is not None:
-        socket_mode = SocketModeHandler(slack_app, settings.slack_app_token.get_secret_value())
-    try:
-        server = waitress.create_server(WebApp(bus, None if socket_mode else slack_app),
-                                        host="0.0.0.0", port=port, threads=THREADS)
+        server = HttpServer(create_app(bus, slack.gate, slack_ready=slack.ready, rt=rt), port=port)
     except OSError as exc:
         rt.stop()
         if pool:
             pool.shutdown()
         raise StartupError(f"cannot listen on port {port}: {exc.strerror}.") from None
-    signal.signal(signal.SIGTERM, _stop)
+    stop_server.append(server.stop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: server.stop())
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     background = start_background(settings, rt, client)
+    slack.starter.start()
     try:
-        if socket_mode:
-            socket_mode.connect()
         log.info("busbot serving %s on port %d (Redis: %s)",
-                 "Socket Mode, health and metrics" if socket_mode else "/slack/events, health and metrics",
+                 "Socket Mode, health and metrics" if slack.app_token else "/slack/events, health and metrics",
                  port, bus.where)
         server.run()
     finally:
         log.info("busbot stopping")
-        server.close()
-        if socket_mode:
-            socket_mode.close()
-        background.shutdown(wait=False)
+        slack.close()
+        background.shutdown(wait=True)
         if pool:
             pool.shutdown()
+    if slack.starter.fatal:
+        raise StartupError(slack.starter.fatal)
     return 0

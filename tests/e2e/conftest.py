@@ -1,47 +1,41 @@
-"""End-to-end fixtures: the Slack stand-in, and the real WSGI app under waitress on a free
+"""End-to-end fixtures: the Slack stand-in, and the real HTTP app under waitress on a free
 port, wired to it (`SLACK_API_URL`) and to the test's Redis (fakeredis or redis-server)."""
 from __future__ import annotations
 
 import threading
 
 import pytest
-import waitress
 from pydantic import SecretStr
 
 from bot.bus import Bus
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.web import WebApp
+from bot.web.app import create_app
+from bot.web.server import THREADS, HttpServer
+from bot.web.slack import SlackGate
 from tests.e2e.slack_stub import SECRET, SlackStub, command_body, http, signed_headers
 
 
 class BotServer:
-    """`busbot serve`'s WSGI app on 127.0.0.1:<free port>, in a thread; with `jobs`, its
-    runtime runs a job runner in the background, as `busbot serve` does."""
+    """`busbot serve`'s HTTP app (bot.web.app) under its server (bot.web.server) on
+    127.0.0.1:<free port>, in a thread; with `jobs`, its runtime runs a job runner in the
+    background, as `busbot serve` does."""
 
-    def __init__(self, bus: Bus, settings: Settings, pool=None, jobs: bool = False):
+    def __init__(self, bus: Bus, settings: Settings, pool=None, jobs: bool = False, threads: int = THREADS):
         self.rt = build_runtime(bus, start_jobs=jobs, poll_s=0.05)
-        self.server = waitress.create_server(WebApp(bus, build_app(settings, self.rt, pool)),
-                                             host="127.0.0.1", port=0, threads=8)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        gate = SlackGate(SECRET, build_app(settings, self.rt, pool))
+        self.server = HttpServer(create_app(bus, gate, rt=self.rt), host="127.0.0.1", port=0, threads=threads)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def _run(self) -> None:
-        """waitress's own loop, stoppable: sockets are closed by the thread that polls them."""
-        while not self.stopping.is_set():
-            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)
-        self.server.task_dispatcher.shutdown()
-        self.server.asyncore.close_all(self.server._map)
-
-    def start(self) -> "BotServer":
+    def start(self) -> BotServer:
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(10)
+        self.server.stop()
+        self.thread.join(15)
         self.rt.stop()
         if self.rt.jobs is not None:
             self.rt.jobs.join(10)

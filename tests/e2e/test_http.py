@@ -74,10 +74,8 @@ def test_anything_else_is_a_json_404(bot):
 
 def test_in_socket_mode_the_http_server_has_no_slack_route(bus):
     """With SLACK_APP_TOKEN Slack talks over a websocket: POST /slack/events is a 404."""
-    from bot.slack.web import WebApp
+    from bot.web.app import create_app
 
-    statuses = []
-    body = WebApp(bus, None)({"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events"},
-                             lambda status, headers: statuses.append(status))
-    assert statuses == ["404 Not Found"]
-    assert json.loads(b"".join(body))["error"] == "no route for POST /slack/events"
+    resp = create_app(bus, None).test_client().post("/slack/events", data="x")
+    assert resp.status_code == 404
+    assert resp.get_json()["error"] == "no route for POST /slack/events"

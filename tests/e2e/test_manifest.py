@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.slack.web import SLACK_PATH
+from bot.web.slack import SLACK_PATH
 
 MANIFEST = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text()
 

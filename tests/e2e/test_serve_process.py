@@ -27,7 +27,7 @@ def env(**values: str) -> dict:
 
 def busbot(*args: str, **values: str) -> subprocess.Popen:
     """`busbot ...` with its stderr in a file (a pipe nobody reads would fill up and block it)."""
-    log = tempfile.TemporaryFile(mode="w+")
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env(**values),
                             stdout=subprocess.DEVNULL, stderr=log, text=True)
     proc.log = log
@@ -52,6 +52,21 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 20) -> dict:
     raise AssertionError("busbot serve did not answer /events/health in time")
 
 
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Until /readyz says Slack accepted the token and Redis answers (the HTTP server is up
+    before that, and /slack/events answers 503 until then)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"busbot serve exited: {stderr_of(proc)[-2000:]}"
+        try:
+            if http("GET", url + "/readyz", timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("busbot serve did not become ready in time")
+
+
 @pytest.fixture
 def serving(redis_server, stub):
     port = free_port()
@@ -68,6 +83,7 @@ def test_serve_answers_health_and_commands_then_stops_on_sigterm(serving, real_r
     real_r.xgroup_create("hyvve:events", "hyvve-platform", id="$", mkstream=True)  # else: critical
     real_r.xadd("hyvve:dlq", {"event": "{}", "error": "boom"})
     doc = wait_healthy(url, proc)
+    wait_ready(url, proc)
     assert doc["dlqLength"] == 1 and doc["status"] in ("healthy", "warning")
     body = command_body("health", stub.response_url("proc"))
     assert http("POST", url + "/slack/events", body, signed_headers(body))[0] == 200
@@ -146,7 +162,7 @@ def test_serve_runs_jobs_and_posts_their_progress_to_the_actions_channel(redis_s
                   BUS_APPROVAL_REQUIRED="", BUS_ACTIONS_CHANNEL="C0JOBS")
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc)
+        wait_ready(url, proc)
 
         def post(body: str, name: str) -> dict:
             assert http("POST", url + "/slack/events", body, signed_headers(body))[0] == 200
