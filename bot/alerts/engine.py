@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.alerts import samples, state
 from bot.alerts.checks import Metric, measure
 from bot.alerts.machine import AlertState, Event, step
-from bot.alerts.rules import Rule, rule_for
+from bot.alerts.rules import GROUP_RULES, Rule, rule_for
 from bot.alerts.view import deliveries
 from bot.bus import Bus
 from bot.services import history
@@ -69,7 +69,7 @@ def _vanished_groups(known: set[str], metrics: list[Metric]) -> list[Metric]:
     """A group that no longer exists has no lag: its alert resolves (after the hold time)."""
     measured = {m.rule for m in metrics}
     return [Metric(rule_id, 0.0, "the consumer group no longer exists")
-            for rule_id in sorted(known - measured) if rule_id.startswith("lag:")]
+            for rule_id in sorted(known - measured) if rule_id.startswith(GROUP_RULES)]
 
 
 def _forget(bus: Bus, rule_ids: list[str]) -> None:

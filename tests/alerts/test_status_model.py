@@ -193,3 +193,20 @@ def test_a_stale_group_raises_an_alert(stale):
     idle = results["idle:g"]
     assert idle.state.firing and idle.state.level == "critical"
     assert idle.rule.title == "Stale group (g)"
+
+
+def test_the_stale_alert_of_a_deleted_group_resolves(stale):
+    stale.settings = stale.settings.model_copy(update={"bus_alert_channel": "C0ALERTS"})
+    r, k = stale.r, stale.keys
+    r.xadd(k.events, {"event": "{}"}, id=f"{NOW - 11 * HOUR}-0")
+    r.xgroup_create(k.events, "g", id="0")
+    r.xreadgroup("g", "host-a", {k.events: ">"}, count=10)
+    run_check(stale)
+    stale.clock.advance(stale.settings.bus_alert_for)
+    assert {res.rule.id: res for res in run_check(stale)}["idle:g"].state.firing
+    r.xgroup_destroy(k.events, "g")
+    run_check(stale)
+    stale.clock.advance(stale.settings.bus_alert_for)
+    results = {res.rule.id: res for res in run_check(stale)}
+    assert not results["idle:g"].state.firing  # resolved, not firing forever
+    assert "idle:g" not in {res.rule.id for res in run_check(stale)}  # and then forgotten
