@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from bot.actions import requests
 from bot.timeparse import WhenError, parse_when
 from bot.web import dash_flow
+from bot.web.dash_filter import clean_query
 from bot.web.dash_flow import FlowError, ReplayForm
 from bot.web.dash_pages import types_seen
 from bot.web.dashboard import bp, dash, is_operator, me, notice, page, refuse
@@ -46,7 +47,8 @@ def dlq_selected() -> ResponseReturnValue:
         req = dash_flow.preview_selected(dash().rt, me().user, action, request.form.getlist("ids"))
     except FlowError as exc:
         notice(exc.message, exc.hint, "warn")
-        return redirect(request.referrer or url_for("dashboard.dlq"), code=303)
+        back = clean_query(request.form.get("back", ""))  # the list's filter, as it was
+        return redirect(url_for("dashboard.dlq") + (f"?{back}" if back else ""), code=303)
     return _to("dashboard.request_page", token=req.token)
 
 

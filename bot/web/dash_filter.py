@@ -3,7 +3,7 @@ an exact error signature, which the top table's "show these" links use)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from bot.envelope import ParsedEntry
 from bot.services.dlq import DlqFilter
@@ -55,3 +55,8 @@ def parse_filter(args: Mapping[str, str], now: int) -> tuple[DashFilter, str | N
     flt = DashFilter(type=given.get("type"), since_ms=times["since"], error=given.get("error"),
                      tenant=given.get("tenant"), until_ms=times["until"], sig=given.get("sig"), given=given)
     return flt, error
+
+
+def clean_query(qs: str) -> str:
+    """A filter's query string with nothing but the filter's own fields in it."""
+    return urlencode([(k, v) for k, v in parse_qsl(qs) if k in FIELDS])

@@ -69,7 +69,8 @@ def test_alert_posted_after_429_acknowledged_and_resolved_in_place(alerting_bot,
     updated = stub.wait_for(UPDATE, timeout=15)[0]
     assert "Acknowledged by <@U0BOB>" in json.dumps(updated["blocks"], ensure_ascii=False)
     line = stub.wait_for(POST, n=2, timeout=15)[1]
-    assert line["thread_ts"] and "Acknowledged by <@U0BOB>" in line["text"]
+    assert line["thread_ts"] and "Acknowledged by <@U0BOB>" in json.dumps(line["blocks"], ensure_ascii=False)
+    assert "Acknowledged by &lt;@U0BOB&gt;" in line["text"]  # the notification text never pings
     drain_dlq(real_r, KEYS.dlq, 0)
     resolved = stub.wait_for(UPDATE, n=2, timeout=15)[1]
     assert "DLQ size — resolved" in json.dumps(resolved["blocks"], ensure_ascii=False)

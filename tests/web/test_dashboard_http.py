@@ -352,3 +352,21 @@ def test_a_cross_site_navigation_is_reloaded_from_the_site_without_a_new_cookie(
     assert resp.headers["X-Frame-Options"] == "DENY"
     resp = c.get("/admin/events/dlq?type=a.b", headers={"Sec-Fetch-Site": "same-origin"})
     assert resp.status_code == 302  # from the site itself, a signed-out user is sent to sign in
+
+
+def test_a_refused_selection_returns_to_the_filtered_list_with_a_sentence(rt):
+    seed_dlq(rt.bus)
+    c = signed_in(dash_app(rt), "alice")
+    resp = post(c, "/admin/events/dlq/selected", "/admin/events/dlq", action="reprocess",
+                back="type=crm.contact.created&evil=https://x.example")
+    assert resp.headers["Location"] == "/admin/events/dlq?type=crm.contact.created"
+    assert "No entry was selected" in c.get(resp.headers["Location"]).text
+
+
+def test_a_slack_request_page_shows_its_facts(rt):
+    seed_dlq(rt.bus)
+    run("reprocess type=crm.contact.created", rt, "api:alice")
+    token = next(k for k in rt.bus.r.scan_iter(match=rt.bus.keys.approval("*"))).rsplit(":", 1)[1]
+    page = signed_in(dash_app(rt), "alice").get(f"/admin/events/requests/{token}").text
+    facts = requests.get(rt.bus, token).preview["facts"]
+    assert facts and all(f"<dt>{f['label']}</dt>" in page for f in facts)
