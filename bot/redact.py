@@ -62,6 +62,14 @@ def redact_text(text: str) -> str:
     return re.sub(r"(?i)\b(password|passwd|pwd)=([^\s&;'\"]+)", rf"\1={MASK}", text)
 
 
+def redact_value(value: str) -> str:
+    """A setting's value as given: one URL, a comma-separated list of (`name=`)URLs, or
+    anything else; every credential masked. A comma splits entries only where a new URL
+    follows, so a password holding a comma stays whole (and masked)."""
+    entries = re.split(r",(?=[^,]*://)", value)
+    return ",".join(redact_url(e) if "://" in e or "@" in e else redact_text(e) for e in entries)
+
+
 _installed = False
 
 

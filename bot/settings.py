@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.redact import redact_text, redact_url
+from bot.redact import redact_text, redact_value
 
 # what BUS_APPROVAL_REQUIRED may name (bot/actions/policy.py describes each)
 APPROVAL_KINDS = frozenset({"reprocess_one", "reprocess_bulk", "delete", "purge", "restore",
@@ -200,5 +200,5 @@ def load_settings(**overrides) -> Settings:
 def shown_value(value) -> str:
     """A setting's value as an error message may show it: quoted, credentials masked."""
     if isinstance(value, str):
-        return repr(redact_url(value) if "://" in value or "@" in value else redact_text(value))
+        return repr(redact_value(value))
     return redact_text(repr(value))

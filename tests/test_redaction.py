@@ -131,3 +131,10 @@ def test_cli_errors_never_show_the_secret(how, value, capsys, monkeypatch):
 
 def test_a_plain_bus_where_is_kept(settings):
     assert Bus(None, settings, where="embedded demo Redis").where == "embedded demo Redis"  # type: ignore[arg-type]
+
+
+def test_a_list_of_urls_in_a_setting_is_masked_entry_by_entry():
+    from bot.redact import redact_value
+
+    shown = redact_value(f"prod=redis://:{SECRET}@h1,stage=redis://u:a,{SECRET}@h2/0?password={SECRET}")
+    assert shown == "prod=redis://***@h1,stage=redis://u:***@h2/0?password=***"
