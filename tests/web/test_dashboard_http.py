@@ -3,6 +3,7 @@ cookie flags, security headers, CSRF, roles, trusted-proxy SSO, the guarded flow
 and the same counts as `/bus dlq top`."""
 from __future__ import annotations
 
+import logging
 import re
 import time
 
@@ -370,3 +371,12 @@ def test_a_slack_request_page_shows_its_facts(rt):
     page = signed_in(dash_app(rt), "alice").get(f"/admin/events/requests/{token}").text
     facts = requests.get(rt.bus, token).preview["facts"]
     assert facts and all(f"<dt>{f['label']}</dt>" in page for f in facts)
+
+
+def test_anonymous_refusals_are_logged_not_audited(rt, caplog):
+    caplog.set_level(logging.INFO, logger="bot.web.dashboard")
+    c = dash_app(rt).test_client()
+    for _ in range(3):
+        assert c.post("/admin/events/dlq/selected", data={"ids": "1-0", "action": "delete"}).status_code == 403
+    assert rt.bus.r.xlen(rt.bus.keys.audit) == 0
+    assert "refused POST /admin/events/dlq/selected" in caplog.text
