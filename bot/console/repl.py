@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Callable, TextIO
 
-from bot.console.render_text import Choice, Screen, render_reply_text
+from bot.console.render_text import Choice, Screen, layout, render_reply_text, terminal_width
 from bot.jobs import store
 from bot.plural import plural
 from bot.runtime import Runtime
@@ -81,7 +81,7 @@ class Console:
         if not running or running == self.warned_running:
             return True
         self.warned_running = running
-        print(running_jobs_warning(running), file=self.out)
+        print(layout(running_jobs_warning(running), terminal_width(), False), file=self.out)
         return False
 
     def _choose(self, n: int) -> Reply | None:
@@ -107,7 +107,8 @@ class Console:
                 print(file=self.out)
                 running = tuple(j.id for j in store.recent(self.rt.bus, RECENT_JOBS) if j.active)
                 if running:
-                    print(running_jobs_warning(running, leaving=True), file=self.out)
+                    print(layout(running_jobs_warning(running, leaving=True), terminal_width(), False),
+                          file=self.out)
                 return 0
             except KeyboardInterrupt:  # Ctrl-C drops the line or the answer, as a shell does
                 print(file=self.out)
