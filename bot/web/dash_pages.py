@@ -15,7 +15,7 @@ from bot.services.dlq import dlq_entry, dlq_list
 from bot.services.dlq_top import dlq_top
 from bot.services.health import get_health
 from bot.services.scan import walk
-from bot.timeparse import human_age, id_ms, iso_ms
+from bot.timeparse import human_age, id_ms, is_stream_id, iso_ms
 from bot.web.dash_charts import overview_charts
 from bot.web.dash_filter import parse_filter
 from bot.web.dash_flow import awaiting, may_approve
@@ -46,16 +46,18 @@ def dlq() -> Response:
     flt, error = parse_filter(request.args, now)
     top = dlq_top(bus, 10)
     rows, next_before = [], None
+    before = request.args.get("before")
+    if before and not is_stream_id(before):
+        error = "before must be a stream id such as 1764000000000-0: use the Older link."
     if error is None:
-        before = request.args.get("before") or flt.first_before
+        before = before or flt.first_before
         listing = dlq_list(bus, PAGE, flt, before)
         rows = [{"id": e.entry_id, "type": e.type, "tenant": e.tenant, "error": e.error.splitlines()[0][:200]
                  if e.error else "", "age": human_age(now - (id_ms(e.entry_id) or now)),
                  "attempts": e.fields.get("attempts", "")} for e in listing.entries]
         next_before = listing.next_before
     return page("dlq.html", tab="dlq", top=top, rows=rows, f=flt, args=request.args, error=error,
-                next_before=next_before, first_page=not request.args.get("before"),
-                query=flt.query())
+                next_before=next_before, first_page=not request.args.get("before"))
 
 
 @bp.get("/events/dlq/<entry_id>")

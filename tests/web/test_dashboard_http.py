@@ -273,6 +273,8 @@ def test_show_these_links_filter_the_list(rt):
     assert len(re.findall(r'name="ids"', c.get(sig).text)) == 9
     page = c.get("/admin/events/dlq?since=nonsense").text
     assert "is not a time" in page
+    resp = c.get("/admin/events/dlq?before=0-0x")
+    assert resp.status_code == 200 and "before must be a stream id" in resp.text
 
 
 def test_redis_unreachable_is_one_sentence(rt):
