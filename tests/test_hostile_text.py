@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 from bot.actions.progress import job_message
+from bot.alerts import outbox
 from bot.alerts.machine import AlertState
+from bot.alerts.outbox import OutboxNotifier
 from bot.alerts.rules import lag_rule
 from bot.alerts.view import root_view, thread_line
-from bot.alerts import outbox
-from bot.alerts.outbox import OutboxNotifier
 from bot.notify import Message
 from bot.render import fallback_text, md, render, render_reply
 from commands import router
@@ -94,17 +94,13 @@ def test_hostile_text_in_a_job_progress_message(bus):
     poster = RecordingPoster()
     notifier = OutboxNotifier(bus, "C_OPS")
     notifier.post(Message("alert_thread", {"text": "plain", "late": None}, f"Job for {EVIL_TYPE} {EVIL_GROUP}"))
-    from bot.jobs import store
     from bot.jobs.model import Job
 
     job = Job(id="j1", kind="reprocess", source=bus.keys.dlq, target=bus.keys.events,
               params={"type": EVIL_TYPE}, by=EVIL_GROUP, to_move=3)
-    try:
-        store.create(bus, job)
-    except Exception:  # noqa: BLE001 - the message is built from the job alone
-        pass
-    notifier.post(job_message(bus, job))
+    notifier.post(job_message(bus, job))  # its selection and requester carry the hostile text
     outbox.deliver(bus, poster, None)
     assert len(poster.messages) == 2
+    assert "&lt;!channel&gt;" in json.dumps(poster.messages[1]["blocks"])
     for message in poster.messages:
         assert_harmless(message)
