@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.actions import audit, policy, requests
-from bot.actions.requests import GuardedRequest
+from bot.actions.requests import GuardedRequest, awaiting  # noqa: F401  (the API lists approvals here)
 from bot.actions.selection import Selection, select
 from bot.bus import Bus
 from bot.jobs import store
@@ -187,18 +187,6 @@ def _said(reply: Any) -> tuple[Any, Any]:
     if isinstance(ctx.get("message"), (str, list)):
         return ctx["message"], ctx.get("hint")
     return reply.text, None
-
-
-def awaiting(bus: Bus, limit: int = 200) -> list[GuardedRequest]:
-    """Requests waiting for a second operator, newest first (expired ones left out)."""
-    now, found = bus.clock(), []
-    for key in bus.r.scan_iter(match=bus.keys.approval("*"), count=1000):
-        h = bus.r.hgetall(key)
-        if h.get("state") == "AWAITING" and int(h.get("expires") or 0) > now:
-            found.append(GuardedRequest.from_hash({str(k): str(v) for k, v in h.items()}))
-        if len(found) >= limit:
-            break
-    return sorted(found, key=lambda q: -q.created)
 
 
 def may_approve(bus: Bus, req: GuardedRequest, user: str) -> bool:

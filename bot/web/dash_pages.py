@@ -18,7 +18,7 @@ from bot.services.scan import walk
 from bot.timeparse import human_age, id_ms, is_stream_id, iso_ms
 from bot.web.dash_charts import overview_charts
 from bot.web.dash_filter import parse_filter
-from bot.web.dash_flow import awaiting, may_approve
+from bot.web.dash_flow import may_approve
 from bot.web.dashboard import bp, dash, me, page
 
 PAGE = 25
@@ -34,7 +34,7 @@ def overview() -> Response:
     jobs = [j for j in store.recent(bus, 50) if j.active]
     charts = overview_charts(history.day(bus, now), now, bus.settings.bus_dlq_warn, bus.settings.bus_lag_warn)
     return page("overview.html", tab="overview", h=health, alerts=alerts, jobs=jobs,
-                approvals=awaiting(bus), charts=charts,
+                approvals=requests.awaiting(bus), charts=charts,
                 threshold=lambda rule, v: rule_for(bus.settings, rule).fmt(v),
                 age=lambda ms: human_age(now - ms) if ms else "never", iso=iso_ms)
 
@@ -109,7 +109,7 @@ def job(job_id: str) -> Response:
 @bp.get("/events/approvals")
 def approvals() -> Response:
     bus = dash().rt.bus
-    waiting = awaiting(bus)
+    waiting = requests.awaiting(bus)
     return page("approvals.html", tab="approvals", waiting=waiting,
                 mine={q.token for q in waiting if not may_approve(bus, q, me().user)},
                 expires=lambda q: human_age(max(0, q.expires - bus.clock())))
