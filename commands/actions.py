@@ -19,7 +19,7 @@ class ActionCall:
     action_id: str
     value: str
     user_id: str
-    channel: str = ""  # the Slack channel the button was clicked in ("" outside Slack)
+    channel: str | None = None  # the Slack channel it was clicked in; None: not a Slack click
 
     @property
     def bus(self) -> Bus:

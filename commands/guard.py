@@ -164,9 +164,10 @@ def execute(rt: Runtime, req: GuardedRequest, *, in_channel: bool) -> Reply:
 
 
 def clicked_elsewhere(call: ActionCall, req: GuardedRequest | None, button: str) -> Reply | None:
-    """An approval request counts only in the channel it was posted to: a copy of its
-    buttons anywhere else (another channel, a direct message) is refused and audited."""
-    if req is None or not req.channel or call.channel == req.channel:
+    """An approval request posted in Slack counts only in the channel it was posted to: its
+    buttons clicked anywhere else in Slack (another channel, a direct message) are refused
+    and audited. Surfaces that are not Slack (console, dashboard, API) pass no channel."""
+    if req is None or not req.channel or call.channel is None or call.channel == req.channel:
         return None
     audit.record(call.bus, call.user_id, f"{req.kind}.{button}.refused", req.command,
                  f"clicked in {call.channel or 'no channel'}, requested in {req.channel}")
@@ -180,7 +181,7 @@ def confirm(call: ActionCall) -> Reply:
     req = requests.get(bus, call.value)
     approval = req is not None and policy.needs_approval(bus.settings, req.kind)
     extra = {"expires": str(bus.clock() + bus.settings.bus_approval_ttl * 1000),
-             "channel": call.channel} if approval else {}  # approvals count only in that channel
+             "channel": call.channel or ""} if approval else {}  # approvals count only in that channel
     try:
         req = requests.step(bus, call.value, "PREVIEWED", "AWAITING" if approval else "CONFIRMED",
                             confirmed_by=user, **extra)

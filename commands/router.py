@@ -87,9 +87,10 @@ def is_read_only(text: str) -> bool:
     return command.read_only
 
 
-def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: str = "") -> Reply:
+def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: str | None = None) -> Reply:
     """A button click; unknown action ids (an old message after an upgrade) get a sentence.
-    `channel`: the Slack channel it was clicked in (approvals count only where they were asked)."""
+    `channel`: the Slack channel it was clicked in (approvals count only where they were
+    asked); None for the console, the dashboard and the API, which check their callers."""
     handler, bus = ACTIONS.get(action_id), rt.bus
     if handler is None:
         return error_reply("That button belongs to an older busbot message and no longer does anything.",

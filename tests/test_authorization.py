@@ -80,7 +80,7 @@ def test_alert_reprocess_refuses_a_non_operator_before_reading_the_dlq(abus, art
     assert "Only busbot operators" in reply.text
 
 
-def _approval_request(abus, art, channel: str):
+def _approval_request(abus, art, channel: str | None):
     seed_dlq(abus.r, abus.keys.dlq, 10)
     preview = router.run("reprocess type=crm.contact.created", art, "U1")
     request = router.run_action("guard_confirm", buttons(preview)["guard_confirm"]["value"], art, "U1", channel)
@@ -99,6 +99,20 @@ def test_an_approval_counts_only_in_the_channel_it_was_posted_to(abus, art, butt
         assert requests.get(abus, token).state == "AWAITING"
     accepted = router.run_action(button, token, art, "U2", "C_OPS")
     assert requests.get(abus, token).state in ("APPROVED", "REJECTED") and accepted.template != "error"
+
+
+def test_surfaces_other_than_slack_are_not_bound_to_the_channel(abus, art):
+    """The console, the dashboard and the API pass no channel: they check their callers."""
+    token = _approval_request(abus, art, "C_OPS")
+    router.run_action("guard_approve", token, art, "U2")
+    assert requests.get(abus, token).state == "APPROVED"
+
+
+def test_a_request_confirmed_outside_slack_records_no_channel(abus, art):
+    token = _approval_request(abus, art, None)
+    assert requests.get(abus, token).channel == ""
+    router.run_action("guard_approve", token, art, "U2", "C_ANY")
+    assert requests.get(abus, token).state == "APPROVED"
 
 
 def test_a_command_too_long_for_a_button_is_kept_not_clipped(abus, art):
