@@ -143,6 +143,9 @@ def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(served, browser, 
     seed(served)
     bus = served.bus
     vic = browser()
+    vic.get(served.url + "/admin/events")  # signed out: the sign-in page
+    wait_for(vic, lambda d: d.current_url.endswith("/admin/login"))
+    snap(vic, shots / "login.png")
     sign_in(vic, served, "vic")
     vic.get(served.url + "/admin/events/dlq")
     assert vic.find_elements(By.CSS_SELECTOR, "table.entries tr")
@@ -154,6 +157,7 @@ def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(served, browser, 
     _post_form(vic, "/admin/events/dlq/selected", {"csrf_token": token, "ids": victim, "action": "reprocess"})
     wait_for(vic, lambda d: "Refused" in d.title)
     assert "Only busbot operators" in vic.find_element(By.TAG_NAME, "main").text
+    snap(vic, shots / "refused.png")
     assert bus.r.xlen(bus.keys.dlq) == 12
     refused = [f for _, f in bus.r.xrange(bus.keys.audit) if f["what"] == "refused"]
     assert refused and refused[-1]["who"] == "api:vic" and refused[-1]["result"] == "not an operator"
