@@ -23,7 +23,7 @@ def start_job(bus: Bus, req: GuardedRequest, hooks: Hooks, owner: str) -> Job:
     job = Job(id=store.new_job_id(), kind=JOB_KIND[req.kind], source=req.source,
               target=req.target, params=req.params, start=req.start, upper=req.upper,
               to_move=req.to_move, rate=int(req.params.get("rate") or 0),
-              batch=bus.settings.bus_job_batch, by=req.requester,
+              batch=int(req.params.get("batch") or bus.settings.bus_job_batch), by=req.requester,
               approved_by=req.approved_by, request=req.token)
     store.create(bus, job)
     set_job(bus, req.token, job.id)

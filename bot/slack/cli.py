@@ -34,6 +34,18 @@ def missing(settings: Settings, args) -> str | None:
     return None
 
 
+def token_problem(settings: Settings) -> str | None:
+    """BUS_API_TOKENS that are not name:token pairs, as one line that shows no token."""
+    from bot.web.tokens import TokenFormatError, parse_tokens
+
+    raw = settings.bus_api_tokens
+    try:
+        parse_tokens(raw.get_secret_value() if raw is not None else "")
+    except TokenFormatError as exc:
+        return f"BUS_API_TOKENS: {exc}; write it as name:token,name:token."
+    return None
+
+
 def demo_bus(settings: Settings) -> Bus:
     """The embedded Redis seeded with the demo bus (`bot.demo`, loaded only for --demo)."""
     from bot.demo import seed
@@ -52,6 +64,10 @@ def run_serve(settings: Settings, args) -> int:
         return 2
     for line in unknown_bus_variables():  # a typo would otherwise be ignored without a word
         log.warning("%s", line)
+    bad_tokens = token_problem(settings)
+    if bad_tokens:
+        print(f"busbot serve: {bad_tokens}", file=sys.stderr)
+        return 2
     bus = demo_bus(settings) if args.demo else open_bus(settings, args.redis)
     try:
         return serve(settings, bus, args.port or settings.port)

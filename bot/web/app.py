@@ -2,6 +2,8 @@
 
     bot/web/slack.py    POST /slack/events (absent in Socket Mode)
     bot/web/probes.py   GET /healthz, /readyz, /events/health, /metrics
+    bot/web/dashboard.py  /admin/events (given the runtime)
+    bot/web/api.py      the admin API under /events and /events/openapi.json (given the runtime)
 
 Every error is JSON with one sentence under "error"; a body over 1 MB is a 413.
 """
@@ -15,7 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from bot.bus import Bus
 from bot.runtime import Runtime
-from bot.web import dashboard, probes, slack
+from bot.web import api, dashboard, probes, slack
 from bot.web.limits import MAX_BODY, MAX_BODY_TEXT
 from bot.web.replies import error
 
@@ -36,6 +38,7 @@ def create_app(bus: Bus, gate: slack.SlackGate | None, probe: Bus | None = None,
                                             slack_ready=slack_ready or ((lambda: gate.ready) if gate else None)))
     if rt is not None:
         dashboard.register(app, rt)  # /admin/events (bot/web/dashboard.py)
+        api.register(app, rt)  # /events/... admin API and /events/openapi.json (bot/web/api.py)
     _errors(app)
     return app
 
