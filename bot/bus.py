@@ -21,7 +21,8 @@ class Bus:
     scripts: Scripts = field(init=False, repr=False, compare=False)
     clock: Clock = system_ms
     where: str = "redis"  # for messages: the URL without its password, or "embedded ..."
-    url: str | None = None  # how another process reaches the same Redis (None: in-process)
+    # how another process reaches the same Redis (None: in-process); may hold a password
+    url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.keys = Keys.from_settings(self.settings)

@@ -55,7 +55,7 @@ def test_redact_url_keeps_what_helps():
 def test_no_output_path_shows_the_password(url, settings, caplog):
     install_log_redaction()
     bus = open_bus(settings, url)
-    texts: list[str] = [bus.where]
+    texts: list[str] = [bus.where, repr(bus)]
     with caplog.at_level(logging.DEBUG):
         for command in ("health", "dlq top", "redis"):
             reply = router.run(command, runtime(bus), "U1")
