@@ -19,7 +19,7 @@ from commands import router
 from tests.redis_server import free_port
 from tests.test_authorization import runtime
 
-SECRET = "Zq7secret"  # every password below contains it; it must appear nowhere
+SECRET = "Zq7wK9xPq"  # every password below contains it; it must appear nowhere
 
 
 def dead_urls() -> list[str]:
