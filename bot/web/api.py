@@ -32,11 +32,16 @@ from bot.web import api_flow, dash_flow
 from bot.web import api_models as m
 from bot.web.api_flow import Answer, ApiError
 from bot.web.dash_filter import parse_filter
+from bot.web.probes import Busy, ProbeLimiter
 from bot.web.tokens import bearer, identify, parse_tokens
 
 log = logging.getLogger(__name__)
 
 VIEWER, OPERATOR = "viewer", "operator"
+# API requests worked on at once (a bulk preview reads the whole DLQ): more get 503 at once,
+# so the API can never hold the HTTP threads Slack's acks need.
+CONCURRENT = 4
+BUSY_RETRY_S = 2
 
 
 @dataclass(frozen=True)
@@ -329,31 +334,41 @@ def _query(route: Route) -> Any:
     return _validated(route.query, args)
 
 
-def _view(rt: Runtime, tokens: dict[str, str], route: Route) -> Callable[..., Response]:
+def _view(rt: Runtime, tokens: dict[str, str], route: Route, limiter: ProbeLimiter) -> Callable[..., Response]:
     def view(**params: str) -> Response:
         who = _caller(tokens)
         if isinstance(who, Response):
             return who
         g.api_user = who
-        bus = rt.bus
         try:
-            if route.role == OPERATOR and not policy.is_operator(bus.settings, who):
-                audit.record(bus, who, "refused", f"{route.method} {route.path}", "not an operator")
-                raise ApiError(403, f"Only busbot operators can {route.what}, and {who} is not one of them.",
-                               f"Ask an admin to add {who} to BUS_OPERATORS.")
-            call = Call(rt, who, _body(route) if route.body else None, _query(route) if route.query else None)
-            answer = route.handler(call, **params)
-            return _json(answer.status, answer.body)
-        except ApiError as exc:
-            return _error(exc.status, exc.message, exc.hint)
-        except Exception as exc:
-            if is_unavailable(exc):
-                sentence, hint = describe(exc, bus.where)
-                log.warning("API %s %s: %s", request.method, request.path, sentence)
-                return _error(503, sentence, hint, **{"Retry-After": "5"})
-            raise  # the app's boundary logs it and answers 500 with a sentence
+            with limiter.slot():
+                return _answer(route, rt, who, params)
+        except Busy:
+            return _error(503, "busbot is answering as many API requests as it allows at once.",
+                          "Retry in a few seconds.", **{"Retry-After": str(BUSY_RETRY_S)})
     view.__name__ = f"{route.handler.__name__}_{route.method.lower()}"
     return view
+
+
+def _answer(route: Route, rt: Runtime, who: str, params: dict[str, str]) -> Response:
+    """Role check, validation, the handler; ApiError and Redis outages as JSON answers."""
+    bus = rt.bus
+    try:
+        if route.role == OPERATOR and not policy.is_operator(bus.settings, who):
+            audit.record(bus, who, "refused", f"{route.method} {route.path}", "not an operator")
+            raise ApiError(403, f"Only busbot operators can {route.what}, and {who} is not one of them.",
+                           f"Ask an admin to add {who} to BUS_OPERATORS.")
+        call = Call(rt, who, _body(route) if route.body else None, _query(route) if route.query else None)
+        answer = route.handler(call, **params)
+        return _json(answer.status, answer.body)
+    except ApiError as exc:
+        return _error(exc.status, exc.message, exc.hint)
+    except Exception as exc:
+        if is_unavailable(exc):
+            sentence, hint = describe(exc, bus.where)
+            log.warning("API %s %s: %s", request.method, request.path, sentence)
+            return _error(503, sentence, hint, **{"Retry-After": "5"})
+        raise  # the app's boundary logs it and answers 500 with a sentence
 
 
 def register(app: Flask, rt: Runtime) -> None:
@@ -363,8 +378,9 @@ def register(app: Flask, rt: Runtime) -> None:
     raw = rt.bus.settings.bus_api_tokens
     tokens = parse_tokens(raw.get_secret_value() if raw else "")  # checked at start-up by the settings
     bp = Blueprint("api", __name__)
+    limiter = ProbeLimiter(CONCURRENT)
     for route in ROUTES:
-        bp.add_url_rule(route.path, view_func=_view(rt, tokens, route), methods=[route.method])
+        bp.add_url_rule(route.path, view_func=_view(rt, tokens, route, limiter), methods=[route.method])
     bp.add_url_rule(openapi.PATH, view_func=lambda: _json(200, openapi.document(ROUTES)), methods=["GET"],
                     endpoint="openapi")
     app.register_blueprint(bp)

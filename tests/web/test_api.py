@@ -346,3 +346,17 @@ def test_serve_refuses_malformed_api_tokens_without_showing_them(raw):
     problem = token_problem(Settings(_env_file=None, bus_api_tokens=raw))
     assert problem and problem.startswith("BUS_API_TOKENS: ") and "tok-" not in problem
     assert token_problem(Settings(_env_file=None, bus_api_tokens="ops:tok-A1b2")) is None
+
+
+def test_api_requests_beyond_the_limit_are_503_at_once(api, monkeypatch):
+    """A bulk preview reads the whole DLQ: at most a few API requests work at once, so the
+    API can never hold every HTTP thread (Slack's acks share them)."""
+    from bot.web import api as api_module
+
+    slots = api_module.ProbeLimiter(1)
+    monkeypatch.setattr(api_module, "ProbeLimiter", lambda n: slots)
+    client = create_app(api.bus, None, probe=api.bus, rt=api.rt).test_client()
+    with slots.slot():  # one request is at work
+        resp = client.get("/events/jobs", headers={"Authorization": OPS})
+        assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
+    assert client.get("/events/jobs", headers={"Authorization": OPS}).status_code == 200
