@@ -7,8 +7,11 @@ each adapter maps them to its own terms.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from bot.phrase import PhraseLike, code, phrase, plain
 
@@ -24,6 +27,22 @@ class Reply:
     visibility: Visibility = "private"  # "channel": everyone in the channel sees it
     replaces: bool = False  # a button's answer takes the place of the message it sat on
     shareable: bool = True  # the adapter may offer "Post to channel"
+
+
+def plain_data(value: Any) -> Any:
+    """A view model as JSON-ready data (for renderers that serialise it): pydantic models and
+    dataclasses become dicts, tuples lists; anything else that JSON cannot hold is an error."""
+    if isinstance(value, BaseModel):
+        return plain_data(value.model_dump(mode="json"))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain_data(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"{type(value).__name__} in a view model is not plain data")
 
 
 class CommandError(Exception):
