@@ -116,6 +116,7 @@ def configure(app: Flask, settings: Settings) -> DashboardAuth:
     app.secret_key = secret
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=SESSION_HOURS)
     app.config["WTF_CSRF_TIME_LIMIT"] = SESSION_HOURS * 3600
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # only the dashboard's forms: it calls protect()
     auth = DashboardAuth(settings, secret)
     app.session_interface = DashboardSessions(auth)
     return auth

@@ -31,9 +31,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
-from wtforms import ValidationError
 
 from bot.actions import audit, policy
 from bot.redis_errors import UNREACHABLE
@@ -66,6 +65,7 @@ class Dashboard:
     rt: Runtime
     auth: DashboardAuth
     env: jinja2.Environment
+    csrf: CSRFProtect
 
 
 def environment() -> jinja2.Environment:
@@ -81,7 +81,7 @@ def register(app: Flask, rt: Runtime) -> None:
     from bot.web import dash_actions, dash_pages  # noqa: F401  (their routes join `bp`)
 
     auth = configure(app, rt.bus.settings)
-    app.extensions["busbot_dashboard"] = Dashboard(rt, auth, environment())
+    app.extensions["busbot_dashboard"] = Dashboard(rt, auth, environment(), CSRFProtect(app))
     app.register_blueprint(bp)
 
 
@@ -133,8 +133,8 @@ def _gate() -> ResponseReturnValue | None:
     g.dash_me = dash().auth.current()
     if request.method == "POST":
         try:
-            validate_csrf(request.form.get("csrf_token"))
-        except (ValidationError, CSRFError) as exc:
+            dash().csrf.protect()  # the form's token; over HTTPS also a same-origin Referer
+        except CSRFError as exc:
             log.info("dashboard: refused a POST to %s without a valid CSRF token (%s)", request.path, exc)
             return refuse(f"POST {request.path}", "missing or invalid CSRF token")
     if g.dash_me is None and request.endpoint not in OPEN:
@@ -157,7 +157,7 @@ def _headers(resp: Response) -> Response:
         "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Referrer-Policy"] = "same-origin"  # CSRF checks it over HTTPS; never sent elsewhere
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

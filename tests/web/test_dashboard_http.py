@@ -88,9 +88,13 @@ def test_the_session_cookie_is_httponly_strict_scoped_and_secure_over_https(rt):
     assert "Secure" not in cookie and "Expires=" in cookie
     tls = app.test_client()
     page = tls.get("/admin/login", base_url="https://busbot.example")
-    resp = tls.post("/admin/login", base_url="https://busbot.example",
-                    data={"token": TOKENS["alice"], "csrf_token": csrf_of(page.text)})
+    form = {"token": TOKENS["alice"], "csrf_token": csrf_of(page.text)}
+    resp = tls.post("/admin/login", base_url="https://busbot.example", data=form)
+    assert resp.status_code == 403  # over HTTPS a form must also come with a same-origin Referer
+    resp = tls.post("/admin/login", base_url="https://busbot.example", data=form,
+                    headers={"Referer": "https://busbot.example/admin/login"})  # as a browser sends it
     assert "; Secure" in resp.headers["Set-Cookie"]
+    assert resp.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_a_wrong_token_is_refused_and_never_echoed(rt, caplog):
