@@ -41,7 +41,7 @@ def start_bot(port: int, redis_url: str, stub: SlackStub) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/metrics")
+            conn.request("GET", "/readyz")  # Slack accepted the token and Redis answers
             if conn.getresponse().status == 200:
                 return proc
         except OSError:
