@@ -8,7 +8,8 @@ button of the last answer, as a click would in Slack; `user NAME` changes who yo
 from __future__ import annotations
 
 import sys
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from bot.console.render_text import Choice, Screen, layout, render_reply_text, terminal_width
 from bot.jobs import store
@@ -66,10 +67,7 @@ class Console:
             self.user = text.split()[1]
             print(f"Now acting as {self.user}.", file=self.out)
             return True
-        if text.isdigit():
-            reply = self._choose(int(text))
-        else:
-            reply = router.run(text, self.rt, self.user)
+        reply = self._choose(int(text)) if text.isdigit() else router.run(text, self.rt, self.user)
         if reply is not None:
             self.choices = show(reply, self.out, self.color).choices
         return True
