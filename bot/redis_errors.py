@@ -43,9 +43,11 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def cause(exc: BaseException) -> str:
-    """One of auth, tls, refused, timeout, unknown_host, unreachable."""
+    """One of auth, loading, tls, refused, timeout, unknown_host, closed, unreachable."""
     if is_auth_error(exc):
         return "auth"
+    if isinstance(exc, redis.exceptions.BusyLoadingError):
+        return "loading"
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ssl.SSLError) for e in chain) or any(
@@ -60,6 +62,9 @@ def cause(exc: BaseException) -> str:
     if any(isinstance(e, (redis.TimeoutError, TimeoutError, socket.timeout)) for e in chain) \
             or "timed out" in text or "timeout" in text:
         return "timeout"
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "closed by server" in text \
+            or "reset by peer" in text:
+        return "closed"
     return "unreachable"
 
 
@@ -72,6 +77,13 @@ def describe(exc: BaseException, where: str) -> tuple[str, str]:
     if kind == "auth":
         return (f"Redis at {where} refused busbot's credentials (authentication failed).",
                 "Check the password (and user name) in REDIS_URL against the server's.")
+    if kind == "loading":
+        return (f"Redis at {where} is still loading its data after a restart.",
+                "Wait a few seconds and try again.")
+    if kind == "closed":
+        return (f"Redis at {where} closed the connection as soon as busbot spoke.",
+                "If that port expects TLS, use rediss:// in REDIS_URL; otherwise check the "
+                "server's log (client limits, protected mode).")
     if kind == "tls":
         return (f"The TLS handshake with Redis at {where} failed.",
                 "Use rediss:// only for a TLS port and redis:// for a plain one, "

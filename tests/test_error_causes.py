@@ -112,3 +112,14 @@ def test_the_redis_alert_names_the_cause(locked_server, settings):
     assert runner.check() is None and runner.check() is None  # down, then held long enough to fire
     shown = " ".join(str(p) for p in posts)
     assert posts and "authentication failed" in shown and "wrong-pw" not in shown
+
+
+@pytest.mark.parametrize("exc,kind,words", [
+    (redis.exceptions.BusyLoadingError("Redis is loading the dataset in memory"), "loading", "still loading"),
+    (redis.ConnectionError("Connection closed by server."), "closed", "closed the connection"),
+    (redis.TimeoutError("Timeout reading from socket"), "timeout", "did not answer in time"),
+])
+def test_other_causes_read_plainly(exc, kind, words):
+    assert is_unavailable(exc) and cause(exc) == kind
+    sentence, hint = describe(exc, "redis://:pw@h:1/0")
+    assert words in sentence and "pw" not in sentence and hint
