@@ -23,7 +23,9 @@ class Bus:
     where: str = "redis"  # for messages: the URL without its password, or "embedded ..."
     # how another process reaches the same Redis (None: in-process); may hold a password
     url: str | None = field(default=None, repr=False)
+    cluster: bool = field(init=False)  # a Redis Cluster client: keys live in several slots
 
     def __post_init__(self) -> None:
+        self.cluster = isinstance(self.r, redis.RedisCluster)
         self.keys = Keys.from_settings(self.settings)
         self.scripts = Scripts(self.r)

@@ -11,15 +11,41 @@ import redis
 
 from bot.bus import Bus
 from bot.redact import redact_url
+from bot.redis_errors import UNREACHABLE
 from bot.settings import Settings
 
 _CLIENT_OPTIONS: dict[str, Any] = dict(decode_responses=True, encoding_errors="replace")
 
 
+_TIMEOUTS: dict[str, Any] = dict(socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+
+
 def connect(url: str) -> redis.Redis:
-    """A client for a real server; short timeouts so a dead Redis answers in seconds."""
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
-                                health_check_interval=30, **_CLIENT_OPTIONS)
+    """A client for a real server; short timeouts so a dead Redis answers in seconds. A
+    Redis Cluster node (`INFO cluster` says cluster_enabled:1) gets a cluster client that
+    finds the other nodes itself; a server unreachable right now gets a plain client (its
+    first command reports the outage)."""
+    client = redis.Redis.from_url(url, **_TIMEOUTS, **_CLIENT_OPTIONS)
+    try:
+        if cluster_enabled(client):
+            client.close()
+            return connect_cluster(url)
+    except UNREACHABLE:
+        pass
+    return client
+
+
+def cluster_enabled(client: redis.Redis) -> bool:
+    """True when `client`'s server is a Redis Cluster node."""
+    try:
+        return str(client.info("cluster").get("cluster_enabled", "0")) == "1"
+    except redis.ResponseError:  # INFO disabled on some managed Redis: treat as standalone
+        return False
+
+
+def connect_cluster(url: str) -> redis.Redis:
+    """A cluster client from any one node's URL, with the same options and timeouts."""
+    return redis.RedisCluster.from_url(url, **_TIMEOUTS, **_CLIENT_OPTIONS)  # type: ignore[return-value]
 
 
 def embedded() -> redis.Redis:
