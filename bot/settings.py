@@ -194,7 +194,14 @@ def load_settings(**overrides) -> Settings:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
         msg = redact_text(err["msg"].removeprefix("Value error, "))
-        raise SettingsError(f"{name}: {msg} (got {shown_value(err.get('input'))})") from None
+        got = "its value is a secret, not shown" if _secret(name) else f"got {shown_value(err.get('input'))}"
+        raise SettingsError(f"{name}: {msg} ({got})") from None
+
+
+def _secret(name: str) -> bool:
+    """True for a setting whose value is never shown (tokens, signing secrets)."""
+    field = Settings.model_fields.get(name.lower())
+    return field is not None and "SecretStr" in str(field.annotation)
 
 
 def shown_value(value) -> str:

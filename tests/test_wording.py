@@ -14,6 +14,7 @@ import pytest
 
 from bot import cli
 from bot.actions import audit
+from bot.alerts.rules import base_rules
 from bot.console import logfile
 from bot.console.render_text import render_reply_text
 from bot.console.repl import Console
@@ -81,6 +82,8 @@ def test_counted_nouns_agree_with_their_number(gbus, grt):
     assert "1 DLQ entry match" in purge.text and "entries" not in purge.text.split(";")[0]
     top = router.run("dlq top", grt, "U1")
     assert "DLQ top: 1 entry" in slack_text(top) and "DLQ top: 1 entry" in render_reply_text(top).text
+    dlq_rule = base_rules(gbus.settings)["dlq_size"]
+    assert (dlq_rule.fmt(1), dlq_rule.fmt(1500)) == ("1 entry", "1,500 entries")
 
 
 def test_code_spans_in_the_audit_view_stay_balanced(gbus, grt):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.thresholds import Level, level_of
+from bot.plural import plural
 from bot.settings import Settings
 from bot.timeparse import human_age
 
@@ -44,6 +45,8 @@ class Rule:
             return human_age(int(value * 1000))
         if self.unit == "s":
             return f"{value:,.2f} s"
+        if self.unit == "entries":
+            return plural(round(value), "entry")
         return f"{value:,.0f} {self.unit}"
 
 

@@ -20,6 +20,7 @@ from bot.bus import Bus
 from bot.jobs import store
 from bot.notify import Message
 from bot.phrase import PhraseLike, code, phrase
+from bot.plural import plural
 from bot.runtime import Runtime
 from bot.timeparse import is_stream_id
 from commands.router import run_action  # the adapters' entry point into the commands
@@ -100,7 +101,7 @@ def preview_selected(rt: Runtime, user: str, action: str, raw_ids: list[str]) ->
                         "so nothing would change.",
                         "Reload the Dead Letter Queue tab to see what is there now.")
     n = sel.matched
-    noun = f"{n:,} DLQ entr{'y' if n == 1 else 'ies'}"
+    noun = plural(n, "DLQ entry")
     if action == "reprocess":
         summary = phrase(f"{noun} go back to ", code(bus.keys.events),
                          " as the same event (same envelope id) and leave the DLQ.")
@@ -141,7 +142,7 @@ def preview_replay(rt: Runtime, user: str, form: ReplayForm) -> GuardedRequest:
         raise FlowError(f"No event in that range matches ({sel.scanned:,} read), so there is nothing to replay.",
                         "Widen the range or clear the type and tenant filters.")
     n = sel.matched
-    summary = phrase(f"{n:,} of the {sel.scanned:,} events read match. Each is republished to ", code(events),
+    summary = phrase(f"{n:,} of the {plural(sel.scanned, 'event')} read match. Each is republished to ", code(events),
                      " as a copy with a new id, data.__replay=true, correlationId=replay-<job> and replayOf; "
                      "the originals stay. " + (f"Rate limit {form.rate:,}/s." if form.rate else "Unthrottled."))
     command = " ".join(w for w in ("replay", f"from={form.start_ms}", f"to={form.end_ms}",
@@ -152,7 +153,7 @@ def preview_replay(rt: Runtime, user: str, form: ReplayForm) -> GuardedRequest:
     req = GuardedRequest(token="", kind="replay", command=command, params=params, source=events,
                          target=events, start=f"{form.start_ms}-0", upper=sel.upper, to_move=n,
                          requester=user)
-    return _store(bus, req, f"Replay {n:,} events", "Replay", summary, sel)
+    return _store(bus, req, f"Replay {plural(n, 'event')}", "Replay", summary, sel)
 
 
 def _replay_upper(bus: Bus, end_ms: int) -> str:
