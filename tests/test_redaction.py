@@ -138,3 +138,9 @@ def test_a_list_of_urls_in_a_setting_is_masked_entry_by_entry():
 
     shown = redact_value(f"prod=redis://:{SECRET}@h1,stage=redis://u:a,{SECRET}@h2/0?password={SECRET}")
     assert shown == "prod=redis://***@h1,stage=redis://u:***@h2/0?password=***"
+
+
+def test_a_bad_secret_setting_is_named_without_its_value():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(slack_bot_token=8675309)
+    assert "SLACK_BOT_TOKEN" in str(caught.value) and "8675309" not in str(caught.value)
