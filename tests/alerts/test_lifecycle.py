@@ -191,7 +191,7 @@ def test_a_second_acknowledge_changes_nothing(alerting, clock, runner, slack):
     value = buttons(slack.calls[0]["message"])["alert_ack"]
     assert "Acknowledged" in run_action("alert_ack", value, manual_runtime(alerting), "U0BOB").text
     again = run_action("alert_ack", value, manual_runtime(alerting), "U0CAROL")
-    assert "<@U0BOB> already acknowledged" in again.text
+    assert "<@U0BOB> already acknowledged" in json.dumps(render_reply(again)["blocks"])
     runner.deliver()
     acked = [c for c in slack.calls if c["op"] == "post" and "Acknowledged by" in texts(c)]
     assert len(acked) == 1 and "U0CAROL" not in json.dumps(slack.calls)
