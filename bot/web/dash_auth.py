@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from bot.settings import Settings
 from bot.web.tokens import identify, parse_tokens
+
+log = logging.getLogger(__name__)
 
 SESSION_HOURS = 8
 COOKIE = "busbot_session"
@@ -112,11 +115,17 @@ class DashboardSessions(SecureCookieSessionInterface):
 def configure(app: Flask, settings: Settings) -> DashboardAuth:
     """Secret, lifetime and cookie flags of the app's sessions (the dashboard is their only user)."""
     secret = settings.bus_dashboard_secret.get_secret_value() if settings.bus_dashboard_secret else ""
-    secret = secret or secrets.token_hex(32)
+    if not secret:
+        log.info("BUS_DASHBOARD_SECRET is not set: dashboard sessions are signed with a random secret "
+                 "and end when this process stops")
+        secret = secrets.token_hex(32)
     app.secret_key = secret
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=SESSION_HOURS)
     app.config["WTF_CSRF_TIME_LIMIT"] = SESSION_HOURS * 3600
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # only the dashboard's forms: it calls protect()
     auth = DashboardAuth(settings, secret)
+    if not auth.tokens and not (auth.header and auth.proxies):
+        log.warning("nobody can sign in to the dashboard (/admin/events): set BUS_API_TOKENS, or "
+                    "BUS_DASHBOARD_TRUSTED_HEADER with BUS_DASHBOARD_TRUSTED_PROXIES")
     app.session_interface = DashboardSessions(auth)
     return auth

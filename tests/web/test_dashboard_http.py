@@ -386,3 +386,13 @@ def test_anonymous_refusals_are_logged_not_audited(rt, caplog):
         assert c.post("/admin/events/dlq/selected", data={"ids": "1-0", "action": "delete"}).status_code == 403
     assert rt.bus.r.xlen(rt.bus.keys.audit) == 0
     assert "refused POST /admin/events/dlq/selected" in caplog.text
+
+
+def test_start_up_says_when_nobody_can_sign_in(real_r, caplog):
+    caplog.set_level(logging.INFO, logger="bot.web.dash_auth")
+    dash_app(make_rt(real_r, bus_api_tokens=None, bus_dashboard_secret=None))
+    assert "nobody can sign in to the dashboard" in caplog.text
+    assert "BUS_DASHBOARD_SECRET is not set" in caplog.text
+    caplog.clear()
+    dash_app(make_rt(real_r))
+    assert "nobody can sign in" not in caplog.text and "SECRET" not in caplog.text
