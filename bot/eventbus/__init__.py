@@ -4,7 +4,11 @@ the pause protocol and processing metadata. No Slack here.
 
     publisher.py   Publisher: one event or a batch in one round trip
     event.py       the BaseEvent envelope (id, timestamp, correlation id)
-    handlers.py    Handlers: functions registered by type pattern, with priority
+    handlers.py    Handlers: functions registered by type pattern, with priority, time
+                   limit and attempts of their own
+    errors.py      Retry and Permanent, which a handler raises to choose what happens next
+    middleware.py  hooks run before and after each event and on each dead letter
+    dispatch.py    what a type runs: its handlers with their limits resolved
     retry.py       RetryPolicy: delay after each failed attempt, when to give up
     settle.py      the three Lua calls that ack, dead-letter and claim entries
     timelimit.py   a handler time limit cheap enough for every event
@@ -13,3 +17,6 @@ the pause protocol and processing metadata. No Slack here.
     demo_load.py   realistic traffic and failing handlers for demos
     cli.py         `busbot publish`, `busbot worker`, `busbot demo-load`
 """
+from bot.eventbus.errors import Permanent, Retry
+
+__all__ = ["Permanent", "Retry"]

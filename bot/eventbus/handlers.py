@@ -1,15 +1,18 @@
-"""Handlers registered by event-type pattern, with priority.
+"""Handlers registered by event-type pattern, with priority, and the middleware that sees
+every event.
 
 A pattern is an exact type (`approval.item.created`), a glob (`approval.*`) or `*`. Every
 handler whose pattern matches runs, highest priority first (ties: registration order); the
 event succeeds when all of them return. They must be idempotent: delivery is at least once.
+A handler may declare its own time limit and number of attempts; unset, the worker's
+(BUS_HANDLER_TIMEOUT, BUS_MAX_ATTEMPTS) apply.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 
 class Message(NamedTuple):
@@ -29,6 +32,8 @@ class Registration:
     func: Handler
     priority: int
     order: int
+    timeout: float | None = None  # seconds; None: the worker's handler timeout
+    max_attempts: int | None = None  # None: the worker's retry policy
 
 
 class DuplicateHandler(ValueError):
@@ -38,40 +43,59 @@ class DuplicateHandler(ValueError):
 @dataclass
 class Handlers:
     _regs: list[Registration] = field(default_factory=list)
-    _dispatch: dict[str, Handler | None] = field(default_factory=dict)
+    _middleware: list[object] = field(default_factory=list)
+    version: int = 0  # changes on every registration: a worker's cached plans are stale
 
-    def register(self, pattern: str, func: Handler, priority: int = 0) -> Handler:
+    def register(self, pattern: str, func: Handler, priority: int = 0, *,
+                 timeout: float | None = None, max_attempts: int | None = None) -> Handler:
+        name = getattr(func, "__name__", func)
         if any(r.pattern == pattern and r.func is func for r in self._regs):
-            raise DuplicateHandler(f"{getattr(func, '__name__', func)!s} is already "
-                                   f"registered for {pattern!r}")
-        self._regs.append(Registration(pattern, func, priority, len(self._regs)))
-        self._dispatch.clear()
+            raise DuplicateHandler(f"{name!s} is already registered for {pattern!r}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"{name!s}: timeout must be seconds > 0, not {timeout!r}")
+        if max_attempts is not None and not (isinstance(max_attempts, int) and max_attempts >= 1):
+            raise ValueError(f"{name!s}: max_attempts must be a whole number >= 1, "
+                             f"not {max_attempts!r}")
+        self._regs.append(Registration(pattern, func, priority, len(self._regs),
+                                       timeout, max_attempts))
+        self.version += 1
         return func
 
-    def on(self, pattern: str, priority: int = 0) -> Callable[[Handler], Handler]:
+    def on(self, pattern: str, priority: int = 0, *, timeout: float | None = None,
+           max_attempts: int | None = None) -> Callable[[Handler], Handler]:
         """Decorator form of `register`."""
-        return lambda func: self.register(pattern, func, priority)
+        return lambda func: self.register(pattern, func, priority, timeout=timeout,
+                                          max_attempts=max_attempts)
+
+    def middleware(self, obj: Any) -> Any:
+        """Add a middleware: any object with some of `before_process(msg)`,
+        `after_process(msg, result)` and `on_dead_letter(msg, error)`. They run in the
+        order added; one that raises is logged and changes nothing for the event."""
+        if not any(callable(getattr(obj, hook, None)) for hook in HOOKS):
+            raise TypeError(f"{obj!r} has none of the middleware hooks {', '.join(HOOKS)}")
+        self._middleware.append(obj)
+        self.version += 1
+        return obj
+
+    @property
+    def middlewares(self) -> tuple[object, ...]:
+        return tuple(self._middleware)
+
+    @property
+    def registrations(self) -> tuple[Registration, ...]:
+        return tuple(self._regs)
+
+    def matching(self, event_type: str) -> tuple[Registration, ...]:
+        """Registrations for a type, in the order they run."""
+        return tuple(sorted((r for r in self._regs if fnmatchcase(event_type, r.pattern)),
+                            key=lambda r: (-r.priority, r.order)))
 
     def for_type(self, event_type: str) -> tuple[Handler, ...]:
         """Handlers for a type, in the order they run."""
-        regs = sorted((r for r in self._regs if fnmatchcase(event_type, r.pattern)),
-                      key=lambda r: (-r.priority, r.order))
-        return tuple(r.func for r in regs)
-
-    def dispatcher(self, event_type: str) -> Handler | None:
-        """One callable running every handler for the type in order; None if none.
-        Cached per type: the worker asks for every event."""
-        found = self._dispatch.get(event_type, False)
-        if found is False:
-            funcs = self.for_type(event_type)
-            found = self._dispatch[event_type] = (
-                None if not funcs else funcs[0] if len(funcs) == 1 else partial(_run_all, funcs))
-        return found
+        return tuple(r.func for r in self.matching(event_type))
 
     def __len__(self) -> int:
         return len(self._regs)
 
 
-def _run_all(funcs: tuple[Handler, ...], msg: Message) -> None:
-    for f in funcs:
-        f(msg)
+HOOKS = ("before_process", "after_process", "on_dead_letter")

@@ -1,7 +1,8 @@
 """Publishing events: `XADD <events> * event <json>`, one event or a batch per round trip."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from bot.bus import Bus
 from bot.eventbus.event import dumps

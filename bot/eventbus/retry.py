@@ -18,7 +18,7 @@ class RetryPolicy:
     max_attempts: int = 3
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "RetryPolicy":
+    def from_settings(cls, s: Settings) -> RetryPolicy:
         return cls(s.retry_delays, s.bus_max_attempts)
 
     def gives_up(self, attempt: int) -> bool:

@@ -21,7 +21,10 @@ import redis
 
 from bot.bus import Bus
 from bot.envelope import parse_entry
-from bot.eventbus.handlers import Handlers, Message
+from bot.eventbus.dispatch import Plans, Step
+from bot.eventbus.errors import Permanent, Retry
+from bot.eventbus.handlers import HOOKS, Handlers, Message
+from bot.eventbus.middleware import Hooks, Result
 from bot.eventbus.pause import PauseWatch
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.settle import DeadLetter, Delivery, Outcome, Settler
@@ -104,10 +107,34 @@ class Worker:
         self.settler = Settler(self.bus, c.group, c.consumer, c.metadata_maxlen)
         self.pause = PauseWatch(self.bus, c.group, c.consumer, c.pause_recheck)
         self.limit = TimeLimit(c.handler_timeout)
+        self.plans = Plans(self.handlers, c.handler_timeout, c.retry.max_attempts)
+        self._middleware: list[object] = []
+        self._hooks = Hooks()
+        self._refresh()
         self._stopping = threading.Event()
         self._cursor = "0-0"
         self._next_claim = 0.0
         self._block_ms = int(min(c.block_ms, max(1.0, c.claim_interval * 1000)))
+
+    def middleware(self, obj: object) -> object:
+        """Add a middleware to this worker only (after those added to its handlers); see
+        `bot.eventbus.middleware`."""
+        if not any(callable(getattr(obj, h, None)) for h in HOOKS):
+            raise TypeError(f"{obj!r} has none of the middleware hooks {', '.join(HOOKS)}")
+        self._middleware.append(obj)
+        self._refresh()
+        return obj
+
+    def _refresh(self) -> None:
+        """Take in handlers and middleware registered since the last batch."""
+        self.plans.fresh()
+        longest = self.plans.longest_timeout()
+        if self.config.claim_idle < 2 * longest:
+            raise ValueError(f"claim idle ({self.config.claim_idle:g}s) must be at least twice "
+                             f"the longest handler time limit ({longest:g}s), or live "
+                             "handlers would have their entries claimed from under them")
+        self.limit.shortest = self.plans.shortest_timeout()
+        self._hooks = Hooks([*self.handlers.middlewares, *self._middleware])
 
     def stop(self) -> None:
         """Stop reading; the batch in hand is finished first. Safe from a signal handler."""
@@ -184,6 +211,8 @@ class Worker:
         acknowledged are touched every claim_idle/2, lest another consumer think us dead."""
         if not batch:
             return
+        if self.plans.fresh():
+            self._refresh()
         outcomes = []
         touched, touch_after = time.monotonic(), self.config.claim_idle / 2
         with self.limit.armed():
@@ -202,53 +231,77 @@ class Worker:
         event, etype, problem = _read_event(d)
         event_id = event.get("id") if event else None
         event_id = event_id if isinstance(event_id, str) else ""
+        msg = Message(event or {}, etype, d.entry_id, d.attempt)
         if problem:
             self.stats.malformed += 1
-            self._dead_letter(d, event_id, etype, f"malformed entry: {problem}", NO_STACK, 0)
+            self._dead_letter(d, msg, event_id, f"malformed entry: {problem}", NO_STACK, 0)
             return None
-        if d.attempt > self.config.retry.max_attempts:
-            self._dead_letter(d, event_id, etype, f"delivered {d.attempt} times without a "
+        plan = self.plans.get(etype)
+        if d.attempt > (self.plans.max_attempts if plan is None else plan.max_attempts):
+            self._dead_letter(d, msg, event_id, f"delivered {d.attempt} times without a "
                               "result: the worker handling it stopped each time (crash, "
                               "kill or a handler that could not be interrupted)", NO_STACK, 0,
                               attempts=d.attempt - 1)
             return None
-        run = self.handlers.dispatcher(etype)
-        if run is None:
+        hooks = self._hooks
+        if hooks.before:
+            hooks.before_process(msg)
+        if plan is None:
             self.stats.unhandled += 1
+            if hooks.after:
+                hooks.after_process(msg, Result("unhandled", 0, d.attempt))
             return Outcome(d.entry_id, event_id, etype, "unhandled", 0, d.attempt)
-        t0 = time.perf_counter()
+        took = 0.0
+        step = plan.steps[0]
         try:
-            took = self.limit.call(run, Message(event, etype, d.entry_id, d.attempt))
+            for step in plan.steps:
+                took += self.limit.call(step.func, msg, step.timeout)
         except Exception as exc:  # a handler's failure is data: retry or dead-letter
-            self._failed(d, event_id, etype, exc, round((time.perf_counter() - t0) * 1000))
+            ms = round((took + self.limit.elapsed()) * 1000)
+            result = self._failed(d, msg, event_id, step, exc, ms)
+            if hooks.after:
+                hooks.after_process(msg, result)
             return None
         self.stats.completed += 1
-        return Outcome(d.entry_id, event_id, etype, "completed", round(took * 1000), d.attempt)
+        ms = round(took * 1000)
+        if hooks.after:
+            hooks.after_process(msg, Result("completed", ms, d.attempt))
+        return Outcome(d.entry_id, event_id, etype, "completed", ms, d.attempt)
 
-    def _failed(self, d: Delivery, event_id: str, etype: str, exc: Exception, ms: int) -> None:
+    def _failed(self, d: Delivery, msg: Message, event_id: str, step: Step, exc: Exception,
+                ms: int) -> Result:
+        """Retry the entry or dead-letter it: `Permanent` at once, anything else when this
+        was the handler's last attempt; `Retry` chooses its own delay."""
         self.stats.failed_attempts += 1
         error = str(exc) or type(exc).__name__  # the message, as the platform writes it
-        log.warning("%s %s attempt %d failed: %s", etype, event_id, d.attempt, error)
-        if self.config.retry.gives_up(d.attempt):
-            self._dead_letter(d, event_id, etype, error, _stack(exc), ms)
-            return
-        delay_ms = int(self.config.retry.delay_after(d.attempt) * 1000)
-        self.settler.schedule_retry(d.entry_id, self.bus.clock() + delay_ms)
+        log.warning("%s %s attempt %d failed: %s", msg.type, event_id, d.attempt, error)
+        if isinstance(exc, Permanent) or d.attempt >= step.max_attempts:
+            status = self._dead_letter(d, msg, event_id, error, _stack(exc), ms)
+            return Result(status, ms, d.attempt, error)
+        delay = exc.delay if isinstance(exc, Retry) else None
+        if delay is None:
+            delay = self.config.retry.delay_after(d.attempt)
+        self.settler.schedule_retry(d.entry_id, self.bus.clock() + int(delay * 1000))
         self.stats.retries_scheduled += 1
+        return Result("retrying", ms, d.attempt, error, delay)
 
-    def _dead_letter(self, d: Delivery, event_id: str, etype: str, error: str, stack: str,
-                     ms: int, attempts: int | None = None) -> None:
+    def _dead_letter(self, d: Delivery, msg: Message, event_id: str, error: str, stack: str,
+                     ms: int, attempts: int | None = None) -> str:
+        """Move the entry to the DLQ; returns the status: dead_lettered or settled_elsewhere."""
         raw = d.fields.get("event")
         if raw is None:  # no `event` field: keep what there was, as JSON
             raw = json.dumps(d.fields, separators=(",", ":"), ensure_ascii=False)
         dlq_id = self.settler.dead_letter(DeadLetter(
             d, raw, error, stack, iso_ms(self.bus.clock()),
-            d.attempt if attempts is None else attempts, event_id, etype, ms))
+            d.attempt if attempts is None else attempts, event_id, msg.type, ms))
         if dlq_id is None:
             self.stats.settled_elsewhere += 1
-        else:
-            self.stats.dead_lettered += 1
-            log.warning("%s %s dead-lettered as %s: %s", etype, event_id, dlq_id, error)
+            return "settled_elsewhere"
+        self.stats.dead_lettered += 1
+        log.warning("%s %s dead-lettered as %s: %s", msg.type, event_id, dlq_id, error)
+        if self._hooks.dead:
+            self._hooks.on_dead_letter(msg, error)
+        return "dead_lettered"
 
 
 def _read_event(d: Delivery) -> tuple[dict | None, str, str | None]:

@@ -36,7 +36,8 @@ def start_worker(url: str, consumer: str = "chaos-host", batch: int = 100,
            "BUS_CLAIM_IDLE": "1", "BUS_HANDLER_TIMEOUT": "0.5",
            "BUS_METADATA_MAXLEN": "10000000", "TEST_HANDLER_SLEEP": str(sleep),
            **(extra_env or {})}
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the worker's logging
+    # not a pipe: a full pipe would block the worker's logging
+    log = tempfile.TemporaryFile()  # noqa: SIM115
     p = subprocess.Popen(
         [sys.executable, "-m", "bot", "worker", "--group", GROUP, "--consumer", consumer,
          "--handlers", "tests.eventbus.proc_handlers", "--batch", str(batch)],

@@ -7,7 +7,6 @@ import time
 import pytest
 
 from bot.bus import Bus
-from bot.connection import connect
 from bot.eventbus.worker import ensure_group
 from tests.eventbus.chaos import GROUP, run_chaos, workers
 from tests.eventbus.helpers import publish
