@@ -1,5 +1,5 @@
 """A sentence as plain data, so every renderer (Slack, terminal, HTML, JSON) formats it
-its own way: a list of parts, each plain text, a code span or a user.
+its own way: a list of parts, each plain text, a code span, a user or a status symbol.
 
     phrase("Job ", code("j1"), " was approved by ", person("U2"), ".")
     -> ["Job ", {"code": "j1"}, " was approved by ", {"user": "U2"}, "."]
@@ -25,6 +25,11 @@ def code(text: object) -> dict[str, str]:
 def person(user_id: str | None) -> dict[str, str]:
     """Who did something: a Slack user id (shown as a mention in Slack) or a console name."""
     return {"user": str(user_id or "nobody")}
+
+
+def symbol(name: str) -> dict[str, str]:
+    """A status symbol (a name of bot.symbols): an emoji in Slack, a glyph in a terminal."""
+    return {"symbol": name}
 
 
 def phrase(*parts: PhraseLike) -> Phrase:
@@ -61,14 +66,15 @@ def join(items: Sequence[PhraseLike], sep: str = ", ") -> Phrase:
 
 
 def plain(value: PhraseLike) -> str:
-    """The phrase as plain text (fallback texts, logs): code spans and users as they are."""
+    """The phrase as plain text (fallback texts, logs): code spans and users as they are,
+    symbols left out."""
     out = []
     for p in parts_of(value):
         if isinstance(p, str):
             out.append(p)
         else:
             out.append(p.get("code", p.get("user", "")))
-    return "".join(out)
+    return "".join(out).strip()
 
 
 def fact(label: str, *value: PhraseLike) -> dict:

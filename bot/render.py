@@ -100,6 +100,8 @@ def mrkdwn(value) -> str:
             out.append(code_span(p["code"]))
         elif "user" in p:
             out.append(mention(p["user"]))
+        elif "symbol" in p:
+            out.append(slack_emoji(p["symbol"]))
     return "".join(out)
 
 

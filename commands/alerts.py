@@ -5,7 +5,7 @@ from bot.alerts import outbox, state
 from bot.alerts.overview import last_check_ms, rule_statuses
 from bot.alerts.rules import rule_for
 from bot.alerts.view import note_delivery, value_text
-from bot.phrase import PhraseLike, code, person, phrase, plain
+from bot.phrase import PhraseLike, code, person, phrase, plain, symbol
 from bot.plural import plural
 from bot.render import render_reply
 from bot.services.dlq_top import dlq_top
@@ -58,7 +58,7 @@ NO_RULE = phrase("That button names no alert busbot knows, so nothing changed; "
                  " shows the current rules.")
 
 
-def _human_change(call: ActionCall, apply, thread_text: str, done: str, already=None) -> Reply:
+def _human_change(call: ActionCall, apply, thread_text: PhraseLike, done: str, already=None) -> Reply:
     """Change a firing episode's state (acknowledge, snooze) and tell its thread, once.
     `already(st)`: a sentence when the change was made before (a double click), else None."""
     rule_id, episode = _target(call)
@@ -91,14 +91,16 @@ def _acknowledge(call: ActionCall) -> Reply:
         if not st.acked_by:
             return None
         return phrase(person(st.acked_by), " already acknowledged this alert; nothing changed.")
-    return _human_change(call, apply, f":eyes: Acknowledged by <@{call.user_id}>; no more reminders for this episode.",
+    return _human_change(call, apply, phrase(symbol("acked"), " Acknowledged by ", person(call.user_id),
+                                             "; no more reminders for this episode."),
                          "Acknowledged: reminders stop for this episode.", already)
 
 
 def _snooze(call: ActionCall, hours: int) -> Reply:
     def apply(st, now):
         st.snoozed_until, st.snoozed_by = now + hours * 3_600_000, call.user_id
-    return _human_change(call, apply, f":zzz: Reminders snoozed for {hours} h by <@{call.user_id}>.",
+    return _human_change(call, apply, phrase(symbol("snoozed"), f" Reminders snoozed for {hours} h by ",
+                                             person(call.user_id), "."),
                          f"Snoozed: no reminders for {hours} h (escalations still post).")
 
 

@@ -10,8 +10,8 @@ import pytest
 from bot.console.render_text import PRE, Choice, code_text, layout, render_reply_text, render_text
 from bot.console.repl import Console
 from bot.demo import seed
-from bot.phrase import code, fact, person, phrase
-from bot.render import RENDER_FAILED
+from bot.phrase import code, fact, person, phrase, plain, symbol
+from bot.render import RENDER_FAILED, mrkdwn
 from bot.symbols import SYMBOLS, glyph
 from commands import router
 from commands.reply import Reply
@@ -80,6 +80,13 @@ def test_people_and_code_holding_backticks():
                        width=80).text
     assert text.endswith("@U0BOB ran `` a `b` c ``")
     assert code_text("x") == "`x`"
+
+
+def test_a_symbol_in_a_sentence_is_an_emoji_in_slack_a_glyph_here_and_nothing_in_plain_text():
+    said = phrase(symbol("paused"), " Paused by ", person("U0BOB"))
+    assert mrkdwn(said) == ":double_vertical_bar: Paused by <@U0BOB>"
+    assert render_text("error", {"message": said, "hint": None}, width=80).text.endswith("[PAUSED] Paused by @U0BOB")
+    assert plain(said) == "Paused by U0BOB"
 
 
 def test_a_view_without_a_text_template_shows_its_plain_text():

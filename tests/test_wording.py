@@ -176,10 +176,11 @@ def _literals(tree: ast.AST):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "commands").glob("*.py")), ids=lambda p: p.name)
 def test_commands_write_no_slack_markup(path):
-    """Commands return data: no mrkdwn escaping, code spans or bold in their strings."""
+    """Commands return data: no mrkdwn escaping, code spans, bold, emoji or mentions in their strings."""
     tree = ast.parse(path.read_text())
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert "md" not in calls
     for node in _literals(tree):
         assert "`" not in node.value, (path.name, node.lineno, node.value)
         assert not re.search(r"(^|\s)\*\w[^*]*\*", node.value), (path.name, node.lineno, node.value)
+        assert not re.search(r"(?<![\w:]):[a-z_]+:(?![\w:])|<[@#!]", node.value), (path.name, node.lineno, node.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.alerts.machine import AlertState, Event
 from bot.alerts.rules import REDIS_RULE, Rule
+from bot.phrase import PhraseLike
 from bot.render import md
 from bot.symbols import slack_emoji
 from bot.timeparse import human_age
@@ -65,8 +66,9 @@ def deliveries(rule: Rule, st: AlertState, events: list[Event], trend: str, now:
     return out
 
 
-def note_delivery(rule: Rule, st: AlertState, text: str, now: int, trend: str = "") -> list[dict]:
-    """A human changed the alert (acknowledge, snooze): refresh the root, say so in the thread."""
+def note_delivery(rule: Rule, st: AlertState, text: PhraseLike, now: int, trend: str = "") -> list[dict]:
+    """A human changed the alert (acknowledge, snooze): refresh the root, say so in the thread
+    (`text` a phrase, bot.phrase)."""
     base = {"rule": rule.id, "episode": st.episode, "created_ms": now}
     return [{**base, "kind": "update", "view": root_view(rule, st, trend)},
             {**base, "kind": "thread", "text": text}]

@@ -77,6 +77,8 @@ def phrase_text(value: PhraseLike) -> str:
             out.append(code_text(p["code"]))
         elif "user" in p:
             out.append(person_text(p["user"]))
+        elif "symbol" in p:
+            out.append(glyph(p["symbol"]))
     return "".join(out)
 
 
