@@ -191,6 +191,7 @@ def test_reprocess_one_runs_at_confirm_when_the_policy_needs_no_approval(rt):
     assert resp.status_code == 303
     page = c.get(resp.headers["Location"]).text
     assert "Reprocess 1 DLQ entry" in page and "Confirm: Reprocess" in page
+    assert "1 DLQ entry goes back to" in page and "and leaves the DLQ" in page
     token = resp.headers["Location"].rsplit("/", 1)[1]
     resp = post(c, f"/admin/events/requests/{token}/confirm", f"/admin/events/requests/{token}")
     assert resp.status_code == 303 and "/admin/events/jobs/" in resp.headers["Location"]
