@@ -107,7 +107,8 @@ def preview_selected(rt: Runtime, user: str, action: str, raw_ids: list[str]) ->
                          f" as the same event (same envelope id) and {'leaves' if n == 1 else 'leave'} the DLQ.")
         command = f"reprocess {ids[0]}" if one else f"reprocess {len(ids)} selected DLQ entries"
     else:
-        summary = phrase(f"{noun} {'leaves' if n == 1 else 'leave'} the DLQ; each is copied to ", code(bus.keys.dlq_archive),
+        summary = phrase(f"{noun} {'leaves' if n == 1 else 'leave'} the DLQ; each is copied to ",
+                         code(bus.keys.dlq_archive),
                          f" first and kept {bus.settings.bus_archive_days} days, so it can be restored.")
         command = f"dlq delete {ids[0]}" if one else f"dlq purge {len(ids)} selected DLQ entries"
     gone = len(ids) - n - sel.unmovable
