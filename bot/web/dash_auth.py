@@ -71,7 +71,9 @@ class DashboardAuth:
     def current(self) -> Identity | None:
         if self.header and self.from_proxy(request):
             named = (request.headers.get(self.header) or "").strip()
-            if named:
+            if named.startswith("api:"):  # token identities come from tokens only
+                log.warning("dashboard: ignored %s naming a token identity", self.header)
+            elif named:
                 return Identity(named[:200], "proxy")
         user, fp, at = session.get("user"), session.get("fp"), session.get("at")
         if not (isinstance(user, str) and isinstance(fp, str) and isinstance(at, int)):

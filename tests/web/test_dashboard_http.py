@@ -179,6 +179,9 @@ def test_the_trusted_header_is_believed_only_from_a_trusted_proxy(real_r):
     resp = direct.get("/admin/events/dlq", headers={"X-Forwarded-Email": "ops@example.com"},
                       environ_base={"REMOTE_ADDR": "192.168.1.9"})
     assert resp.status_code == 302  # a header from anywhere else is ignored
+    resp = app.test_client().get("/admin/events/dlq", headers={"X-Forwarded-Email": "api:alice"},
+                                 environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert resp.status_code == 302  # token identities (api:<name>) come from tokens only
     page = proxied.get("/admin/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Email": "x@y"},
                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert "; Secure" in page.headers.get("Set-Cookie", "; Secure")
