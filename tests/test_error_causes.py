@@ -2,6 +2,11 @@
 in the router's reply and at the console's start-up, against real servers."""
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 import redis
 
@@ -123,3 +128,33 @@ def test_other_causes_read_plainly(exc, kind, words):
     assert is_unavailable(exc) and cause(exc) == kind
     sentence, hint = describe(exc, "redis://:pw@h:1/0")
     assert words in sentence and "pw" not in sentence and hint
+
+
+def test_a_plain_client_against_a_tls_port_is_told_about_tls(tmp_path):
+    if not (require_binary() and shutil.which("openssl")):
+        pytest.skip("needs redis-server and openssl")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([shutil.which("redis-server"), "--port", "0", "--tls-port", str(port),
+                               "--bind", "127.0.0.1", "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                               "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no", "--save", "",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # wait until the TLS port accepts connections (or the build has no TLS)
+            if server.poll() is not None:
+                pytest.skip("this redis-server was built without TLS")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the TLS redis-server did not start"
+                time.sleep(0.05)
+        url = f"redis://127.0.0.1:{port}/0"
+        sentence, hint = describe(error_of(url), url)
+        assert "closed the connection" in sentence and "rediss://" in hint
+    finally:
+        server.terminate()
+        server.wait(10)
