@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from bot.actions.selection import BadId, Selection, resolve
+from bot.actions.view import readable_id
 from bot.phrase import Phrase, code, fact, phrase
 from bot.plural import plural
 from bot.render import num
-from bot.timeparse import MAX_ID_PART, id_ms, iso_ms
+from bot.timeparse import iso_ms
 from commands.reply import CommandError
 
 
@@ -16,18 +17,6 @@ def selection_facts(sel: Selection) -> list[dict]:
             fact("Newest", iso_ms(sel.newest_ms) or "–"),
             fact("Id bounds", code(sel.first_id), " … ", code(sel.last_id)),
             fact("Fixed upper bound", readable_id(sel.upper))]
-
-
-def readable_id(entry_id: str | None) -> Phrase:
-    """A bound as the operator reads it: the id with its time, and for a bound that means
-    "everything in that millisecond" (sequence 2^64-1) only the time."""
-    if not entry_id:
-        return phrase("–")
-    iso = iso_ms(id_ms(entry_id))
-    ms, _, seq = entry_id.partition("-")
-    if seq.isdigit() and int(seq) == MAX_ID_PART and iso:
-        return phrase("the end of ", iso)
-    return phrase(code(entry_id), f" ({iso})" if iso else "")
 
 
 def breakdown(sel: Selection) -> dict:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 
 from bot.jobs.model import Job
-from bot.phrase import code, person, phrase
+from bot.phrase import Phrase, code, person, phrase
 from bot.plural import plural
 from bot.render import md, num
-from bot.timeparse import human_age, iso_ms
+from bot.timeparse import MAX_ID_PART, human_age, id_ms, iso_ms
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 VERBS = {"reprocess": "Reprocess", "replay": "Replay", "purge": "Purge", "delete": "Delete",
@@ -45,13 +45,25 @@ def job_view(job: Job, now: int) -> dict:
         "pct": pct, "rate": f"{rate:,.0f}/s" if rate else "–", "eta": eta,
         "limit": f"{num(job.rate)}/s" if job.rate else "unthrottled",
         "by": person(job.by), "approved_by": person(job.approved_by) if job.approved_by else None,
-        "bounds": phrase(code(job.start), " … ", code(job.upper)),
+        "bounds": phrase(readable_id(job.start), " … ", readable_id(job.upper)),
         "started": iso_ms(job.started) if job.started else None,
         "took": human_age(elapsed_ms) if job.finished and job.started else None,
         "age": human_age(now - job.created) if job.created else "?",
         "note": job.note or None, "error": job.error or None, "followup": job.followup or None,
         "summary": summary, "buttons": job_buttons(job.id) if job.active else [],
     }
+
+
+def readable_id(entry_id: str | None) -> Phrase:
+    """A bound as the operator reads it: the id with its time, and for a bound that means
+    "everything in that millisecond" (sequence 2^64-1) only the time."""
+    if not entry_id or entry_id in ("-", "+"):
+        return phrase({"-": "the first entry", "+": "the last entry"}.get(entry_id or "", "–"))
+    iso = iso_ms(id_ms(entry_id))
+    ms, _, seq = entry_id.partition("-")
+    if seq.isdigit() and int(seq) == MAX_ID_PART and iso:
+        return phrase("the end of ", iso)
+    return phrase(code(entry_id), f" ({iso})" if iso else "")
 
 
 def job_buttons(job_id: str) -> list[dict]:
