@@ -5,6 +5,7 @@ import json
 
 from bot.actions import followup
 from bot.actions.runtime import ActionRunner, hooks_for
+from bot.console.render_text import render_text
 from bot.jobs import store
 from bot.render import render
 from commands import router
@@ -37,6 +38,9 @@ def test_followup_counts_the_events_that_came_back(gbus, grt):
     assert message.text.startswith("2 of the 9 reprocessed events came back")
     assert "timeout: crm down" in json.dumps(message.context["errors"])
     assert_valid_message({**render(message.template, message.context), "text": message.text})
+    assert "`evt_3`" in json.dumps(render(message.template, message.context)["blocks"])
+    console = render_text(message.template, message.context, width=100).text
+    assert "2× timeout: crm down" in console and "`evt_3`" in console
     assert store.get(gbus, job_id).followup == message.text
 
 

@@ -16,7 +16,6 @@ from bot.envelope import parse_entry
 from bot.jobs import store
 from bot.jobs.model import Job
 from bot.notify import Message, Notifier
-from bot.render import md
 
 READ = 1000
 SHOW_IDS = 10
@@ -86,8 +85,8 @@ def run_due(bus: Bus, notifier: Notifier) -> int:
 
 def view(f: Followup, text: str) -> dict:
     return {"job_id": f.job_id, "back": f.back, "text": text, "scanned": f.scanned,
-            "errors": [f"{n:,}× {md(e)}" for e, n in f.errors],
-            "ids": ", ".join(f"`{md(i)}`" for i in f.event_ids), "more": f.back - len(f.event_ids)}
+            "errors": [[n, e] for e, n in f.errors], "ids": list(f.event_ids),
+            "more": f.back - len(f.event_ids)}
 
 
 def summary(f: Followup) -> str:
