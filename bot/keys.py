@@ -3,12 +3,44 @@
 Stream and group names come from settings; everything busbot adds lives under
 `<prefix>:bus:` (or `<prefix>:events:` where the platform's conventions pin the name).
 The schema, with types, owners and retention: docs/architecture.md.
+
+Redis Cluster: a Lua script or MULTI may only touch keys of one hash slot. Keys that an
+atomic step uses together are placed in one slot here: with a hash tag (`{...}`) naming the
+key they must sit next to (`near()`), or, for a job, with an id chosen so that its hash
+lands in the slot of the stream it reads (`job_slot_matches()`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.crc import key_slot
+
 from bot.settings import Settings
+
+
+def hash_tag(name: str) -> str:
+    """What Redis Cluster hashes for `name`: the text of its first non-empty `{...}`, or the
+    whole name."""
+    start = name.find("{")
+    if start >= 0:
+        end = name.find("}", start + 1)
+        if end > start + 1:
+            return name[start + 1:end]
+    return name
+
+
+def near(name: str) -> str:
+    """A prefix (`{tag}`) that puts a key in the same hash slot as `name`."""
+    return "{" + hash_tag(name) + "}"
+
+
+def slot(name: str) -> int:
+    """The Redis Cluster hash slot of a key (the same on every cluster)."""
+    return key_slot(name.encode())
+
+
+def same_slot(*names: str) -> bool:
+    return len({slot(n) for n in names}) == 1
 
 
 @dataclass(frozen=True)
@@ -39,8 +71,15 @@ class Keys:
         return f"{self.events}:control"
 
     def retry_schedule(self, group: str) -> str:
-        """Sorted set entry id -> due ms: `group`'s failed entries waiting for their retry."""
-        return f"{self.prefix}:bus:retry:{group}"
+        """Sorted set entry id -> due ms: `group`'s failed entries waiting for their retry.
+        In the events stream's slot: the worker's claim script reads both."""
+        return f"{near(self.events)}:bus:retry:{group}"
+
+    def dead_lettered(self, group: str) -> str:
+        """Sorted set events entry id -> ms: entries of `group` already written to the DLQ.
+        In the DLQ's slot: the script appending to the DLQ checks and records it, so a
+        dead-lettering retried after a crash writes no second DLQ entry."""
+        return f"{near(self.dlq)}:bus:deadlettered:{group}"
 
     def worker_counts(self, group: str) -> str:
         """Hash of counters the workers of `group` keep (unhandled events, by type)."""
@@ -54,7 +93,12 @@ class Keys:
         return f"{self.prefix}:bus:cache:dlqtop:{stream}:lock"
 
     def job(self, job_id: str) -> str:
+        """The job's hash. Job ids are chosen so this key hashes to the slot of the job's
+        source stream (see `job_slot_matches`): the move script reads both."""
         return f"{self.prefix}:bus:job:{job_id}"
+
+    def job_slot_matches(self, job_id: str, source: str) -> bool:
+        return slot(self.job(job_id)) == slot(source)
 
     @property
     def jobs_index(self) -> str:
@@ -81,7 +125,8 @@ class Keys:
         return f"{self.prefix}:bus:alert:{rule}:messages"
 
     def alert_outbox(self, rule: str) -> str:
-        return f"{self.prefix}:bus:alert:{rule}:outbox"
+        """In the slot of the rule's state: a transition writes both in one script."""
+        return f"{near(self.alert(rule))}:outbox"
 
     def alert_outbox_lock(self, rule: str) -> str:
         return f"{self.prefix}:bus:alert:{rule}:outbox:lock"
@@ -98,12 +143,20 @@ class Keys:
 
     # guarded actions: jobs, leases, approvals
     def job_lease(self, job_id: str) -> str:
-        """Owner token of the process running the job; expires unless heartbeated."""
-        return f"{self.prefix}:bus:job:{job_id}:lease"
+        """Owner token of the process running the job; expires unless heartbeated. Next to
+        the job's hash (and so its source stream)."""
+        return f"{near(self.job(job_id))}:lease"
 
     def job_event_ids(self, job_id: str) -> str:
-        """Set of envelope ids a reprocess job moved (for the settle-time follow-up)."""
-        return f"{self.prefix}:bus:job:{job_id}:eventids"
+        """Set of envelope ids a reprocess job moved (for the settle-time follow-up). Next
+        to the job's hash."""
+        return f"{near(self.job(job_id))}:eventids"
+
+    def job_copied(self, job_id: str, target: str) -> str:
+        """Set of source entry ids a job has written to `target`, in the target's slot: the
+        first step of a move between slots records each id here in the script that appends
+        the entry, and skips ids already recorded, so no entry is written twice."""
+        return f"{near(target)}:bus:job:{job_id}:copied"
 
     def job_active(self, stream: str) -> str:
         """Id of the one active job reading `stream`."""

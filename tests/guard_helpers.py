@@ -11,13 +11,13 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from commands import router
 from tests.blockcheck import assert_valid_message
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, names
 from tests.runtime_helpers import manual_runtime
 
 
 @pytest.fixture
-def gbus(r) -> Bus:
-    settings = Settings(_env_file=None, bus_operators="U1,U2,U3")
+def gbus(r, request) -> Bus:
+    settings = Settings(_env_file=None, bus_operators="U1,U2,U3", **names(request))
     return Bus(r, settings, clock=FakeClock(), where="test redis")
 
 

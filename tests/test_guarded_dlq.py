@@ -6,6 +6,8 @@ from commands import router
 from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
 from tests.jobs_helpers import seed_dlq
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 def _approved(rt, text):
     request = click(rt, router.run(text, rt, "U1"), "guard_confirm", "U1")

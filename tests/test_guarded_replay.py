@@ -10,6 +10,8 @@ from commands import router
 from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
 from tests.jobs_helpers import TYPES, copies, seed_events
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 T0 = "1970-01-01T00:16:40Z"  # 1,000,000 ms: the first seeded event
 
 

@@ -10,6 +10,8 @@ from bot.jobs.mover import LeaseLost, StaleBatch, move_batch
 from bot.jobs.runner import run_job
 from tests.jobs_helpers import copies, new_job, seed_dlq, seed_events
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 def _lease(bus, job, owner="me"):
     assert lease.acquire(bus, job.id, owner)

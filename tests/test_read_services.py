@@ -15,6 +15,7 @@ from tests.conftest import FakeClock
 from tests.factories import add_dlq, add_event
 
 T0 = 1_764_000_000_000
+ON_CLUSTER = True
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bot.bus import Bus
 from bot.envelope import parse_entry
-from bot.jobs import lease, store
+from bot.jobs import lease, store, twostep
 from bot.jobs.model import Job
 from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch
 from bot.jobs.pace import Pacer, Wait, burst_for
@@ -48,6 +48,7 @@ def run_batch(bus: Bus, job: Job, owner: str,
     if not rows:
         return False
     chunk, items, last = _chunk(job), [], rows[-1][0]
+    read = dict(rows)
     for entry_id, fields in rows:
         e = parse_entry(entry_id, fields)
         if selected(job.kind, job.params, e):
@@ -57,7 +58,7 @@ def run_batch(bus: Bus, job: Job, owner: str,
         cursor = part[-1][0] if i + chunk < len(items) else last
         if pace:
             pace(job, len(part))
-        done = move_batch(bus, job, owner, cursor, part)
+        done = move_batch(bus, job, owner, cursor, part, read)
         job.cursor, job.moved, job.skipped = cursor, job.moved + done.moved, job.skipped + done.skipped
     return True
 
@@ -94,6 +95,7 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
             if job is None or job.status not in ("RUNNING", "CANCELLING"):
                 return job
             if job.status == "CANCELLING":
+                twostep.close(bus, job, owner)
                 job = store.finish(bus, job, "CANCELLED")
                 hooks.progress(bus, job, final=True)
                 return job
@@ -101,6 +103,7 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
                 store.update(bus, job_id, note="")
                 outage = 0
             if not run_batch(bus, job, owner, pacer):
+                twostep.close(bus, job, owner)
                 job = store.finish(bus, job, "COMPLETED")
                 hooks.progress(bus, job, final=True)
                 return job

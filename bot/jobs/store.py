@@ -24,13 +24,26 @@ def new_job_id() -> str:
     return "j" + secrets.token_hex(4)
 
 
+def slotted_job_id(bus: Bus, source: str) -> str:
+    """A new job id whose hash (and so lease, moved-ids set) lands in `source`'s cluster
+    slot, so one script can check the lease, advance the cursor and delete from the source.
+    About 16,000 tries on average (tens of milliseconds), once per job."""
+    while True:
+        job_id = new_job_id()
+        if bus.keys.job_slot_matches(job_id, source):
+            return job_id
+
+
 def get(bus: Bus, job_id: str) -> Job | None:
     h = bus.r.hgetall(bus.keys.job(job_id))
     return Job.from_hash(h) if h else None
 
 
 def create(bus: Bus, job: Job) -> Job:
-    """Store a RUNNING job for the runners; refuses while another job holds the source."""
+    """Store a RUNNING job for the runners; refuses while another job holds the source.
+    On a cluster the job gets an id in its source's slot (`job.id` may change here)."""
+    if bus.cluster and not bus.keys.job_slot_matches(job.id, job.source):
+        job.id = slotted_job_id(bus, job.source)
     active = bus.keys.job_active(job.source)
     if not bus.r.set(active, job.id, nx=True):
         other = get(bus, bus.r.get(active) or "")
@@ -38,12 +51,14 @@ def create(bus: Bus, job: Job) -> Job:
             raise JobConflict(other)
         bus.r.set(active, job.id)  # the previous job ended without clearing its claim
     job.created = job.created or bus.clock()
-    p = bus.r.pipeline(transaction=True)
-    p.hset(bus.keys.job(job.id), mapping=job.to_hash())
+    # the job's hash first, the set runners poll last: on a cluster these keys are in
+    # different slots (no MULTI), and a runner must never find an id without its hash
+    bus.r.hset(bus.keys.job(job.id), mapping=job.to_hash())
+    p = bus.r.pipeline(transaction=not bus.cluster)
     p.zadd(bus.keys.jobs_index, {job.id: job.created})
     p.zremrangebyrank(bus.keys.jobs_index, 0, -KEEP_JOBS - 1)
-    p.sadd(bus.keys.jobs_runnable, job.id)
     p.execute()
+    bus.r.sadd(bus.keys.jobs_runnable, job.id)
     return job
 
 
@@ -60,14 +75,16 @@ def update(bus: Bus, job_id: str, **fields) -> None:
 def finish(bus: Bus, job: Job, status: str, error: str = "") -> Job:
     """End a job: final status, out of the runnable set, its source free again."""
     now = bus.clock()
-    p = bus.r.pipeline(transaction=True)
+    p = bus.r.pipeline(transaction=True)  # one slot: the job's hash and its moved ids
     p.hset(bus.keys.job(job.id), mapping={"status": status, "finished": now, "updated": now,
                                           "error": error, "note": ""})
     p.expire(bus.keys.job(job.id), FINISHED_TTL_S)
     # the moved envelope ids serve the settle-time follow-up only
     p.expire(bus.keys.job_event_ids(job.id), bus.settings.bus_settle_seconds + 86_400)
-    p.srem(bus.keys.jobs_runnable, job.id)
     p.execute()
+    # the ids a move between slots copied: kept while a stale runner might still wake up
+    bus.r.expire(bus.keys.job_copied(job.id, job.target), FINISHED_TTL_S)
+    bus.r.srem(bus.keys.jobs_runnable, job.id)
     if bus.r.get(bus.keys.job_active(job.source)) == job.id:
         bus.r.delete(bus.keys.job_active(job.source))
     return get(bus, job.id) or job
@@ -93,8 +110,11 @@ def request_cancel(bus: Bus, job_id: str, owner: str) -> Job:
     if not _mark_cancelling(bus, job_id):
         return get(bus, job_id)  # unknown, or it finished meanwhile: nothing to cancel
     if lease.acquire(bus, job_id, owner):
+        from bot.jobs import twostep  # it reads jobs through this module
         try:
-            return finish(bus, get(bus, job_id), "CANCELLED")
+            job = get(bus, job_id)
+            twostep.close(bus, job, owner)
+            return finish(bus, job, "CANCELLED")
         finally:
             lease.release(bus, job_id, owner)
     return get(bus, job_id)
