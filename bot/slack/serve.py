@@ -73,6 +73,16 @@ def start_background(settings: Settings, rt: Runtime, client: WebClient) -> Back
     return Background(start_alerts(rt.bus, SlackTransport(SlackPoster(client))), rt)
 
 
+_QUIET = logging.getLogger("bot.slack.serve.auth_check")
+_QUIET.disabled = True
+
+
+def check_token(client: WebClient) -> None:
+    """`auth.test` once, without the client's own retries and error logs; raises as it does."""
+    WebClient(token=client.token, base_url=client.base_url, timeout=10, logger=_QUIET,
+              retry_handlers=[]).auth_test()
+
+
 class SlackSide:
     """Slack's half of the process: the Bolt app once `auth.test` succeeds (retried in the
     background), served over HTTP through `gate`, or over Socket Mode."""
@@ -87,7 +97,8 @@ class SlackSide:
         self.starter = SlackStarter(self._connect, self._ready, on_fatal)
 
     def _connect(self) -> App:
-        app = build_app(self.settings, self.rt, self.pool, self.client)  # runs auth.test
+        check_token(self.client)  # quietly: the starter logs one line per failed try
+        app = build_app(self.settings, self.rt, self.pool, self.client)  # auth.test again, for Bolt
         if self.app_token:
             handler = SocketModeHandler(app, self.app_token)
             handler.connect()
