@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import redis
+import redis.sentinel
 
 from bot.clock import Clock, system_ms
 from bot.keys import Keys
@@ -24,8 +25,22 @@ class Bus:
     # how another process reaches the same Redis (None: in-process); may hold a password
     url: str | None = field(default=None, repr=False)
     cluster: bool = field(init=False)  # a Redis Cluster client: keys live in several slots
+    mode: str = field(init=False)  # standalone | cluster | sentinel | embedded, from the client
 
     def __post_init__(self) -> None:
         self.cluster = isinstance(self.r, redis.RedisCluster)
+        self.mode = client_mode(self.r)
         self.keys = Keys.from_settings(self.settings)
         self.scripts = Scripts(self.r)
+
+
+def client_mode(r: redis.Redis) -> str:
+    """What kind of Redis a client talks to, as `/bus redis` shows it."""
+    if isinstance(r, redis.RedisCluster):
+        return "cluster"
+    pool = getattr(r, "connection_pool", None)
+    if isinstance(pool, redis.sentinel.SentinelConnectionPool):
+        return "sentinel"
+    if type(r).__module__.startswith("fakeredis"):
+        return "embedded"
+    return "standalone"

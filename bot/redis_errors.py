@@ -3,19 +3,26 @@
 `UNREACHABLE` is the one tuple every catch site uses (in redis-py, `TimeoutError` is not a
 subclass of `ConnectionError`, so catching only the latter lets a frozen Redis kill a loop).
 `describe()` turns such an error into one sentence that names the real cause (wrong
-password, TLS mismatch, refused, timed out, unknown host) and what to do about it.
+password, TLS mismatch, refused, timed out, unknown host, cluster down, no primary known to
+the Sentinels) and what to do about it. `refusal()` does the same for a command the
+server's ACL refuses busbot's user (NOPERM): it names the command or key.
 """
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 
 import redis
 import redis.exceptions
+import redis.sentinel
 
 from bot.redact import redact_text
 
-UNREACHABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
+UNREACHABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError,
+                                             # a Redis Cluster that cannot serve every slot
+                                             redis.exceptions.ClusterDownError,
+                                             redis.exceptions.SlotNotCoveredError)
 
 # a reply (not a broken connection) that still means "busbot's credentials are wrong"
 _AUTH_REPLIES = ("WRONGPASS", "NOAUTH", "INVALIDPASSWORD")
@@ -43,11 +50,16 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def cause(exc: BaseException) -> str:
-    """One of auth, loading, tls, refused, timeout, unknown_host, closed, unreachable."""
+    """One of auth, loading, cluster_down, no_primary, tls, refused, timeout, unknown_host,
+    closed, unreachable."""
     if is_auth_error(exc):
         return "auth"
     if isinstance(exc, redis.exceptions.BusyLoadingError):
         return "loading"
+    if isinstance(exc, (redis.exceptions.ClusterDownError, redis.exceptions.SlotNotCoveredError)):
+        return "cluster_down"
+    if isinstance(exc, redis.sentinel.MasterNotFoundError):
+        return "no_primary"
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ssl.SSLError) for e in chain) or any(
@@ -80,6 +92,14 @@ def describe(exc: BaseException, where: str) -> tuple[str, str]:
     if kind == "loading":
         return (f"Redis at {where} is still loading its data after a restart.",
                 "Wait a few seconds and try again.")
+    if kind == "cluster_down":
+        return (f"The Redis Cluster at {where} is down: some hash slots have no node serving them.",
+                "Check `CLUSTER INFO` on a node (cluster_state, cluster_slots_ok); busbot carries on "
+                "once the cluster is ok again.")
+    if kind == "no_primary":
+        return (f"No Sentinel named a primary for {where}: none answered, or none monitors that name.",
+                "Check BUS_REDIS_SENTINELS and BUS_REDIS_SENTINEL_MASTER (`SENTINEL get-master-addr-by-name`), "
+                "and wait if a failover is under way.")
     if kind == "closed":
         return (f"Redis at {where} closed the connection as soon as busbot spoke.",
                 "If that port expects TLS, use rediss:// in REDIS_URL; otherwise check the "
@@ -100,3 +120,61 @@ def describe(exc: BaseException, where: str) -> tuple[str, str]:
                 "Check that Redis is up and not overloaded, and that this machine can reach it.")
     return (f"Redis is not answering at {where}.",
             "Check REDIS_URL and that Redis is up (`redis-cli -u $REDIS_URL ping`), then try again.")
+
+
+# NOPERM replies, and what a script says when a command inside it is refused
+_REFUSED_MARKS = ("NOPERM", "THE USER EXECUTING THE SCRIPT CAN'T")
+_COMMAND_IN_REPLY = re.compile(r"run the '([^']+)' command")
+
+
+def is_refused(exc: BaseException) -> bool:
+    """Redis's ACL refused busbot's user a command, a key or a channel."""
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        return True
+    text = str(exc).lstrip().upper()
+    return isinstance(exc, redis.ResponseError) and text.startswith(_REFUSED_MARKS)
+
+
+def refused_keys(args: tuple) -> list[str]:
+    """The keys a command names, as far as a refusal needs them: a script's KEYS, the
+    streams of XREAD/XREADGROUP, else the first argument."""
+    name = str(args[0]).upper() if args else ""
+    rest = [a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args[1:]]
+    if name in ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO") and len(rest) > 1:
+        n = int(rest[1]) if rest[1].isdigit() else 0
+        return rest[2:2 + n]
+    if name in ("XREAD", "XREADGROUP"):
+        upper = [r.upper() for r in rest]
+        if "STREAMS" in upper:
+            streams = rest[upper.index("STREAMS") + 1:]
+            return streams[:len(streams) // 2]
+    return rest[:1]
+
+
+def note_refusal(exc: BaseException, args: tuple) -> None:
+    """Remember on a refusal which command and keys it was (the reply names neither the key
+    nor, inside a script, the command)."""
+    if is_refused(exc) and args:
+        exc.busbot_command = str(args[0]).upper()  # type: ignore[attr-defined]
+        exc.busbot_keys = refused_keys(args)  # type: ignore[attr-defined]
+
+
+def refusal(exc: BaseException) -> tuple[str, str]:
+    """(one sentence naming what was refused, what to do) for an ACL refusal."""
+    text = str(exc)
+    command = getattr(exc, "busbot_command", None)
+    keys: list[str] = getattr(exc, "busbot_keys", [])
+    named = _COMMAND_IN_REPLY.search(text)
+    hint = ("Give busbot's Redis user the rights docs/redis.md lists for its role (read-only, operator "
+            "or worker), or ask someone whose busbot has them.")
+    if named:
+        return f"Redis's ACL does not allow busbot's user the `{named.group(1).upper()}` command.", hint
+    if "channel" in text.lower():
+        return "Redis's ACL does not allow busbot's user that Pub/Sub channel.", hint
+    if keys:
+        what = f"key `{keys[0]}`" if len(keys) == 1 else "keys " + ", ".join(f"`{k}`" for k in keys)
+        via = "a script" if command and command.startswith(("EVAL", "FCALL")) else f"`{command}`"
+        if "can't run this command" in text:
+            return f"Redis's ACL does not allow busbot's user a command that {via} runs on {what}.", hint
+        return f"Redis's ACL does not allow busbot's user {what} (through {via}).", hint
+    return "Redis's ACL refused busbot's user a command or key it needs.", hint

@@ -9,6 +9,7 @@ import difflib
 import ipaddress
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,25 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(None, repr=False)  # may hold a password
     port: int = Field(3000, ge=1, le=65535)
+
+    # How busbot reaches Redis (bot/connection.py, docs/redis.md)
+    bus_redis_mode: Literal["auto", "standalone", "cluster", "sentinel"] = Field(
+        "auto", description="`auto` finds out from `REDIS_URL` (and the Sentinel settings); `standalone`, "
+                            "`cluster` or `sentinel` skips the detection")
+    bus_redis_sentinels: str = Field("", description="comma-separated `host:port` of the Sentinels; with "
+                                                     "`BUS_REDIS_SENTINEL_MASTER` busbot asks them for the primary")
+    bus_redis_sentinel_master: str | None = Field(
+        None, validate_default=True,
+        description="the name the Sentinels monitor the primary under; `REDIS_URL` then only gives the scheme, "
+                    "user, password and database")
+    bus_redis_ca_file: str | None = Field(None, description="CA certificate(s) that sign the server's "
+                                                            "certificate (`rediss://`); default: the system's")
+    bus_redis_cert_file: str | None = Field(None, description="client certificate for mutual TLS")
+    bus_redis_key_file: str | None = Field(None, description="private key of `BUS_REDIS_CERT_FILE`")
+    bus_wait_replicas: int = Field(0, ge=0, description="after each batch a job waits until this many replicas "
+                                                        "hold it (`WAIT`); 0: no wait")
+    bus_wait_timeout: float = Field(2.0, gt=0, description="seconds a job waits for those replicas before it "
+                                                           "pauses and tries again")
 
     bus_events_stream: str = "hyvve:events"
     bus_dlq_stream: str = "hyvve:dlq"
@@ -123,6 +143,38 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, v: str | None) -> str | None:
         return check_redis_url(v)
 
+    @field_validator("bus_redis_sentinels")
+    @classmethod
+    def _sentinels(cls, v: str) -> str:
+        sentinel_addresses(v)
+        return v
+
+    @field_validator("bus_redis_sentinel_master")
+    @classmethod
+    def _sentinel_pair(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """Sentinels and a master name come together; `sentinel` mode needs both."""
+        v = v.strip() if v and v.strip() else None
+        sentinels = info.data.get("bus_redis_sentinels")
+        if sentinels is None:  # BUS_REDIS_SENTINELS itself was bad and is reported
+            return v
+        if sentinels.strip() and not v:
+            raise ValueError("is needed with BUS_REDIS_SENTINELS: set it to the name the Sentinels monitor "
+                             "the primary under")
+        if v and not sentinels.strip():
+            raise ValueError("needs BUS_REDIS_SENTINELS (comma-separated host:port of the Sentinels)")
+        if info.data.get("bus_redis_mode") == "sentinel" and not v:
+            raise ValueError("is needed with BUS_REDIS_MODE=sentinel, together with BUS_REDIS_SENTINELS")
+        return v
+
+    @field_validator("bus_redis_ca_file", "bus_redis_cert_file", "bus_redis_key_file")
+    @classmethod
+    def _readable_file(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not os.path.isfile(v.strip()):
+            raise ValueError("names no readable file")
+        return v.strip()
+
     @field_validator("bus_retry_delays")
     @classmethod
     def _delays(cls, v: str) -> str:
@@ -156,6 +208,10 @@ class Settings(BaseSettings):
         return frozenset(k.strip() for k in self.bus_approval_required.split(",") if k.strip())
 
     @property
+    def sentinels(self) -> list[tuple[str, int]]:
+        return sentinel_addresses(self.bus_redis_sentinels)
+
+    @property
     def operators(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.bus_operators.split(",") if u.strip())
 
@@ -173,6 +229,20 @@ def unknown_bus_variables(environ: Mapping[str, str] | None = None) -> list[str]
         hint = f"did you mean {nearest[0]}?" if nearest else "no busbot setting is named like it"
         lines.append(f"{name} is not a busbot setting and is ignored ({hint})")
     return lines
+
+
+def sentinel_addresses(v: str) -> list[tuple[str, int]]:
+    """`host:port,...` as (host, port) pairs; ValueError naming the part that is not one."""
+    out = []
+    for part in (p.strip() for p in v.split(",")):
+        if not part:
+            continue
+        host, _, port = part.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{part!r} is not host:port; use comma-separated host:port, e.g. "
+                             "sentinel-1:26379,sentinel-2:26379")
+        out.append((host.strip("[]"), int(port)))
+    return out
 
 
 def check_redis_url(v: str | None) -> str | None:

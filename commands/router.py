@@ -1,7 +1,7 @@
 """The one boundary between text and commands, and between errors and the user.
 
-`run()` never raises: a user mistake becomes a usage reply, Redis down becomes one
-sentence, anything else is logged with its trace and the user gets a plain apology.
+`run()` never raises: a user mistake becomes a usage reply, Redis down (or its ACL refusing
+a command) becomes one sentence, anything else is logged with its trace and the user gets a plain apology.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 
 from bot.bus import Bus
 from bot.phrase import PhraseLike, code, join, phrase, plain
-from bot.redis_errors import describe, is_unavailable
+from bot.redis_errors import describe, is_refused, is_unavailable, refusal
 from bot.runtime import Runtime
 from commands import catalog  # noqa: F401  (registers every command)
 from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
@@ -140,6 +140,10 @@ def _guarded(bus: Bus, what: str, fn, command: str | None = None) -> Reply:
         if is_unavailable(exc):  # unreachable, or it refuses busbot's password
             sentence, hint = describe(exc, bus.where)
             log.warning("redis at %s failed while running %r: %s", bus.where, what, sentence)
+            return error_reply(sentence, hint)
+        if is_refused(exc):  # Redis's ACL refused busbot's user a command or key (NOPERM)
+            sentence, hint = refusal(exc)
+            log.warning("redis at %s refused %r: %s", bus.where, what, exc)
             return error_reply(sentence, hint)
         log.exception("command failed: %r", what)
         msg = "busbot hit an internal error running that command; it is logged."
