@@ -360,3 +360,15 @@ def test_api_requests_beyond_the_limit_are_503_at_once(api, monkeypatch):
         resp = client.get("/events/jobs", headers={"Authorization": OPS})
         assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
     assert client.get("/events/jobs", headers={"Authorization": OPS}).status_code == 200
+
+
+def test_a_request_confirmed_in_slack_is_approved_through_the_api(api):
+    seed_runbook_bus(api.bus.r, api.bus)
+    preview = router.run("reprocess all", api.rt, "U0BOB")
+    token = next(b["value"] for b in preview.context["buttons"] if b["action_id"] == "guard_confirm")
+    assert router.run_action("guard_confirm", token, api.rt, "U0BOB", "C0INCIDENT").template == "guard_approval"
+    assert api.curl("GET", f"/events/replay/status/{token}")[1]["status"] == "AWAITING_APPROVAL"
+    code, doc = api.curl("POST", f"/events/approvals/{token}/approve", auth=OPS2)
+    assert code == 200 and doc["state"] == "APPROVED"
+    done = api.wait_job(token)
+    assert (done["by"], done["approvedBy"], done["moved"]) == ("U0BOB", "api:ops2", 31)
