@@ -19,6 +19,9 @@ class Plan(NamedTuple):
     max_attempts: int  # the most any step allows: a delivery past it is a poison event
 
 
+_UNKNOWN = object()
+
+
 class Plans:
     def __init__(self, handlers: Handlers, timeout: float, max_attempts: int) -> None:
         self.handlers, self.timeout, self.max_attempts = handlers, timeout, max_attempts
@@ -35,10 +38,9 @@ class Plans:
 
     def get(self, event_type: str) -> Plan | None:
         """The plan for a type; None when no handler wants it."""
-        try:
-            return self._cache[event_type]
-        except KeyError:
-            pass
+        plan = self._cache.get(event_type, _UNKNOWN)
+        if plan is not _UNKNOWN:
+            return plan  # type: ignore[return-value]
         steps = tuple(Step(r.func, r.timeout or self.timeout, r.max_attempts or self.max_attempts)
                       for r in self.handlers.matching(event_type))
         plan = self._cache[event_type] = (

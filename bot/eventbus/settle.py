@@ -20,14 +20,9 @@ class Delivery(NamedTuple):
     attempt: int  # the entry's delivery count: 1 when read, +1 per claim
 
 
-class Outcome(NamedTuple):
-    """A handled entry, ready to acknowledge. status: completed | unhandled."""
-    entry_id: str
-    event_id: str
-    type: str
-    status: str
-    duration_ms: int
-    attempt: int
+# A handled entry, ready to acknowledge: (entry id, event id, type, status, duration ms,
+# attempt), status completed | unhandled. A plain tuple: the settle script's row as it is.
+Outcome = tuple[str, str, str, str, int, int]
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ class Settler:
         self.bus, self.group, self.consumer = bus, group, consumer
         self.maxlen = str(metadata_maxlen)
         k = bus.keys
-        self._settle_keys = [k.events, k.metadata, k.worker_counts(group)]
+        self.settle_keys = [k.events, k.metadata, k.worker_counts(group)]
         self._dlq_keys = [k.events, k.dlq, k.metadata, k.retry_schedule(group)]
         self._claim_keys = [k.events, k.retry_schedule(group)]
 
@@ -60,9 +55,9 @@ class Settler:
         to acknowledge (an entry settled elsewhere meanwhile gets no second record)."""
         if not outcomes:
             return 0
-        rows = orjson.dumps(outcomes, default=tuple)  # a NamedTuple -> a JSON array
+        rows = orjson.dumps(outcomes)
         return self.bus.scripts.get("eventbus_settle")(
-            keys=self._settle_keys, args=[self.group, self.consumer, self.maxlen, rows])
+            keys=self.settle_keys, args=[self.group, self.consumer, self.maxlen, rows])
 
     def dead_letter(self, d: DeadLetter) -> str | None:
         """The DLQ entry id, or None when the entry was settled or claimed elsewhere."""

@@ -21,6 +21,7 @@ import redis
 
 from bot.bus import Bus
 from bot.envelope import parse_entry
+from bot.eventbus.conveyor import Conveyor
 from bot.eventbus.dispatch import Plans, Step
 from bot.eventbus.errors import Permanent, Retry
 from bot.eventbus.handlers import HOOKS, Handlers, Message
@@ -105,6 +106,7 @@ class Worker:
     def __post_init__(self) -> None:
         c = self.config
         self.settler = Settler(self.bus, c.group, c.consumer, c.metadata_maxlen)
+        self._conveyor = Conveyor(self.settler, c.batch)
         self.pause = PauseWatch(self.bus, c.group, c.consumer, c.pause_recheck)
         self.limit = TimeLimit(c.handler_timeout)
         self.plans = Plans(self.handlers, c.handler_timeout, c.retry.max_attempts)
@@ -136,6 +138,13 @@ class Worker:
         self.limit.shortest = self.plans.shortest_timeout()
         self._hooks = Hooks([*self.handlers.middlewares, *self._middleware])
 
+    def close(self) -> None:
+        """Give back the connection reads go through (`run` does it when it ends)."""
+        try:
+            self._conveyor.close()
+        except UNREACHABLE:
+            pass  # nothing in flight after a poll: only the connection is given back
+
     def stop(self) -> None:
         """Stop reading; the batch in hand is finished first. Safe from a signal handler."""
         self._stopping.set()
@@ -153,6 +162,7 @@ class Worker:
                 log.warning("redis unavailable (%s); retrying in %.1fs", exc, backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+        self.close()
         log.info("worker %s stopped: %s", self.config.consumer, self.stats)
         return self.stats
 
@@ -173,9 +183,40 @@ class Worker:
             claimed += len(got)
         if self._stopping.is_set() or self.pause.check():
             return claimed
-        fresh = self._read(0 if claimed else self._block_ms)
-        self.process(fresh)
-        return claimed + len(fresh)
+        return claimed + self._consume(self._read(0 if claimed else self._block_ms))
+
+    def _consume(self, batch: list[Delivery]) -> int:
+        """Handle `batch`, then, while new entries keep coming and no claim pass is due,
+        read the next batch in the same round trip as this one's settle, and handle it
+        while Redis runs that settle. Ends with everything read settled."""
+        handled = 0
+        until = time.monotonic() + self.config.claim_interval
+        conveyor = self._conveyor
+        try:
+            while batch:
+                handled += len(batch)
+                outcomes = self._run(batch)
+                self.stats.settled_elsewhere += conveyor.collect()
+                if (self._stopping.is_set() or time.monotonic() >= until
+                        or self.pause.check()):
+                    self._ack(outcomes)
+                    break
+                batch = self._read_next(outcomes)
+        finally:
+            if conveyor.busy:
+                self.stats.settled_elsewhere += conveyor.collect()
+        return handled
+
+    def _read_next(self, outcomes: list[Outcome]) -> list[Delivery]:
+        try:
+            got = self._conveyor.read_and_settle(outcomes)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            ensure_group(self.bus, self.config.group, self.config.start_id)
+            return []
+        self.stats.read += len(got)
+        return got
 
     def _claim(self) -> list[Delivery]:
         """At most one due retry and one abandoned entry per pass, since each claim counts
@@ -194,43 +235,49 @@ class Worker:
     def _read(self, block_ms: int) -> list[Delivery]:
         c = self.config
         try:
-            res = self.bus.r.xreadgroup(c.group, c.consumer, {self.bus.keys.events: ">"},
-                                        count=c.batch, block=block_ms or None)
+            got = self._conveyor.read(block_ms)
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             ensure_group(self.bus, c.group, c.start_id)  # deleted under us: recreate
             return []
-        got = [Delivery(eid, fields, 1) for _, entries in res or () for eid, fields in entries]
         self.stats.read += len(got)
         return got
 
     def process(self, batch: list[Delivery]) -> None:
-        """Handle each entry, then acknowledge the handled ones in one call. A pending
-        entry's idle time runs from its delivery, so in a slow batch the entries not yet
-        acknowledged are touched every claim_idle/2, lest another consumer think us dead."""
+        """Handle each entry, then acknowledge the handled ones in one call."""
+        self._ack(self._run(batch))
+
+    def _ack(self, outcomes: list[Outcome]) -> None:
+        acked = self.settler.ack(outcomes)
+        self.stats.settled_elsewhere += len(outcomes) - acked
+
+    def _run(self, batch: list[Delivery]) -> list[Outcome]:
+        """Handle each entry; the outcomes to acknowledge. A pending entry's idle time runs
+        from its delivery, so in a slow batch the entries not yet acknowledged are touched
+        every claim_idle/2, lest another consumer think us dead."""
+        outcomes: list[Outcome] = []
         if not batch:
-            return
+            return outcomes
         if self.plans.fresh():
             self._refresh()
-        outcomes = []
         touched, touch_after = time.monotonic(), self.config.claim_idle / 2
         with self.limit.armed():
             for i, d in enumerate(batch):
                 if time.monotonic() - touched > touch_after:
-                    self.settler.touch([o.entry_id for o in outcomes]
+                    self.settler.touch([o[0] for o in outcomes]
                                        + [w.entry_id for w in batch[i:]])
                     touched = time.monotonic()
                 o = self._handle(d)
                 if o is not None:
                     outcomes.append(o)
-        acked = self.settler.ack(outcomes)
-        self.stats.settled_elsewhere += len(outcomes) - acked
+        return outcomes
 
     def _handle(self, d: Delivery) -> Outcome | None:
         event, etype, problem = _read_event(d)
         event_id = event.get("id") if event else None
-        event_id = event_id if isinstance(event_id, str) else ""
+        if type(event_id) is not str:
+            event_id = ""
         msg = Message(event or {}, etype, d.entry_id, d.attempt)
         if problem:
             self.stats.malformed += 1
@@ -250,12 +297,13 @@ class Worker:
             self.stats.unhandled += 1
             if hooks.after:
                 hooks.after_process(msg, Result("unhandled", 0, d.attempt))
-            return Outcome(d.entry_id, event_id, etype, "unhandled", 0, d.attempt)
+            return (d.entry_id, event_id, etype, "unhandled", 0, d.attempt)
         took = 0.0
         step = plan.steps[0]
+        call = self.limit.call
         try:
             for step in plan.steps:
-                took += self.limit.call(step.func, msg, step.timeout)
+                took += call(step.func, msg, step.timeout)
         except Exception as exc:  # a handler's failure is data: retry or dead-letter
             ms = round((took + self.limit.elapsed()) * 1000)
             result = self._failed(d, msg, event_id, step, exc, ms)
@@ -266,7 +314,7 @@ class Worker:
         ms = round(took * 1000)
         if hooks.after:
             hooks.after_process(msg, Result("completed", ms, d.attempt))
-        return Outcome(d.entry_id, event_id, etype, "completed", ms, d.attempt)
+        return (d.entry_id, event_id, etype, "completed", ms, d.attempt)
 
     def _failed(self, d: Delivery, msg: Message, event_id: str, step: Step, exc: Exception,
                 ms: int) -> Result:
