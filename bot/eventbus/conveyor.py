@@ -7,6 +7,9 @@ reply before it sends anything else on that connection. So a batch costs one rou
 and Redis's work on the acknowledgements and metadata overlaps the worker's work on the
 next batch.
 
+A client without a connection pool of its own (a Redis Cluster client, which routes each
+command to its node) takes the plain path: settle, then read, each waiting for its reply.
+
 Nothing about delivery changes: an entry is acknowledged only after its handlers returned,
 and a settle that never ran (the process died, the connection broke) leaves its entries
 pending, to be claimed and run again (at least once).
@@ -26,7 +29,10 @@ class Conveyor:
     def __init__(self, settler: Settler, count: int) -> None:
         bus = settler.bus
         self.settler = settler
-        self._pool = bus.r.connection_pool
+        self._r = bus.r
+        self._count = count
+        self._pool = getattr(bus.r, "connection_pool", None)  # None: the plain path
+        self._settled_elsewhere = 0  # the plain path's answer for `collect`
         self._conn: Any = None
         self._read_cmd = ("XREADGROUP", "GROUP", settler.group, settler.consumer,
                           "COUNT", count, "STREAMS", bus.keys.events, ">")
@@ -35,6 +41,8 @@ class Conveyor:
                              *settler.settle_keys, settler.group, settler.consumer,
                              settler.maxlen)
         self._inflight: list[Outcome] | None = None  # sent, reply not read yet
+        name = f"busbot-worker:{settler.group}:{settler.consumer}"
+        self.name = "".join(ch if "!" <= ch <= "~" else "_" for ch in name)
 
     @property
     def busy(self) -> bool:
@@ -43,6 +51,8 @@ class Conveyor:
     def read(self, block_ms: int = 0) -> list[Delivery]:
         """XREADGROUP alone, waiting up to `block_ms` for new entries (0: not at all)."""
         assert self._inflight is None, "collect the settle in flight first"
+        if self._pool is None:
+            return self._plain_read(block_ms)
         conn = self._connection()
         cmd = (self._block_cmd + (block_ms,) + self._read_cmd[6:] if block_ms
                else self._read_cmd)
@@ -60,6 +70,10 @@ class Conveyor:
         """Send the read and the settle of `outcomes`; return what the read got. The settle's
         reply is read by `collect`, which must come before the next call."""
         assert self._inflight is None, "collect the settle in flight first"
+        if self._pool is None:
+            self._settled_elsewhere = len(outcomes) - self.settler.ack(outcomes)
+            self._inflight = outcomes
+            return self._plain_read(0)
         conn = self._connection()
         error: redis.ResponseError | None = None
         try:
@@ -86,6 +100,9 @@ class Conveyor:
         outcomes = self._inflight
         if outcomes is None:
             return 0
+        if self._pool is None:
+            self._inflight = None
+            return self._settled_elsewhere
         try:
             acked = self._conn.read_response()
         except NoScriptError:  # not loaded yet, or flushed (restart, SCRIPT FLUSH): nothing
@@ -111,9 +128,26 @@ class Conveyor:
                 self._pool.release(self._conn)
                 self._conn = None
 
+    def _plain_read(self, block_ms: int) -> list[Delivery]:
+        s = self.settler
+        res = self._r.xreadgroup(s.group, s.consumer, {s.bus.keys.events: ">"},
+                                 count=self._count, block=block_ms or None)
+        return [Delivery(eid, fields, 1) for _, entries in res or () for eid, fields in entries
+                if fields is not None]
+
     def _connection(self) -> Any:
         if self._conn is None:
-            self._conn = self._pool.get_connection()
+            conn = self._pool.get_connection()
+            try:  # so that CLIENT LIST shows which connection is the worker's
+                conn.send_command("CLIENT", "SETNAME", self.name)
+                conn.read_response()
+            except redis.ResponseError:
+                pass  # CLIENT not allowed to this user (ACL): a name is only a courtesy
+            except BaseException:
+                conn.disconnect()
+                self._pool.release(conn)
+                raise
+            self._conn = conn
         return self._conn
 
     def _drop(self) -> None:

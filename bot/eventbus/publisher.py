@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from bot.bus import Bus
 from bot.eventbus.event import dumps
@@ -18,9 +18,9 @@ class Publisher:
         self.maxlen = maxlen if maxlen is not None else bus.settings.bus_events_maxlen
 
     def publish(self, event: dict[str, Any]) -> str:
-        """Returns the stream entry id."""
-        return self.r.xadd(self.stream, {"event": dumps(event)},
-                           maxlen=self.maxlen, approximate=True)
+        """Returns the stream entry id (the client decodes replies)."""
+        return cast(str, self.r.xadd(self.stream, {"event": dumps(event)},
+                           maxlen=self.maxlen, approximate=True))
 
     def publish_many(self, events: Iterable[dict[str, Any]]) -> list[str]:
         """All in one round trip (a pipeline without MULTI); ids in the events' order."""

@@ -6,7 +6,7 @@ entry (at least once) but never lose it or dead-letter it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -70,7 +70,8 @@ class Settler:
     def touch(self, entry_ids: list[str]) -> None:
         """Reset the idle time of entries we hold (XCLAIM to ourselves, JUSTID: no
         delivery is counted)."""
-        self.bus.r.xclaim(self.bus.keys.events, self.group, self.consumer, 0, entry_ids,
+        ids: list[Any] = list(entry_ids)
+        self.bus.r.xclaim(self.bus.keys.events, self.group, self.consumer, 0, ids,
                           justid=True)
 
     def schedule_retry(self, entry_id: str, due_ms: int) -> None:

@@ -340,7 +340,7 @@ class Worker:
         if raw is None:  # no `event` field: keep what there was, as JSON
             raw = json.dumps(d.fields, separators=(",", ":"), ensure_ascii=False)
         dlq_id = self.settler.dead_letter(DeadLetter(
-            d, raw, error, stack, iso_ms(self.bus.clock()),
+            d, raw, error, stack, iso_ms(self.bus.clock()) or "",
             d.attempt if attempts is None else attempts, event_id, msg.type, ms))
         if dlq_id is None:
             self.stats.settled_elsewhere += 1

@@ -25,10 +25,12 @@ def publish(bus: Bus, etype: str = "approval.item.created", n: int = 1, **data) 
 
 def make_worker(bus: Bus, handlers: Handlers, *, delays=(60.0, 300.0, 1800.0), attempts=3,
                 timeout=5.0, claim_idle=3600.0, consumer="c1", **kw) -> Worker:
-    """A worker on a fresh group from the start of the stream that claims on every poll."""
+    """A worker on a fresh group from the start of the stream that claims on every poll
+    (unless `claim_every` says otherwise), so a poll handles one batch."""
     ensure_group(bus, GROUP, "0")
     cfg = WorkerConfig(GROUP, consumer, RetryPolicy(tuple(delays), attempts),
-                       handler_timeout=timeout, claim_idle=claim_idle, claim_every=0,
+                       handler_timeout=timeout, claim_idle=claim_idle,
+                       claim_every=kw.pop("claim_every", 0),
                        block_ms=kw.pop("block_ms", 10), pause_recheck=0, **kw)
     return Worker(bus, handlers, cfg)
 
