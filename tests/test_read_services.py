@@ -61,8 +61,15 @@ def test_health_thresholds_and_groups(cbus, settings):
     assert get_health(cbus).status == "critical"
 
 
-def test_health_null_lag_is_unknown_never_zero(real_r, settings, clock):
+@pytest.fixture(params=["real_r", "cluster_r"])
+def server_r(request):
+    """A real redis-server, or a 3-primary cluster: the behaviours fakeredis does not copy."""
+    return request.getfixturevalue(request.param)
+
+
+def test_health_null_lag_is_unknown_never_zero(server_r, settings, clock):
     """Real Redis reports lag NULL after an XDEL inside the group's unread range."""
+    real_r = server_r
     bus = Bus(real_r, settings, clock=clock)
     ids = fill(real_r, bus.keys.events, 10)
     real_r.xgroup_create(bus.keys.events, "g", id="0")
@@ -74,7 +81,8 @@ def test_health_null_lag_is_unknown_never_zero(real_r, settings, clock):
     assert g.effective_lag == 7
 
 
-def test_health_unknown_lag_over_the_first_probe_is_counted_further(real_r, settings, clock):
+def test_health_unknown_lag_over_the_first_probe_is_counted_further(server_r, settings, clock):
+    real_r = server_r
     bus = Bus(real_r, settings, clock=clock)
     ids = fill(real_r, bus.keys.events, LAG_PROBE + 50, step=1)
     real_r.xgroup_create(bus.keys.events, "g", id="0")
@@ -148,6 +156,13 @@ def test_redis_info(cbus, r):
         assert any("lost" in w for w in info.warnings)
     else:
         assert any("INFO is not available" in w for w in info.warnings)
+    if cbus.cluster:  # every node is asked, and the cluster's own view is added
+        assert info.cluster.state == "ok" and info.cluster.covered and info.cluster.primaries == 3
+        assert [n.role for n in info.nodes] == ["primary"] * 3
+        assert sum(n.slots for n in info.nodes) == 16384
+        assert info.connected_clients >= 3
+    else:
+        assert info.cluster is None and info.nodes == []
 
 
 def test_dlq_summary_counts_by_arrival_time(cbus, clock):

@@ -84,6 +84,9 @@ def _parse_pause(raw: str | None) -> Pause | None:
 def _count_after(bus: Bus, groups: list[GroupHealth], bound: int) -> list[int]:
     """Entries after each group's last-delivered-id, counted inside Redis up to bound + 1."""
     counter = bus.scripts.get("count_range")
+    if bus.cluster:  # a cluster client cannot pipeline scripts: one call per group
+        return [int(counter(keys=[bus.keys.events], args=[f"({g.last_delivered_id}", "+", bound + 1])[0])
+                for g in groups]
     p = bus.r.pipeline(transaction=False)
     for g in groups:
         counter(keys=[bus.keys.events], args=[f"({g.last_delivered_id}", "+", bound + 1], client=p)
