@@ -31,7 +31,7 @@ class Conveyor:
         self.settler = settler
         self._r = bus.r
         self._count = count
-        self._pool = getattr(bus.r, "connection_pool", None)  # None: the plain path
+        self._pool: Any = getattr(bus.r, "connection_pool", None)  # None: the plain path
         self._settled_elsewhere = 0  # the plain path's answer for `collect`
         self._conn: Any = None
         self._read_cmd = ("XREADGROUP", "GROUP", settler.group, settler.consumer,
@@ -130,7 +130,7 @@ class Conveyor:
 
     def _plain_read(self, block_ms: int) -> list[Delivery]:
         s = self.settler
-        res = self._r.xreadgroup(s.group, s.consumer, {s.bus.keys.events: ">"},
+        res: Any = self._r.xreadgroup(s.group, s.consumer, {s.bus.keys.events: ">"},
                                  count=self._count, block=block_ms or None)
         return [Delivery(eid, fields, 1) for _, entries in res or () for eid, fields in entries
                 if fields is not None]
