@@ -141,6 +141,11 @@ class Keys:
         """Epoch ms before which nothing is delivered (Slack answered 429 with Retry-After)."""
         return f"{self.prefix}:bus:alerts:outbox:hold"
 
+    @property
+    def silences(self) -> str:
+        """Hash silence id -> JSON (matchers, expiry, who, why) of the alert silences."""
+        return f"{self.prefix}:bus:alerts:silences"
+
     # guarded actions: jobs, leases, approvals
     def job_lease(self, job_id: str) -> str:
         """Owner token of the process running the job; expires unless heartbeated. Next to

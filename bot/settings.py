@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -64,6 +65,17 @@ class Settings(BaseSettings):
     bus_operators: str = ""
 
     bus_alert_channel: str | None = None
+    # Alerts on par with Alertmanager's Slack receiver (docs/alerts.md)
+    bus_environment_name: str = Field("default", description="the environment's name, shown in every alert "
+                                                           "and on the App Home")
+    bus_alert_channel_critical: str | None = Field(None, description="where critical alerts go (default: "
+                                                                     "`BUS_ALERT_CHANNEL`)")
+    bus_alert_mention: str | None = Field(None, description="who a critical alert mentions: a user group's "
+                                                            "id (`S…`) or `@handle`")
+    bus_runbook_url: str | None = Field(None, description="the runbook's address; each alert links its "
+                                                          "section (`#anchor`)")
+    bus_dashboard_url: str | None = Field(None, description="the dashboard's address (`https://host/admin/"
+                                                            "events`); each alert links its page")
     bus_check_interval: int = Field(30, ge=1)
     bus_alert_for: int = Field(300, ge=0)
     bus_alert_repeat: int = Field(4 * 3600, ge=60)
@@ -105,6 +117,25 @@ class Settings(BaseSettings):
     bus_dashboard_trusted_header: str | None = None  # e.g. X-Forwarded-Email, set by an SSO proxy
     bus_dashboard_trusted_proxies: str = ""  # IPs/CIDRs whose trusted header is believed
 
+    @field_validator("bus_runbook_url", "bus_dashboard_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not v.strip().startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// address")
+        return v.strip()
+
+    @field_validator("bus_alert_mention")
+    @classmethod
+    def _mention(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if not re.fullmatch(r"S[A-Z0-9]{2,}|@[\w.\-]+", v):
+            raise ValueError("must be a user group id (S…) or an @handle such as @oncall-platform")
+        return v
+
     @field_validator("bus_dashboard_trusted_proxies")
     @classmethod
     def _networks(cls, v: str) -> str:
@@ -122,7 +153,7 @@ class Settings(BaseSettings):
                      for p in self.bus_dashboard_trusted_proxies.split(",") if p.strip())
 
     @field_validator("bus_events_stream", "bus_dlq_stream", "bus_group", "bus_metadata_stream",
-                     "bus_audit_stream", "bus_prefix")
+                     "bus_audit_stream", "bus_prefix", "bus_environment_name")
     @classmethod
     def _not_blank(cls, v: str) -> str:
         if not v.strip():

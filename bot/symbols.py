@@ -30,6 +30,7 @@ SYMBOLS: dict[str, tuple[str, str]] = {
     "alert": (":rotating_light:", "[ALERT]"),
     "snoozed": (":zzz:", "[SNOOZED]"),
     "acked": (":eyes:", "[ACK]"),
+    "silenced": (":no_bell:", "[SILENCED]"),
 }
 FALLBACK = "unknown"
 

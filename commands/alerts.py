@@ -1,14 +1,17 @@
 """`/bus alerts`: every alert rule's state, its thresholds and when the bus was last checked."""
 from __future__ import annotations
 
-from bot.alerts import outbox, state
+from bot.actions import audit
+from bot.alerts import outbox, silences, state
 from bot.alerts.overview import last_check_ms, rule_statuses
 from bot.alerts.rules import rule_for
+from bot.alerts.silences import Silence
 from bot.alerts.view import note_delivery, value_text
 from bot.phrase import PhraseLike, code, person, phrase, plain, symbol
 from bot.plural import plural
 from bot.render import render_reply
 from bot.services.dlq_top import dlq_top
+from bot.timeparse import iso_ms
 from commands.actions import ActionCall, action
 from commands.dlq import dlq_top_reply
 from commands.invocation import Invocation
@@ -17,11 +20,14 @@ from commands.reply import Reply
 from commands.reprocess import preview_reprocess
 
 
-def _row(status) -> dict:
+def _row(status, active: list[Silence], now: int) -> dict:
     rule, st = status.rule, status.state
     level = "unknown" if st.value is None and not st.firing else st.level
     value = value_text(rule, st.value) if st.checked_ms else "not checked yet"
-    return {"id": rule.id, "title": rule.title, "level": level, "value": value,
+    silence = silences.matching(active, rule.id, st.level, now) if st.firing else None
+    marked = {"id": silence.id, "by": silence.created_by, "until_ms": silence.expires_ms,
+              "reason": silence.reason} if silence else None
+    return {"silence": marked, "id": rule.id, "title": rule.title, "level": level, "value": value,
             "note": st.note, "warn": rule.fmt(rule.warn), "crit": rule.fmt(rule.crit),
             "since_ms": st.since if st.firing else None, "acked_by": st.acked_by,
             "snoozed_until": st.snoozed_until, "last_transition": st.last_transition,
@@ -30,14 +36,17 @@ def _row(status) -> dict:
 
 @REGISTRY.command("alerts", "Alert rules: state, thresholds, last check.")
 def alerts_command(inv: Invocation) -> Reply:
-    bus = inv.bus
-    rows = [_row(s) for s in rule_statuses(bus)]
+    bus, now = inv.bus, inv.bus.clock()
+    active = silences.active(bus, now)
+    rows = [_row(s, active, now) for s in rule_statuses(bus)]
     firing = [r for r in rows if r["level"] in ("warning", "critical")]
     s = bus.settings
-    context = {"rows": rows, "now": bus.clock(), "last_check_ms": last_check_ms(bus),
-               "channel": s.bus_alert_channel, "interval": s.bus_check_interval,
-               "hold": s.bus_alert_for, "repeat": s.bus_alert_repeat}
-    text = (f"{plural(len(firing), 'alert')} firing: " + ", ".join(f"{r['title']} ({r['level']})" for r in firing)
+    context = {"rows": rows, "now": now, "last_check_ms": last_check_ms(bus),
+               "channel": s.bus_alert_channel, "critical_channel": s.bus_alert_channel_critical,
+               "environment": s.bus_environment_name, "silences": len(active),
+               "interval": s.bus_check_interval, "hold": s.bus_alert_for, "repeat": s.bus_alert_repeat}
+    text = (f"{plural(len(firing), 'alert')} firing: "
+            + ", ".join(f"{r['title']} ({r['level']}{', silenced' if r['silence'] else ''})" for r in firing)
             if firing else "No alert is firing.")
     return Reply("alerts", context, text)
 
@@ -76,7 +85,7 @@ def _human_change(call: ActionCall, apply, thread_text: PhraseLike, done: str, a
             before.append(already(st))
             return None
         apply(st, now)
-        return st, note_delivery(rule, st, thread_text, now)
+        return st, note_delivery(rule, st, thread_text, now, settings=call.bus.settings)
 
     if state.update(call.bus, rule_id, change) is None:
         return _note(before[-1] if before else "That alert is no longer firing; nothing to do.")
@@ -112,6 +121,43 @@ def _snooze_1h(call: ActionCall) -> Reply:
 @action("alert_snooze_4h")
 def _snooze_4h(call: ActionCall) -> Reply:
     return _snooze(call, 4)
+
+
+SILENCE_HOURS = 2
+
+
+@action("alert_silence_2h", operator_only="silence alerts")
+def _silence_2h(call: ActionCall) -> Reply:
+    """Silence this alert (its rule and group, any severity) for 2 h: nothing more is posted
+    about it; `/bus alerts` still shows it, marked silenced."""
+    rule_id, episode = _target(call)
+    try:
+        rule_for(call.bus.settings, rule_id)
+    except KeyError:
+        return _note(NO_RULE)
+    kind, _, group = rule_id.partition(":")
+    if kind not in silences.RULE_KINDS:
+        return _note("This alert cannot be silenced, so nothing changed.")
+    now = call.bus.clock()
+    st, _ = state.load(call.bus, rule_id)
+    if not st.firing or st.episode != episode:
+        return _note("That alert is no longer firing; nothing to do.")
+    already = silences.matching(silences.active(call.bus, now), rule_id, st.level, now)
+    if already is not None:  # a double click, or a silence made with `/bus silence`
+        return _note(phrase("This alert is already silenced by ", person(already.created_by), " until ",
+                            iso_ms(already.expires_ms), "; nothing changed."))
+    silence = silences.create(call.bus, created_by=call.user_id, now=now, duration_ms=SILENCE_HOURS * 3_600_000,
+                              rule=kind, group=group or None, reason="from the alert's button")
+    audit.record(call.bus, call.user_id, "silence.create", silence.matchers,
+                 f"silence {silence.id} for {SILENCE_HOURS}h")
+
+    def apply(st, now):
+        st.silence_id, st.silenced_by, st.silenced_until = silence.id, silence.created_by, silence.expires_ms
+    _human_change(call, apply, phrase(symbol("silenced"), f" Silenced for {SILENCE_HOURS} h by ",
+                                      person(call.user_id), ": nothing more is posted about this alert until then."),
+                  "")
+    return _note(phrase(f"Silenced for {SILENCE_HOURS} h: nothing is posted about this alert until then; ",
+                        code("/bus silences"), " lists silences, with a button to end one early."))
 
 
 @action("alert_dlq_top")

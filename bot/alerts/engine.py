@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.alerts import samples, state
+from bot.alerts import samples, silences, state
 from bot.alerts.checks import Metric, measure
 from bot.alerts.machine import AlertState, Event, step
 from bot.alerts.rules import GROUP_RULES, Rule, rule_for
-from bot.alerts.view import deliveries
+from bot.alerts.silences import Silence
+from bot.alerts.view import deliveries, root_post, routed
 from bot.bus import Bus
 from bot.services import history
 
@@ -26,7 +27,18 @@ class RuleResult:
     events: list[Event]  # the transitions this process claimed in this check
 
 
-def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int) -> RuleResult:
+def _silence(new: AlertState, before: AlertState, rule: Rule, active: list[Silence], now: int) -> Silence | None:
+    """The silence covering this rule at its level (the level it left, when it resolved),
+    recorded in the state for `/bus alerts` and the alert message."""
+    level = new.level if new.firing else before.level
+    found = silences.matching(active, rule.id, level, now) if level != "healthy" else None
+    new.silence_id = found.id if found else None
+    new.silenced_by = found.created_by if found else None
+    new.silenced_until = found.expires_ms if found else None
+    return found
+
+
+def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int, active: list[Silence] | None = None) -> RuleResult:
     s = bus.settings
     claimed: list[Event] = []
 
@@ -34,10 +46,19 @@ def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int) -> RuleResult:
         new, events = step(rule, current, metric.value, metric.note, now,
                            s.bus_alert_for * 1000, s.bus_alert_repeat * 1000)
         claimed[:] = events
-        if not (events and s.bus_alert_channel):
+        silenced = _silence(new, current, rule, active or [], now)
+        if not routed(s):
             return new, []  # no channel: state and `/bus alerts` only, nothing queued for Slack
-        trend = samples.sparkline(samples.series(bus, rule.id, now))
-        return new, deliveries(rule, new, events, trend, now)
+        if silenced is not None:  # the state moves on; Slack hears nothing
+            new.unposted = new.unposted or any(e.kind == "fire" for e in events)
+            return new, []
+        if new.unposted:  # the episode began under a silence that has ended
+            new.unposted = False
+            post = root_post(rule, new, samples.trend_text(bus, rule, now), now, s) if new.firing else None
+            return new, [post] if post else []
+        if not events:
+            return new, []
+        return new, deliveries(rule, new, events, samples.trend_text(bus, rule, now), now, s)
 
     try:
         new_state = state.update(bus, rule.id, change)
@@ -60,7 +81,8 @@ def run_check(bus: Bus) -> list[RuleResult]:
     known = p.execute()[-1]
     history.record(bus, now, {m.rule: m.value for m in metrics})
     gone = _vanished_groups(known, metrics)
-    results = [_step_rule(bus, rule_for(bus.settings, m.rule), m, now) for m in metrics + gone]
+    active = silences.active(bus, now)
+    results = [_step_rule(bus, rule_for(bus.settings, m.rule), m, now, active) for m in metrics + gone]
     _forget(bus, [r.rule.id for r in results[len(metrics):] if not r.state.firing])
     return results
 
@@ -79,5 +101,6 @@ def _forget(bus: Bus, rule_ids: list[str]) -> None:
     k = bus.keys
     p = bus.r.pipeline(transaction=False)
     p.srem(k.alert_rules, *rule_ids)
-    p.delete(*[k.alert(i) for i in rule_ids], *[k.alert_samples(i) for i in rule_ids])
+    for key in [k.alert(i) for i in rule_ids] + [k.alert_samples(i) for i in rule_ids]:
+        p.delete(key)  # one key a command: on a cluster they are in different slots
     p.execute()

@@ -42,6 +42,15 @@ class AlertState(BaseModel):
     last_transition: str | None = None
     last_transition_ms: int | None = None
     last_notified_ms: int | None = None
+    # silences (bot.alerts.silences): the one muting this alert now, and whether the current
+    # episode's root message is still unposted because it began under a silence
+    silence_id: str | None = None
+    silenced_by: str | None = None
+    silenced_until: int | None = None
+    unposted: bool = False
+    # channels the episode's root messages went to; None in a state stored before they were
+    # recorded (its one root went to BUS_ALERT_CHANNEL)
+    roots: list[str] | None = None
 
     @property
     def firing(self) -> bool:
@@ -93,6 +102,7 @@ def _apply(st: AlertState, old: Level, new: Level, value: float | None, now: int
         kind = "fire"
         st.episode, st.since, st.peak, st.resolved_ms = now, min(st.above.values(), default=now), value, None
         st.acked_by = st.acked_ms = st.snoozed_until = st.snoozed_by = None
+        st.roots, st.unposted = [], False
     elif new == "healthy":
         kind, st.resolved_ms = "resolve", now
     else:

@@ -34,19 +34,47 @@ MESSAGE_TTL_S = 30 * 86400  # how long a posted message can still be updated or 
 
 def enqueue(bus: Bus, rule_id: str, items: list[dict]) -> None:
     """Queue deliveries outside a state transition (e.g. a "Top DLQ types" answer)."""
-    p = bus.r.pipeline(transaction=True)
-    p.rpush(bus.keys.alert_outbox(rule_id), *(json.dumps(i) for i in items))
-    p.sadd(bus.keys.alert_outbox_index, rule_id)
-    p.execute()
+    bus.r.rpush(bus.keys.alert_outbox(rule_id), *(json.dumps(i) for i in items))
+    bus.r.sadd(bus.keys.alert_outbox_index, rule_id)  # after the push: see _forget_if_empty
 
 
-def root_ref(bus: Bus, rule_id: str, episode) -> tuple[str, str] | None:
-    """(channel, ts) of the root message of the queue's episode, once it was posted."""
-    raw = bus.r.hget(bus.keys.alert_messages(rule_id), str(episode))
+ROOTS = ("", "critical")  # an episode's root messages: its main one, one in the critical channel
+
+
+def _field(episode, root: str = "") -> str:
+    return f"{episode}:{root}" if root else str(episode)
+
+
+def _ref(raw) -> tuple[str, str] | None:
     if not raw:
         return None
     channel, _, ts = str(raw).partition("|")
     return channel, ts
+
+
+def root_ref(bus: Bus, rule_id: str, episode, root: str = "") -> tuple[str, str] | None:
+    """(channel, ts) of a root message of the queue's episode, once it was posted."""
+    return _ref(bus.r.hget(bus.keys.alert_messages(rule_id), _field(episode, root)))
+
+
+def root_refs(bus: Bus, rule_id: str, episode) -> list[tuple[str, str]]:
+    """Every root message of the episode that was posted, the main one first."""
+    raw = bus.r.hmget(bus.keys.alert_messages(rule_id), [_field(episode, r) for r in ROOTS])
+    return [ref for ref in (_ref(x) for x in raw) if ref is not None]
+
+
+def render_alert(view: dict, now: int, late: dict | None, transport: Transport | None = None) -> dict:
+    """An alert's root message. A mention given as `@handle` is looked up through the
+    transport (Slack's user groups) when it can; otherwise it is shown as text."""
+    mention_id = None
+    mention = view.get("mention")
+    lookup = getattr(transport, "usergroup_id", None)
+    if mention and mention.startswith("@") and lookup is not None:
+        try:
+            mention_id = lookup(mention)
+        except Exception:  # noqa: BLE001 - a failed lookup must never hold the alert back
+            log.warning("could not look up the user group %s; it is shown as text", mention)
+    return render("alert", {"a": view, "now": now, "late": late, "mention_id": mention_id})
 
 
 def _late(item: dict, now: int) -> dict | None:
@@ -54,48 +82,53 @@ def _late(item: dict, now: int) -> dict | None:
     return {"at_ms": item["created_ms"], "by_ms": by} if by > LATE_MS else None
 
 
-def _message(item: dict, now: int, late: bool) -> dict:
+def _message(item: dict, now: int, late: bool, transport: Transport | None = None) -> dict:
     if "message" in item:
         return item["message"]
-    extra = {"late": _late(item, now) if late else None}
     if item["kind"] == "thread":
-        return render("alert_thread", {"text": item["text"], **extra})
-    return render("alert", {"a": item["view"], "now": now, **extra})
+        return render("alert_thread", {"text": item["text"], "late": _late(item, now) if late else None})
+    return render_alert(item["view"], now, _late(item, now) if late else None, transport)
 
 
 def _send(bus: Bus, transport: Transport, default_channel: str | None, item: dict, now: int) -> None:
     rule_id, episode = item["rule"], item["episode"]
-    ref = root_ref(bus, rule_id, episode)
     if item["kind"] == "post":
-        if ref:
+        root = item.get("root", "")
+        if root_ref(bus, rule_id, episode, root):
             return  # posted before a crash: never twice
         channel = item.get("channel") or default_channel
         if not channel:
             raise DeliveryFailed(f"no channel to post {rule_id} to (BUS_ALERT_CHANNEL is not set)", permanent=True)
-        ts = transport.post(channel, _message(item, now, late=True))
+        ts = transport.post(channel, _message(item, now, late=True, transport=transport))
         p = bus.r.pipeline(transaction=True)
-        p.hset(bus.keys.alert_messages(rule_id), str(episode), f"{channel}|{ts}")
+        p.hset(bus.keys.alert_messages(rule_id), _field(episode, root), f"{channel}|{ts}")
         if rule_id.startswith(MESSAGE_PREFIX):
             p.expire(bus.keys.alert_messages(rule_id), MESSAGE_TTL_S)
         p.execute()
         return
-    if ref is None:
+    refs = root_refs(bus, rule_id, episode)
+    if not refs:
         raise DeliveryFailed(f"the root message of {rule_id} episode {episode} was never posted", permanent=True)
-    root_channel, ts = ref
-    if item["kind"] == "update":
-        transport.update(root_channel, ts, _message(item, now, late=False))
-    else:
-        transport.post(root_channel, _message(item, now, late=True), thread_ts=ts)
+    if item["kind"] == "update":  # every root of the episode shows its state
+        message = _message(item, now, late=False, transport=transport)
+        for root_channel, ts in refs:
+            transport.update(root_channel, ts, message)
+    else:  # a thread line goes under the newest root, where people look now
+        root_channel, ts = refs[-1]
+        transport.post(root_channel, _message(item, now, late=True, transport=transport), thread_ts=ts)
 
 
 def _forget_if_empty(bus: Bus, rule_id: str) -> None:
-    outbox = bus.keys.alert_outbox(rule_id)
-
-    def unindex(pipe):
-        if pipe.llen(outbox) == 0:
-            pipe.multi()
-            pipe.srem(bus.keys.alert_outbox_index, rule_id)
-    bus.r.transaction(unindex, outbox)
+    """Unindex an empty queue. The outbox and the index may be in different cluster slots
+    (no MULTI across them), so: remove, then look again and put it back if a delivery
+    arrived meanwhile. Every writer pushes first and indexes after, so a push this check
+    misses is followed by its writer's own SADD."""
+    index = bus.keys.alert_outbox_index
+    if bus.r.llen(bus.keys.alert_outbox(rule_id)):
+        return
+    bus.r.srem(index, rule_id)
+    if bus.r.llen(bus.keys.alert_outbox(rule_id)):
+        bus.r.sadd(index, rule_id)
 
 
 def _drain(bus: Bus, transport: Transport, channel: str | None, rule_id: str) -> bool:
@@ -200,5 +233,6 @@ class OutboxNotifier:
                 pipe.lset(outbox, -1, raw)
             else:
                 pipe.rpush(outbox, raw)
-            pipe.sadd(self.bus.keys.alert_outbox_index, queue)
         self.bus.r.transaction(push, outbox)
+        # indexed after the push (the index may be in another cluster slot): see _forget_if_empty
+        self.bus.r.sadd(self.bus.keys.alert_outbox_index, queue)

@@ -8,10 +8,11 @@ condition holds and 0 when it does not; its `states` say so in words.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from bot.services.thresholds import Level, level_of
 from bot.plural import plural
+from bot.services.thresholds import Level, level_of
 from bot.settings import Settings
 from bot.timeparse import human_age
 
@@ -48,6 +49,42 @@ class Rule:
         if self.unit == "entries":
             return plural(round(value), "entry")
         return f"{value:,.0f} {self.unit}"
+
+    def brief(self, value: float) -> str:
+        """A value without its unit, for a trend line (`220 -> 620`)."""
+        if self.states:
+            return self.states[1] if value else self.states[0]
+        if self.unit == "age":
+            return human_age(int(value * 1000))
+        if self.unit == "s":
+            return f"{value:,.1f} s"
+        return f"{value:,.0f}"
+
+    @property
+    def anchor(self) -> str:
+        """The runbook section's anchor: its last heading, as Markdown renderers slug it
+        ("Scenario: High DLQ Growth" -> "scenario-high-dlq-growth")."""
+        heading = self.runbook.split("›")[-1].split("(")[0]
+        return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
+
+    @property
+    def dashboard_page(self) -> str:
+        """The dashboard page (below its overview) that shows what this rule measures."""
+        if self.id == "dlq_size":
+            return "/dlq"
+        if self.id == "failed_per_hour":
+            return "/dlq?since=1h"
+        return ""
+
+
+def rule_links(rule: Rule, s: Settings) -> dict[str, str | None]:
+    """The runbook section (`BUS_RUNBOOK_URL` + its anchor, unless the URL has one) and the
+    dashboard page (`BUS_DASHBOARD_URL`) of a rule; None where the setting is unset."""
+    runbook = s.bus_runbook_url
+    if runbook and "#" not in runbook and rule.anchor:
+        runbook = f"{runbook}#{rule.anchor}"
+    dashboard = s.bus_dashboard_url.rstrip("/") + rule.dashboard_page if s.bus_dashboard_url else None
+    return {"runbook_url": runbook, "dashboard_url": dashboard}
 
 
 def base_rules(s: Settings) -> dict[str, Rule]:

@@ -1,11 +1,14 @@
-"""Recent values of each rule, kept in Redis for an hour, drawn as a small sparkline."""
+"""Recent values of each rule, kept in Redis for an hour, for the trend in alert messages
+(`DLQ size 220 -> 620 in 10m ▁▂▃▅▇`, drawn by bot.sparkline)."""
 from __future__ import annotations
 
 from bot.bus import Bus
+from bot.sparkline import Point, buckets, sparkline, trend
 
 WINDOW_MS = 3_600_000
 BUCKETS = 12  # 5-minute buckets over the hour
-BARS = "▁▂▃▄▅▆▇█"
+
+__all__ = ["BUCKETS", "WINDOW_MS", "points", "record", "series", "sparkline", "trend_text"]
 
 
 def record(pipe, bus: Bus, rule_id: str, now: int, value: float | None) -> None:
@@ -16,22 +19,25 @@ def record(pipe, bus: Bus, rule_id: str, now: int, value: float | None) -> None:
     pipe.zremrangebyscore(key, "-inf", now - WINDOW_MS)
 
 
-def series(bus: Bus, rule_id: str, now: int) -> list[float | None]:
-    """Max value per bucket over the last hour, oldest first; None where nothing was sampled."""
-    width = WINDOW_MS // BUCKETS
-    out: list[float | None] = [None] * BUCKETS
+def points(bus: Bus, rule_id: str, now: int) -> list[Point]:
+    """The rule's samples of the last hour, oldest first."""
+    out: list[Point] = []
     for member in bus.r.zrangebyscore(bus.keys.alert_samples(rule_id), now - WINDOW_MS + 1, now):
-        ms, value = member.split(":", 1)
-        i = min(BUCKETS - 1, (int(ms) - (now - WINDOW_MS + 1)) // width)
-        out[i] = float(value) if out[i] is None else max(out[i], float(value))
+        ms, _, value = str(member).partition(":")
+        try:
+            out.append((int(ms), float(value)))
+        except ValueError:
+            continue  # not one of ours: skip it, never fail the check
     return out
 
 
-def sparkline(values: list[float | None]) -> str:
-    known = [v for v in values if v is not None]
-    if not known:
-        return ""
-    lo, hi = min(known), max(known)
-    span = (hi - lo) or 1
-    return "".join(" " if v is None else BARS[min(len(BARS) - 1, int((v - lo) / span * len(BARS)))]
-                   for v in values)
+def series(bus: Bus, rule_id: str, now: int) -> list[float | None]:
+    """Max value per bucket over the last hour, oldest first; None where nothing was sampled."""
+    return buckets(points(bus, rule_id, now), now - WINDOW_MS, now, BUCKETS)
+
+
+def trend_text(bus: Bus, rule, now: int) -> str:
+    """The rule's last hour in one line (`DLQ size 220 -> 620 in 10m ▁▂▃▅▇`); empty
+    before two values were sampled. `rule`: a bot.alerts.rules.Rule."""
+    t = trend(points(bus, rule.id, now), now, WINDOW_MS, BUCKETS)
+    return t.text(rule.title, rule.brief) if t else ""
