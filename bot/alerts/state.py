@@ -40,10 +40,25 @@ def load_all(bus: Bus) -> dict[str, AlertState]:
 def claim(bus: Bus, rule_id: str, version: int, state: AlertState, deliveries: list[dict]) -> bool:
     """Write `state` if the stored version is still `version`; queue `deliveries` with it."""
     k = bus.keys
+    # The rule's state and outbox share a slot and change in one script. The two index sets
+    # are elsewhere (a cluster spreads them over other slots): they are written before the
+    # script, so a crash right after it cannot leave a queued delivery unindexed, and again
+    # after it, so an outbox emptied and unindexed meanwhile by a deliverer is found again.
+    _index(bus, rule_id, bool(deliveries))
     new_version = bus.scripts.get("alert_transition")(
-        keys=[k.alert(rule_id), k.alert_outbox(rule_id), k.alert_outbox_index, k.alert_rules],
-        args=[version, state.model_dump_json(), rule_id, *(json.dumps(d) for d in deliveries)])
+        keys=[k.alert(rule_id), k.alert_outbox(rule_id)],
+        args=[version, state.model_dump_json(), *(json.dumps(d) for d in deliveries)])
+    if new_version and deliveries:
+        bus.r.sadd(k.alert_outbox_index, rule_id)
     return bool(new_version)
+
+
+def _index(bus: Bus, rule_id: str, queued: bool) -> None:
+    p = bus.r.pipeline(transaction=False)
+    p.sadd(bus.keys.alert_rules, rule_id)
+    if queued:
+        p.sadd(bus.keys.alert_outbox_index, rule_id)
+    p.execute()
 
 
 def update(bus: Bus, rule_id: str,

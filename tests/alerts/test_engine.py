@@ -10,6 +10,8 @@ from bot.alerts.state import claim, load
 from bot.bus import Bus
 from tests.alerts.helpers import drain_dlq, fill_dlq
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 def queued(bus, rule="dlq_size") -> list[dict]:
     return [json.loads(x) for x in bus.r.lrange(bus.keys.alert_outbox(rule), 0, -1)]

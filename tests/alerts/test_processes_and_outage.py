@@ -13,6 +13,8 @@ from tests.conftest import FakeClock
 from tests.e2e.blocks import buttons
 from tests.redis_server import RedisServer, require_binary
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 def twin(bus: Bus) -> Bus:
     """A second process: its own Bus object (and in-process state) over the same Redis."""
