@@ -16,5 +16,6 @@ from commands import (  # noqa: F401
     redis_cmd,
     replay,
     reprocess,
+    silence,
     trim,
 )

@@ -21,7 +21,7 @@ HELP_ORDER: tuple[str, ...] = (
     "help",
     "health", "groups", "events", "event", "redis",
     "dlq", "dlq top", "dlq list", "dlq show",
-    "alerts",
+    "alerts", "silences", "silence",
     "reprocess", "dlq delete", "dlq purge", "dlq restore", "replay",
     "jobs", "job", "job cancel", "approvals", "approval",
     "pause", "resume", "trim", "audit",

@@ -108,8 +108,8 @@ def deliveries(rule: Rule, st: AlertState, events: list[Event], trend: str, now:
         post = root_post(rule, st, trend, now, settings) if event.kind in ("fire", "escalate") else None
         if post is not None:
             out.append(post)
-        if event.kind == "fire" or not known_roots(st, settings):
-            continue  # a fire is its root post; with no root there is nothing to update
+        if event.kind == "fire" or not known_roots(st, settings) or (post is not None and not post["root"]):
+            continue  # the episode's first root post says it all; with no root there is nothing to update
         out.append({**base, "kind": "update", "view": root_view(rule, st, trend, settings)})
         out.append({**base, "kind": "thread", "text": thread_line(rule, st, event)})
     return out
