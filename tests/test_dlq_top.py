@@ -10,6 +10,8 @@ from tests.factories import add_dlq
 T0 = 1_764_000_000_000
 TYPES = ["approval.item.created", "crm.contact.created", "agent.run.completed"]
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 def seed(r, stream, n, start=0):
     expected = Counter()

@@ -9,6 +9,8 @@ from bot.actions import audit
 from commands import router
 from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 @pytest.fixture
 def grouped(gbus):  # noqa: F811

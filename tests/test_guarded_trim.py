@@ -5,6 +5,8 @@ from commands import router
 from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
 from tests.jobs_helpers import seed_events
 
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
+
 
 def _approve(rt, preview):
     return click(rt, click(rt, preview, "guard_confirm", "U1"), "guard_approve", "U2")
