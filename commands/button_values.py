@@ -13,7 +13,7 @@ from bot.bus import Bus
 MAX_VALUE = 2000  # Slack's limit on a button's value
 PREFIX = "ref:"
 KEEP_S = 7 * 86_400
-RERUN_ACTIONS = frozenset({"bus_run", "bus_share"})  # buttons whose value is command text
+RERUN_ACTIONS = frozenset({"bus_run", "bus_share", "bus_act"})  # buttons whose value is command text
 
 
 def keep(bus: Bus, command: str) -> str:

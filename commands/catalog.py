@@ -6,7 +6,9 @@ from commands import (  # noqa: F401
     audit,
     dlq,
     dlq_actions,
+    edit,
     events,
+    forms,
     groups,
     guard,
     health,
@@ -18,4 +20,5 @@ from commands import (  # noqa: F401
     reprocess,
     silence,
     trim,
+    whoami,
 )

@@ -1,19 +1,23 @@
-"""`/bus dlq delete <id>`, `/bus dlq purge [type=T]`, `/bus dlq restore <job>`: entries are
+"""`/bus dlq delete <id>`, `/bus dlq purge [filters]`, `/bus dlq restore <job>`: entries are
 archived (every field) before they leave the DLQ, so a purge can be undone for a while."""
 from __future__ import annotations
 
 from bot.actions import archive
 from bot.actions.requests import GuardedRequest
-from bot.actions.selection import select
+from bot.actions.selection import last_id, select
 from bot.jobs import store
 from bot.phrase import code, fact, phrase
 from bot.plural import plural
 from bot.render import num
+from commands.actions import ActionCall, action
+from commands.dlq_filters import OPTIONS, USAGE, Filters
 from commands.guard import check_source_free, empty_reply, preview_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.selection_view import breakdown, entry_or_error, filter_text, matching, selection_facts, selection_notes
+from commands.selection_view import breakdown, entry_or_error, selection_facts, selection_notes
+
+ACT_ACTION = "bus_act"  # a button whose value is the text of a guarded command
 
 
 def _days(inv: Invocation) -> str:
@@ -38,23 +42,22 @@ def delete_command(inv: Invocation) -> Reply:
                          facts=[fact("DLQ id", code(e.entry_id)), fact("Last error", e.error[:300] or "–")])
 
 
-@REGISTRY.command("dlq purge [type=T]", "Remove DLQ entries, all or of one type (archived first; approval).",
-                  options=("type",), role="operator", group="Actions")
+@REGISTRY.command(f"dlq purge {USAGE}", "Remove DLQ entries, all or those matching filters (archived first; approval).",
+                  options=OPTIONS, role="operator", group="Actions")
 def purge_command(inv: Invocation) -> Reply:
     bus = inv.bus
-    type_ = inv.option("type")
+    flt = Filters.of(inv)
     check_source_free(bus, bus.keys.dlq)
     archive.expire_old(bus)
-    params = {"type": type_} if type_ else {}
-    sel = select(bus, "purge", bus.keys.dlq, params)
-    flt = filter_text(type_, None, None)
+    params = flt.params()
+    sel = select(bus, "purge", bus.keys.dlq, params, start=flt.start(), upper=flt.upper(last_id(bus, bus.keys.dlq)))
     if sel.matched == 0:
-        return empty_reply(phrase("No DLQ entry matches ", matching(flt, "anything"), f" ({num(sel.total)} in ",
+        return empty_reply(phrase("No DLQ entry matches ", flt.shown("anything"), f" ({num(sel.total)} in ",
                                   code(bus.keys.dlq), "), so there is nothing to purge."))
-    req = GuardedRequest(token="", kind="purge", command=f"dlq purge {flt}".strip(), params=params,
-                         source=bus.keys.dlq, target=bus.keys.dlq_archive, upper=sel.upper,
+    req = GuardedRequest(token="", kind="purge", command=f"dlq purge {flt.text()}".strip(), params=params,
+                         source=bus.keys.dlq, target=bus.keys.dlq_archive, start=flt.start(), upper=sel.upper,
                          to_move=sel.matched, requester=inv.user_id)
-    summary = phrase(f"{num(sel.matched)} of {plural(sel.total, 'DLQ entry')} match ", matching(flt, "(all)"),
+    summary = phrase(f"{num(sel.matched)} of {plural(sel.total, 'DLQ entry')} match ", flt.shown("(all)"),
                      f"; the {num(sel.stays)} others are untouched. They are copied to ",
                      code(bus.keys.dlq_archive), f" (kept {_days(inv)}; ", code("/bus dlq restore <job>"),
                      " puts them back), then removed.")
@@ -89,3 +92,22 @@ def restore_command(inv: Invocation) -> Reply:
                      " names the archive entry) and leave the archive.")
     return preview_reply(bus, req, title=f"Restore {plural(sel.matched, 'DLQ entry')}", verb="Restore",
                          summary=summary, facts=selection_facts(sel)[:4], breakdown=breakdown(sel))
+
+
+@action(ACT_ACTION, operator_only="start guarded actions")
+def _act(call: ActionCall) -> Reply:
+    """"Reprocess", "Delete", "Reprocess these N": the value is the guarded command's text; the
+    answer is its preview (the same flow as typing it), beside the message the button sat on."""
+    from commands import router  # the router imports every command module, this one too
+
+    reply = router.run(router.button_command(call), call.rt, call.user_id)
+    reply.replaces = False
+    return reply
+
+
+def act_button(text: str, command: str, style: str | None = None) -> dict:
+    """A button that starts the guarded flow of `command` (a preview; nothing runs yet)."""
+    b = {"text": text, "action_id": ACT_ACTION, "value": command}
+    if style:
+        b["style"] = style
+    return b

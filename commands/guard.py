@@ -17,7 +17,7 @@ from bot.actions.view import job_view
 from bot.bus import Bus
 from bot.jobs import lease, store
 from bot.jobs.model import Job
-from bot.phrase import PhraseLike, code, person, phrase, plain
+from bot.phrase import PhraseLike, code, join, person, phrase, plain
 from bot.runtime import Runtime
 from bot.timeparse import human_age
 from commands.actions import ActionCall, action
@@ -40,16 +40,24 @@ def notice(message: PhraseLike, hint: PhraseLike = None, symbol: str = "info",
                  shareable=False)
 
 
-def refuse(bus: Bus, user_id: str, what: PhraseLike) -> Reply:
-    """Polite, private and audited: the caller is not an operator."""
-    audit.record(bus, user_id, "refused", plain(what), "not an operator")
-    return notice(phrase("Only busbot operators can ", what, ", and you are not one of them."),
-                  phrase("Ask an operator to do it, or ask an admin to add your Slack id to ",
-                         code("BUS_OPERATORS"), "."), "lock")
+def refuse(bus: Bus, user_id: str, what: PhraseLike, role: str = policy.OPERATOR,
+           check: policy.Check | None = None) -> Reply:
+    """Polite, private and audited: the caller lacks `role`; says which role and how to get it."""
+    audit.record(bus, user_id, "refused", plain(what), f"not an {role}" if role[0] in "aeiou" else f"not a {role}")
+    name = policy.role_name(bus.settings, role)
+    setting, groups = policy.how_to_get(bus.settings, role)
+    who = None if role == policy.VIEWER else f"Ask one of the {name} to do it, or a"
+    join_groups = phrase("sk to join ", join([code(g) for g in groups], " or "), ", or a") if groups else None
+    ask = phrase(who or "A", join_groups, "sk an admin to add your Slack id to ", code(setting), ".")
+    note = check.note if check is not None else None
+    return notice(phrase(f"Only busbot {name} can ", what, ", and you are not one of them."),
+                  phrase(ask, f" {note}" if note else None), "lock")
 
 
 def require_operator(bus: Bus, user_id: str, what: PhraseLike) -> Reply | None:
-    return None if policy.is_operator(bus.settings, user_id) else refuse(bus, user_id, what)
+    """None when the caller is an operator (user groups through the runtime's directory)."""
+    check = policy.has_role(bus.settings, policy.current_groups(), user_id, policy.OPERATOR)
+    return None if check else refuse(bus, user_id, what, policy.OPERATOR, check)
 
 
 def check_source_free(bus: Bus, stream: str) -> None:
@@ -71,13 +79,13 @@ def empty_reply(message: PhraseLike, hint: PhraseLike = None) -> Reply:
 def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summary: PhraseLike,
                   facts: list[dict], breakdown: dict | None = None,
                   notes: Sequence[PhraseLike] | None = None,
-                  warnings: Sequence[PhraseLike] | None = None) -> Reply:
+                  warnings: Sequence[PhraseLike] | None = None, diff: str | None = None) -> Reply:
     """Store the request and answer with the preview and its Confirm / Cancel buttons.
     `facts` are label/value pairs (bot.phrase.fact), `breakdown` counts by type and tenant,
-    `notes` and `warnings` are phrases."""
+    `notes` and `warnings` are phrases, `diff` a unified diff (an edited event) shown as it is."""
     approval = policy.needs_approval(bus.settings, req.kind)
     summary = phrase(summary)
-    req.preview = {"title": title, "verb": verb, "summary": summary, "facts": facts}
+    req.preview = {"title": title, "verb": verb, "summary": summary, "facts": facts, "diff": diff}
     req = requests.create(bus, req)
     audit.record(bus, req.requester, f"{req.kind}.request", req.command, f"{req.to_move} selected")
     ttl = human_age(bus.settings.bus_approval_ttl * 1000)
@@ -92,7 +100,8 @@ def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summa
     buttons = [confirm, {"text": "Cancel", "action_id": "guard_cancel", "value": req.token}]
     return Reply("guard_preview", {"title": title, "summary": summary, "facts": facts,
                                    "breakdown": breakdown, "notes": notes,
-                                   "warnings": [phrase(w) for w in warnings or []], "buttons": buttons},
+                                   "warnings": [phrase(w) for w in warnings or []], "buttons": buttons,
+                                   "diff": diff},
                  f"{title}: {plain(summary)}", shareable=False)
 
 
@@ -113,7 +122,7 @@ def approval_reply(bus: Bus, req: GuardedRequest) -> Reply:
     ]
     expires = "in " + human_age(max(0, req.expires - bus.clock()))
     return Reply("guard_approval", {"title": p["title"], "what": p["title"], "summary": p["summary"],
-                                    "facts": p["facts"], "requester": person(req.requester),
+                                    "facts": p["facts"], "diff": p.get("diff"), "requester": person(req.requester),
                                     "expires": expires, "upper": readable_id(req.upper), "buttons": buttons},
                  f"Approval needed: {p['title']} (requested by {req.requester})",
                  visibility="channel", replaces=False, shareable=False)
@@ -203,7 +212,7 @@ def cancel(call: ActionCall) -> Reply:
     return notice("Cancelled; nothing ran.", None, "cancelled", replace=True)
 
 
-@action("guard_approve", operator_only="approve guarded actions")
+@action("guard_approve", operator_only="approve guarded actions", role=policy.APPROVER)
 def approve(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
     req = requests.get(bus, call.value)
@@ -223,7 +232,7 @@ def approve(call: ActionCall) -> Reply:
     return execute(call.rt, req, in_channel=True)
 
 
-@action("guard_reject", operator_only="reject guarded actions")
+@action("guard_reject", operator_only="reject guarded actions", role=policy.APPROVER)
 def reject(call: ActionCall) -> Reply:
     bus, user = call.bus, call.user_id
     elsewhere = clicked_elsewhere(call, requests.get(bus, call.value), "reject")

@@ -18,11 +18,11 @@ READ_ONLY_GROUPS = frozenset({"Help", "Read"})
 
 # The order of `/bus help` (and of its groups: the order their first command appears in).
 HELP_ORDER: tuple[str, ...] = (
-    "help",
+    "help", "whoami",
     "health", "groups", "events", "event", "redis",
     "dlq", "dlq top", "dlq list", "dlq show",
     "alerts", "silences", "silence",
-    "reprocess", "dlq delete", "dlq purge", "dlq restore", "replay",
+    "reprocess", "dlq edit", "dlq delete", "dlq purge", "dlq restore", "replay",
     "jobs", "job", "job cancel", "approvals", "approval",
     "pause", "resume", "trim", "audit",
 )

@@ -9,6 +9,7 @@ from bot.phrase import code, phrase
 from bot.plural import plural
 from bot.render import num
 from bot.timeparse import MAX_ID_PART, id_ms, iso_ms
+from commands.forms import open_form
 from commands.guard import check_source_free, empty_reply, preview_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
@@ -26,6 +27,8 @@ ID_MAX_SEQ = MAX_ID_PART
                   group="Actions")
 def replay_command(inv: Invocation) -> Reply:
     bus = inv.bus
+    if not inv.args.options and not inv.args.positional:
+        return open_form(bus, "replay")
     start_ms, end_ms = inv.when("from"), inv.when("to")
     if start_ms is None:
         raise inv.usage_error(phrase(code("replay"), " needs ", code("from=WHEN"), " (and ", code("to=WHEN"),

@@ -1,23 +1,27 @@
-"""`/bus reprocess <id>|type=T|all [tenant=T] [error=TEXT]`: DLQ -> main stream (the same
-event, then `reprocessedFrom` and `reprocessJob`), through preview, confirm, approval (bulk)
-and a job. `preview_reprocess` is also the entry point of the alerts' "Reprocess" button."""
+"""`/bus reprocess <id>|all|<filters>` (`type=`, `tenant=`, `error=`, `signature=`, `since=`,
+`until=`): DLQ -> main stream (the same event, then `reprocessedFrom` and `reprocessJob`),
+through preview, confirm, approval (bulk) and a job. `preview_reprocess` is also the entry
+point of the alerts' "Reprocess" button."""
 from __future__ import annotations
 
 from bot.actions.requests import GuardedRequest
-from bot.actions.selection import select
+from bot.actions.selection import last_id, select
 from bot.bus import Bus
 from bot.phrase import code, fact, phrase
 from bot.plural import plural
 from bot.render import num
+from commands.dlq_filters import OPTIONS, USAGE, Filters
+from commands.forms import open_form
 from commands.guard import check_source_free, empty_reply, preview_reply, require_operator
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.selection_view import breakdown, entry_or_error, filter_text, matching, selection_facts, selection_notes
+from commands.selection_view import breakdown, entry_or_error, selection_facts, selection_notes
 
 
 def preview_reprocess(bus: Bus, user_id: str, type: str | None = None, tenant: str | None = None,
-                      error: str | None = None, entry: str | None = None) -> Reply:
+                      error: str | None = None, entry: str | None = None,
+                      flt: Filters | None = None) -> Reply:
     """The preview of a reprocess (one entry, or all matching a filter) with its buttons."""
     refused = require_operator(bus, user_id, "reprocess DLQ entries")
     if refused:
@@ -26,19 +30,19 @@ def preview_reprocess(bus: Bus, user_id: str, type: str | None = None, tenant: s
     check_source_free(bus, dlq)
     if entry:
         return _preview_one(bus, user_id, entry)
-    params = {k: v for k, v in (("type", type), ("tenant", tenant), ("error", error)) if v}
-    flt = filter_text(type, tenant, error)
-    command = f"reprocess {flt or 'all'}"
-    sel = select(bus, "reprocess", dlq, params)
+    flt = flt or Filters(type=type, tenant=tenant, error=error)
+    params = flt.params()
+    command = f"reprocess {flt.text() or 'all'}"
+    sel = select(bus, "reprocess", dlq, params, start=flt.start(), upper=flt.upper(last_id(bus, dlq)))
     if sel.matched == 0:
-        return empty_reply(phrase("No DLQ entry matches ", matching(flt, "anything"), f" ({num(sel.total)} in ",
+        return empty_reply(phrase("No DLQ entry matches ", flt.shown("anything"), f" ({num(sel.total)} in ",
                                   code(dlq), "), so there is nothing to reprocess."),
                            phrase(code("/bus dlq top"), " shows which types are in the DLQ."))
     req = GuardedRequest(token="", kind="reprocess_bulk", command=command, params=params,
-                         source=dlq, target=bus.keys.events, start="-", upper=sel.upper,
+                         source=dlq, target=bus.keys.events, start=flt.start(), upper=sel.upper,
                          to_move=sel.matched, requester=user_id)
     title = f"Reprocess {plural(sel.matched, 'DLQ entry')}"
-    summary = phrase(f"{num(sel.matched)} of {plural(sel.total, 'DLQ entry')} match ", matching(flt, "(all)"),
+    summary = phrase(f"{num(sel.matched)} of {plural(sel.total, 'DLQ entry')} match ", flt.shown("(all)"),
                      f"; the {num(sel.stays)} others are untouched. Each goes back to ", code(bus.keys.events),
                      " as the same event (", code("event"), " first, then ", code("reprocessedFrom"), ", ",
                      code("reprocessJob"), ") and leaves the DLQ.")
@@ -65,20 +69,17 @@ def _preview_one(bus: Bus, user_id: str, ident: str) -> Reply:
                          facts=facts)
 
 
-@REGISTRY.command("reprocess <id>|type=T|all [tenant=T] [error=TEXT]",
+@REGISTRY.command(f"reprocess <id>|type=T|all {USAGE.replace('[type=T] ', '')}",
                   "Put DLQ entries back on the main stream (preview, confirm, approval for bulk).",
-                  options=("type", "tenant", "error"), max_positional=1, role="operator",
-                  group="Actions")
+                  options=OPTIONS, max_positional=1, role="operator", group="Actions")
 def reprocess_command(inv: Invocation) -> Reply:
-    target, type_ = inv.positional(0), inv.option("type")
-    tenant, error = inv.option("tenant"), inv.option("error")
-    if target and type_:
-        raise inv.usage_error(phrase("Give either an id, ", code("type=T"), " or ", code("all"), ", not both."))
-    if not target and not type_:
-        raise inv.usage_error(phrase(code("reprocess"), " needs an id, ", code("type=T"), " or ", code("all"), "."))
+    target = inv.positional(0)
+    flt = Filters.of(inv)
+    if not target and not flt.active:
+        return open_form(inv.bus, "reprocess")
     if target and target.lower() != "all":
-        if tenant or error:
-            raise inv.usage_error(phrase(code("tenant="), " and ", code("error="), " narrow ", code("type="),
-                                         " or ", code("all"), ", not a single id."))
+        if flt.active:
+            raise inv.usage_error(phrase("Give either an id or filters (", code("type="), ", ", code("tenant="),
+                                         ", ", code("error="), ", ", code("since="), ", ...), not both."))
         return preview_reprocess(inv.bus, inv.user_id, entry=target)
-    return preview_reprocess(inv.bus, inv.user_id, type=type_, tenant=tenant, error=error)
+    return preview_reprocess(inv.bus, inv.user_id, flt=flt)

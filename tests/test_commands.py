@@ -166,6 +166,7 @@ def test_unknown_button_is_explained(bus):
 
 
 OPERATOR_COMMANDS = {"reprocess": "reprocess all", "dlq delete": "dlq delete 1-0", "dlq purge": "dlq purge",
+                     "dlq edit": "dlq edit 1-0",
                      "dlq restore": "dlq restore j1", "replay": "replay from=2h to=1h", "trim": "trim 10",
                      "pause": "pause", "resume": "resume", "job cancel": "job cancel j1",
                      "approvals": "approvals", "approval": "approval tok1"}
@@ -216,7 +217,7 @@ def test_dlq_top_buttons_survive_odd_type_names(bus):
 def test_every_operator_button_refuses_others_before_its_handler_runs(bus):
     from commands.actions import OPERATOR_ACTIONS
     assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_cancel", "guard_approve", "guard_reject",
-                                     "job_cancel", "alert_reprocess"}
+                                     "job_cancel", "alert_reprocess", "bus_act", "bus_form", "bus_edit"}
     for action_id, what in OPERATOR_ACTIONS.items():
         reply = run_action(action_id, "no-such-token", manual_runtime(bus), "U0NOBODY")
         assert reply.text == f"Only busbot operators can {what}, and you are not one of them.", action_id

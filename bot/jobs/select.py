@@ -12,6 +12,7 @@ from typing import Any
 from bot.envelope import ParsedEntry
 from bot.jobs.model import Job
 from bot.jobs.mover import Item
+from bot.services.signature import signature
 
 
 def movable(kind: str, e: ParsedEntry) -> bool:
@@ -36,6 +37,8 @@ def matches(params: dict[str, Any], e: ParsedEntry) -> bool:
     if params.get("tenant") and e.tenant != params["tenant"]:
         return False
     if params.get("error") and params["error"].lower() not in e.error.lower():
+        return False
+    if params.get("signature") and signature(e.error) != params["signature"]:
         return False
     if params.get("archive_job") and e.fields.get("archiveJob") != params["archive_job"]:
         return False
