@@ -128,6 +128,10 @@ class Keys:
         """In the slot of the rule's state: a transition writes both in one script."""
         return f"{near(self.alert(rule))}:outbox"
 
+    def legacy_alert_outbox(self, rule: str) -> str:
+        """The outbox's name before it moved next to the state; read once on upgrade."""
+        return f"{self.alert(rule)}:outbox"
+
     def alert_outbox_lock(self, rule: str) -> str:
         return f"{self.prefix}:bus:alert:{rule}:outbox:lock"
 

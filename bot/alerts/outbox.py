@@ -131,12 +131,27 @@ def _forget_if_empty(bus: Bus, rule_id: str) -> None:
         bus.r.sadd(index, rule_id)
 
 
+def _adopt_legacy(bus: Bus, rule_id: str) -> bool:
+    """Deliveries queued before the upgrade that moved outboxes next to their rule's state
+    (a name cluster slots can share) are taken over, so none is lost. Only a single Redis
+    can hold them: busbot did not run on a cluster before."""
+    if bus.cluster:
+        return False
+    legacy = bus.keys.legacy_alert_outbox(rule_id)
+    if not bus.r.exists(legacy):
+        return False
+    bus.r.rename(legacy, bus.keys.alert_outbox(rule_id))  # the new queue is empty: nothing overwritten
+    return True
+
+
 def _drain(bus: Bus, transport: Transport, channel: str | None, rule_id: str) -> bool:
     """Send this queue's deliveries in order; False when Slack asked everyone to wait."""
     outbox = bus.keys.alert_outbox(rule_id)
     while True:
         now = bus.clock()
         raw = bus.r.lindex(outbox, 0)
+        if raw is None and _adopt_legacy(bus, rule_id):
+            continue
         if raw is None:
             _forget_if_empty(bus, rule_id)
             return True

@@ -126,3 +126,22 @@ def test_a_stale_version_cannot_claim_a_transition(alerting):
     assert claim(alerting, "dlq_size", 0, fired, [{"kind": "post"}])
     assert not claim(alerting, "dlq_size", 0, fired, [{"kind": "post"}])  # the loser of the race
     assert kinds(alerting) == ["post"] and load(alerting, "dlq_size")[1] == 1
+
+
+def test_deliveries_queued_under_the_outbox_name_before_the_upgrade_are_delivered(alerting):
+    """Outboxes moved next to their rule's state (one cluster slot); a single Redis upgraded
+    with deliveries still queued under the old name loses none of them."""
+    from bot.alerts.outbox import deliver
+    from tests.alerts.helpers import FakeTransport
+    if alerting.cluster:
+        return  # busbot never ran on a cluster under the old names
+    legacy = alerting.keys.legacy_alert_outbox("msg.old")
+    assert legacy != alerting.keys.alert_outbox("msg.old")
+    item = {"kind": "post", "channel": "C0JOBS", "rule": "msg.old", "episode": 1,
+            "message": {"text": "queued before the upgrade", "blocks": []}, "created_ms": alerting.clock()}
+    alerting.r.rpush(legacy, json.dumps(item))
+    alerting.r.sadd(alerting.keys.alert_outbox_index, "msg.old")
+    slack = FakeTransport()
+    deliver(alerting, slack, "C0ALERTS")
+    assert [c["op"] for c in slack.calls] == ["post"] and not alerting.r.exists(legacy)
+    assert "msg.old" not in alerting.r.smembers(alerting.keys.alert_outbox_index)
