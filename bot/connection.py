@@ -105,7 +105,7 @@ def connect_cluster(url: str, settings: Settings | None = None) -> redis.Redis:
         return BusRedisCluster.from_url(url, **_TIMEOUTS, **_CLIENT_OPTIONS,  # type: ignore[return-value]
                                            **tls_options(url, settings))
     except redis.exceptions.RedisClusterException as exc:
-        raise redis.ConnectionError(f"no node of the Redis Cluster answered: {exc}") from exc
+        raise redis.ConnectionError(f"busbot could not open the Redis Cluster: {exc}") from exc
 
 
 def connect_sentinel(url: str | None, settings: Settings) -> redis.Redis:

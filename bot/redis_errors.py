@@ -24,6 +24,11 @@ UNREACHABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.Timeout
                                              redis.exceptions.ClusterDownError,
                                              redis.exceptions.SlotNotCoveredError)
 
+class NotReplicated(redis.ConnectionError):
+    """Fewer replicas than BUS_WAIT_REPLICAS acknowledged a write in time (bot/durability.py).
+    A connection error, so a job pauses and retries as it does while Redis is unreachable."""
+
+
 # a reply (not a broken connection) that still means "busbot's credentials are wrong"
 _AUTH_REPLIES = ("WRONGPASS", "NOAUTH", "INVALIDPASSWORD")
 
@@ -50,7 +55,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def cause(exc: BaseException) -> str:
-    """One of auth, loading, cluster_down, no_primary, tls, refused, timeout, unknown_host,
+    """One of auth, loading, cluster_down, no_primary, not_replicated, not_cluster, tls, refused, timeout, unknown_host,
     closed, unreachable."""
     if is_auth_error(exc):
         return "auth"
@@ -60,6 +65,10 @@ def cause(exc: BaseException) -> str:
         return "cluster_down"
     if isinstance(exc, redis.sentinel.MasterNotFoundError):
         return "no_primary"
+    if isinstance(exc, NotReplicated):
+        return "not_replicated"
+    if "cluster mode is not enabled" in str(exc).lower() or "cluster support disabled" in str(exc).lower():
+        return "not_cluster"
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ssl.SSLError) for e in chain) or any(
@@ -100,6 +109,13 @@ def describe(exc: BaseException, where: str) -> tuple[str, str]:
         return (f"No Sentinel named a primary for {where}: none answered, or none monitors that name.",
                 "Check BUS_REDIS_SENTINELS and BUS_REDIS_SENTINEL_MASTER (`SENTINEL get-master-addr-by-name`), "
                 "and wait if a failover is under way.")
+    if kind == "not_cluster":
+        return (f"Redis at {where} is not a cluster node, but BUS_REDIS_MODE says cluster.",
+                "Set BUS_REDIS_MODE=auto (or standalone), or point REDIS_URL at a node of the cluster.")
+    if kind == "not_replicated":
+        return (f"Redis at {where} answers, but its replicas did not confirm the last write in time.",
+                "Check the replicas (`INFO replication`: connected, lag); jobs go on once they catch up, "
+                "or lower BUS_WAIT_REPLICAS.")
     if kind == "closed":
         return (f"Redis at {where} closed the connection as soon as busbot spoke.",
                 "If that port expects TLS, use rediss:// in REDIS_URL; otherwise check the "

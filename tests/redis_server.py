@@ -21,10 +21,11 @@ class RedisServer:
     """A throwaway redis-server: no persistence, its own temp dir; `stop()`/`start()` for
     outage tests (the port stays the same)."""
 
-    def __init__(self, port: int | None = None, password: str | None = None):
+    def __init__(self, port: int | None = None, password: str | None = None, args: tuple[str, ...] = ()):
         self.binary = shutil.which("redis-server")
         self.port = port or free_port()
         self.password = password  # --requirepass
+        self.args = args  # more redis-server options, e.g. ("--replicaof", "127.0.0.1", "6380")
         self.dir = tempfile.mkdtemp(prefix="busbot-redis-")
         self.proc: subprocess.Popen | None = None
 
@@ -36,7 +37,7 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
-             *(["--requirepass", self.password] if self.password else [])],
+             *(["--requirepass", self.password] if self.password else []), *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port, password=self.password)
         deadline = time.monotonic() + 10
@@ -126,3 +127,252 @@ def _wait_ping(client: redis.Redis, port: int, procs: list[subprocess.Popen]) ->
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"redis-server did not start on port {port}") from exc
             time.sleep(0.05)
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+class TlsFiles:
+    """A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate,
+    made with `openssl` in their own temp dir."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="busbot-tls-")
+        p = lambda name: os.path.join(self.dir, name)  # noqa: E731
+        self.ca, self.ca_key = p("ca.crt"), p("ca.key")
+        self.server_cert, self.server_key = p("server.crt"), p("server.key")
+        self.client_cert, self.client_key = p("client.crt"), p("client.key")
+        self.other_ca = p("other-ca.crt")  # a CA that signed nothing here
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self.ca_key, "-out", self.ca,
+                 "-days", "2", "-subj", "/CN=busbot test CA")
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("other-ca.key"),
+                 "-out", self.other_ca, "-days", "2", "-subj", "/CN=some other CA")
+        ext = p("san.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        for cert, key, cn, extra in ((self.server_cert, self.server_key, "localhost", ["-extfile", ext]),
+                                     (self.client_cert, self.client_key, "busbot", [])):
+            csr = cert + ".csr"
+            _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", f"/CN={cn}")
+            _openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key, "-CAcreateserial",
+                     "-out", cert, "-days", "2", *extra)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TlsRedisServer:
+    """A redis-server that only speaks TLS (no plain port), with certificates from `files`;
+    `client_certs`: whether it requires a client certificate (mutual TLS)."""
+
+    def __init__(self, files: TlsFiles, client_certs: bool = False):
+        self.files, self.client_certs = files, client_certs
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="busbot-redis-tls-")
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"rediss://127.0.0.1:{self.port}/0"
+
+    def start(self) -> TlsRedisServer:
+        f = self.files
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--port", "0", "--tls-port", str(self.port),
+             "--bind", "127.0.0.1", "--tls-cert-file", f.server_cert, "--tls-key-file", f.server_key,
+             "--tls-ca-cert-file", f.ca, "--tls-auth-clients", "yes" if self.client_certs else "no",
+             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, ssl=True, ssl_ca_certs=f.ca, ssl_certfile=f.client_cert,
+                             ssl_keyfile=f.client_key)
+        _wait_ping(client, self.port, [self.proc])
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+MASTER = "busbot"
+
+
+class SentinelSetup:
+    """One primary, one replica and three Sentinels (quorum 2) on free ports. `via_proxy`: the
+    replica replicates through a `ReplicationProxy` the test can hold, so the primary can
+    run ahead of its replica (a lagging replica on demand)."""
+
+    def __init__(self, down_after_ms: int = 1000, via_proxy: bool = False):
+        self.down_after_ms = down_after_ms
+        self.primary = RedisServer()
+        self.proxy = ReplicationProxy(self.primary.port) if via_proxy else None
+        upstream = self.proxy.port if self.proxy else self.primary.port
+        self.replica = RedisServer(args=("--replicaof", "127.0.0.1", str(upstream)))
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.dir = tempfile.mkdtemp(prefix="busbot-sentinel-")
+        self.sentinels: list[subprocess.Popen] = []
+
+    @property
+    def addresses(self) -> str:
+        """BUS_REDIS_SENTINELS"""
+        return ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
+
+    def start(self) -> SentinelSetup:
+        self.primary.start()
+        if self.proxy:
+            self.proxy.start()
+        self.replica.start()
+        for port in self.sentinel_ports:
+            conf = os.path.join(self.dir, f"sentinel-{port}.conf")
+            with open(conf, "w") as f:
+                f.write(f"port {port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                        f"sentinel monitor {MASTER} 127.0.0.1 {self.primary.port} 2\n"
+                        f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}\n"
+                        f"sentinel failover-timeout {MASTER} 60000\n"
+                        f"sentinel parallel-syncs {MASTER} 1\n")
+            self.sentinels.append(subprocess.Popen(
+                [shutil.which("redis-sentinel") or "redis-sentinel", conf],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 60
+        for port in self.sentinel_ports:  # each knows the replica and the two other Sentinels
+            client = redis.Redis(port=port, decode_responses=True)
+            while True:
+                try:
+                    master = client.sentinel_master(MASTER)
+                    if master.get("num-slaves", 0) >= 1 and master.get("num-other-sentinels", 0) >= 2:
+                        break
+                except redis.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the test Sentinels did not find the replica and each other")
+                time.sleep(0.1)
+        self.wait_in_sync()
+        return self
+
+    def primary_port(self) -> int:
+        """The port the Sentinels name as the primary now."""
+        _, port = redis.Redis(port=self.sentinel_ports[0]).sentinel_get_master_addr_by_name(MASTER)
+        return int(port)
+
+    def wait_in_sync(self, timeout: float = 30) -> None:
+        """Until the replica has everything the primary wrote."""
+        primary = redis.Redis(port=self.primary.port, decode_responses=True)
+        replica = redis.Redis(port=self.replica.port, decode_responses=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            target = primary.info("replication")["master_repl_offset"]
+            info = replica.info("replication")
+            if info.get("master_link_status") == "up" and info.get("slave_repl_offset", -1) >= target:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test replica did not catch up with its primary")
+            time.sleep(0.05)
+
+    def kill_primary(self) -> None:
+        """SIGKILL: no goodbye to the replica or the Sentinels."""
+        if self.primary.proc is not None:
+            self.primary.proc.kill()
+            self.primary.proc.wait(10)
+            self.primary.proc = None
+        if self.proxy:
+            self.proxy.stop()
+
+    def wait_failover(self, timeout: float = 60) -> int:
+        """Until the Sentinels name the replica as the primary; its port."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self.primary_port() == self.replica.port and \
+                        redis.Redis(port=self.replica.port).info("replication")["role"] == "master":
+                    return self.replica.port
+            except redis.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Sentinels did not promote the replica in time")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for proc in self.sentinels:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.sentinels:
+            proc.wait(10)
+        self.sentinels = []
+        if self.proxy:
+            self.proxy.stop()
+        self.primary.stop()
+        self.replica.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ReplicationProxy:
+    """A TCP relay between a replica and its primary. `hold()` stops relaying the primary's
+    stream (the replica falls behind; its primary still believes it connected), `release()`
+    sends on what was held back."""
+
+    def __init__(self, upstream_port: int):
+        import threading
+
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.closed = threading.Event()
+        self._server: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self._threading = threading
+
+    def start(self) -> ReplicationProxy:
+        self._server = socket.create_server(("127.0.0.1", self.port))
+        self._threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def hold(self) -> None:
+        self.flowing.clear()
+
+    def release(self) -> None:
+        self.flowing.set()
+
+    def _accept(self) -> None:
+        assert self._server is not None
+        while not self.closed.is_set():
+            try:
+                down, _ = self._server.accept()
+                up = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                return
+            self._sockets += [down, up]
+            self._threading.Thread(target=self._pipe, args=(down, up, False), daemon=True).start()
+            self._threading.Thread(target=self._pipe, args=(up, down, True), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, held: bool) -> None:
+        try:
+            while not self.closed.is_set():
+                data = src.recv(65536)
+                if not data:
+                    break
+                if held:
+                    self.flowing.wait()
+                if self.closed.is_set():
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        """Drop every connection; what was held back is lost, as with a dead primary."""
+        self.closed.set()
+        self.flowing.set()
+        for s in [*self._sockets, *([self._server] if self._server else [])]:
+            try:
+                s.close()
+            except OSError:
+                pass

@@ -1,0 +1,82 @@
+"""Waiting for replicas: `BUS_WAIT_REPLICAS=N` makes a job's batch count as done only once N
+replicas hold it.
+
+Redis replicates asynchronously: a batch the primary has applied (entries copied to the
+target, deleted from the source, the job's cursor moved, all in one script) may not have
+reached a replica when the primary dies. The promoted replica then holds the job as it was
+before that batch: nothing is lost and nothing is doubled in Redis (the batch is all or
+nothing there too), but the batch runs again, and consumers that read its entries from
+the old primary see them a second time. `WAIT N timeout` after each batch bounds that to
+the one batch in flight.
+
+WAIT only counts the writes of the connection it is sent on, so the script and its WAIT go
+over one connection: `run_script()` does both; `wait_replicas()` is the WAIT alone, for a
+caller that pins its own connection (`pinned()`).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+
+from bot.bus import Bus
+from bot.redis_errors import NotReplicated
+
+log = logging.getLogger(__name__)
+
+TRIES = 5  # WAITs on one connection before the batch is reported as not replicated
+
+
+def wanted(bus: Bus) -> int:
+    """How many replicas must hold a batch (0: no waiting; never on a Redis Cluster, where
+    WAIT answers for one shard only, nor on the embedded demo Redis)."""
+    n = bus.settings.bus_wait_replicas
+    return n if n > 0 and bus.mode in ("standalone", "sentinel") else 0
+
+
+@contextmanager
+def pinned(bus: Bus) -> Iterator[redis.Redis]:
+    """A client whose commands all go over one connection of the bus's pool (the bus's own
+    client when no waiting is asked for)."""
+    if not wanted(bus):
+        yield bus.r
+        return
+    client = bus.r.client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def wait_replicas(bus: Bus, client: redis.Redis, n: int | None = None) -> int:
+    """`WAIT n timeout` on `client`, the connection that made the writes; retried on it a
+    few times (a replica reconnecting catches up), then NotReplicated. Returns how many
+    replicas acknowledged (0 when none are wanted)."""
+    n = wanted(bus) if n is None else n
+    if n <= 0:
+        return 0
+    timeout_ms = max(1, int(bus.settings.bus_wait_timeout * 1000))
+    acked = 0
+    for attempt in range(1, TRIES + 1):
+        acked = int(client.wait(n, timeout_ms))
+        if acked >= n:
+            return acked
+        log.warning("%d of %d replicas hold the last batch after %.1fs (try %d of %d)", acked, n,
+                    bus.settings.bus_wait_timeout, attempt, TRIES)
+    raise NotReplicated(f"only {acked} of {n} replicas acknowledged the batch within "
+                        f"{TRIES} x {bus.settings.bus_wait_timeout:g}s (BUS_WAIT_REPLICAS)")
+
+
+def run_script(bus: Bus, name: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    """`bus.scripts.get(name)(keys, args)`, then, with BUS_WAIT_REPLICAS, WAIT on the same
+    connection before the result counts."""
+    script = bus.scripts.get(name)
+    if not wanted(bus):
+        return script(keys=list(keys), args=list(args))
+    with pinned(bus) as client:
+        result = script(keys=list(keys), args=list(args), client=client)
+        wait_replicas(bus, client)
+        return result
