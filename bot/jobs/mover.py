@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot import durability
 from bot.bus import Bus
 from bot.jobs.model import Job
 from bot.keys import same_slot
@@ -98,7 +99,8 @@ def move_batch(bus: Bus, job: Job, owner: str, new_cursor: str, items: list[Item
             bus.clock()]
     for item in items:
         args.extend(item)
-    return outcome(*bus.scripts.get("move_batch")(keys=keys, args=args))
+    # BUS_WAIT_REPLICAS: the script, then WAIT on the same connection (bot/durability.py)
+    return outcome(*durability.run_script(bus, "move_batch", keys, args))
 
 
 def outcome(a: int, b: str | int) -> Moved:
