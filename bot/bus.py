@@ -11,6 +11,7 @@ import redis.sentinel
 from bot.clock import Clock, system_ms
 from bot.keys import Keys
 from bot.lua import Scripts
+from bot.mask import Masker
 from bot.settings import Settings
 
 
@@ -26,12 +27,20 @@ class Bus:
     url: str | None = field(default=None, repr=False)
     cluster: bool = field(init=False)  # a Redis Cluster client: keys live in several slots
     mode: str = field(init=False)  # standalone | cluster | sentinel | embedded, from the client
+    _masker: tuple[Settings, Masker] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.cluster = isinstance(self.r, redis.RedisCluster)
         self.mode = client_mode(self.r)
         self.keys = Keys.from_settings(self.settings)
         self.scripts = Scripts(self.r)
+
+    @property
+    def masker(self) -> Masker:
+        """Masks every value read from the streams (bot/mask.py), by these settings."""
+        if self._masker is None or self._masker[0] is not self.settings:
+            self._masker = (self.settings, Masker.from_settings(self.settings))
+        return self._masker[1]
 
 
 def client_mode(r: redis.Redis) -> str:

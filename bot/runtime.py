@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from bot.actions.policy import NO_GROUPS, GroupDirectory
 from bot.actions.runtime import ActionRunner, hooks_for
 from bot.bus import Bus
 from bot.jobs.runner import JobRunner
@@ -23,6 +24,7 @@ class Runtime:
     notifier: Notifier  # job progress, follow-ups and alerts go out through it
     jobs: JobRunner | None  # None: runners are driven by hand (tests, read-only workers)
     poll_s: float = 1.0
+    groups: GroupDirectory = NO_GROUPS  # Slack user groups for the role policy (bot/slack/groups.py)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def ensure_jobs(self) -> JobRunner | None:
@@ -45,8 +47,8 @@ def _start_runner(bus: Bus, notifier: Notifier, poll_s: float) -> JobRunner:
 
 
 def build_runtime(bus: Bus, notifier: Notifier | None = None, *, start_jobs: bool = True,
-                  poll_s: float = 1.0) -> Runtime:
+                  poll_s: float = 1.0, groups: GroupDirectory = NO_GROUPS) -> Runtime:
     """Call it once at start-up (serve, console) so orphaned jobs resume right away."""
     notifier = notifier or NullNotifier()
     jobs = _start_runner(bus, notifier, poll_s) if start_jobs else None
-    return Runtime(bus, notifier, jobs, poll_s)
+    return Runtime(bus, notifier, jobs, poll_s, groups)

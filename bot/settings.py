@@ -15,11 +15,17 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.mask import compile_patterns, parse_fields
 from bot.redact import redact_text, redact_value
 
 # what BUS_APPROVAL_REQUIRED may name (bot/actions/policy.py describes each)
 APPROVAL_KINDS = frozenset({"reprocess_one", "reprocess_bulk", "delete", "purge", "restore",
                             "replay", "trim", "pause", "resume"})
+
+
+# one entry of BUS_VIEWERS / BUS_OPERATORS / BUS_APPROVERS (bot/actions/policy.py): a user id,
+# a user group id or @handle, api:<name>, or the name a console or sign-in proxy gives
+ROLE_ENTRY = re.compile(r"@?[^\s@,][^\s,]*")
 
 
 class SettingsError(Exception):
@@ -63,6 +69,24 @@ class Settings(BaseSettings):
     bus_audit_stream: str = "hyvve:bus:audit"
     bus_prefix: str = "hyvve"
     bus_operators: str = ""
+
+    # Roles (bot/actions/policy.py, docs/governance.md): entries are Slack user ids (U…/W…),
+    # user group ids (S…), user group handles (@oncall-platform) or api:<name>.
+    bus_viewers: str = Field("", description="who may read: comma-separated user ids, user group ids (`S…`), "
+                                             "`@handles` or `api:<name>`; empty: everyone in the workspace")
+    bus_approvers: str = Field("", description="who may approve guarded actions (same kinds of entries); "
+                                               "empty: the operators")
+    # Masking personal data (bot/mask.py)
+    bus_mask_fields: str = Field("", description="comma-separated paths into the event whose values are "
+                                                 "always masked: `data.email`, `data.*.phone`, "
+                                                 "`data.items[*].name`")
+    bus_mask_patterns: str = Field("", description="extra regexes masked in every string and error message "
+                                                   "(comma-separated, or one a line)")
+    bus_mask_defaults: bool = Field(True, description="mask e-mail addresses, phone numbers, card numbers, "
+                                                      "bearer tokens and URL passwords wherever they appear")
+    bus_unmask_role: Literal["", "viewer", "operator", "approver"] = Field(
+        "", description="a role that may see raw values (`dlq show <id> unmask=yes`, private, audited); "
+                        "empty: nobody")
 
     bus_alert_channel: str | None = None
     # Alerts on par with Alertmanager's Slack receiver (docs/alerts.md)
@@ -159,6 +183,27 @@ class Settings(BaseSettings):
         if not v.strip():
             raise ValueError("must not be empty")
         return v.strip()
+
+    @field_validator("bus_operators", "bus_viewers", "bus_approvers")
+    @classmethod
+    def _role_entries(cls, v: str) -> str:
+        for part in (p.strip() for p in v.split(",")):
+            if part and not ROLE_ENTRY.fullmatch(part):
+                raise ValueError(f"{part!r} is not a Slack user id (U…/W…), a user group id (S…), "
+                                 "a user group handle (@name) or api:<name>; separate entries with commas")
+        return v
+
+    @field_validator("bus_mask_fields")
+    @classmethod
+    def _mask_fields(cls, v: str) -> str:
+        parse_fields(v)
+        return v
+
+    @field_validator("bus_mask_patterns")
+    @classmethod
+    def _mask_patterns(cls, v: str) -> str:
+        compile_patterns(v)
+        return v
 
     @field_validator("bus_approval_required")
     @classmethod

@@ -29,16 +29,20 @@ class ActionCall:
 ActionHandler = Callable[[ActionCall], Reply]
 ACTIONS: dict[str, ActionHandler] = {}
 OPERATOR_ACTIONS: dict[str, str] = {}  # action id -> what a refusal says the click would do
+ACTION_ROLES: dict[str, str] = {}  # action id -> the role it needs (bot.actions.policy), when not "operator"
 
 
-def action(action_id: str, operator_only: str | None = None):
+def action(action_id: str, operator_only: str | None = None, role: str | None = None):
     """Register a button handler; `operator_only` ("approve guarded actions") makes the
-    router refuse anyone not in BUS_OPERATORS before the handler runs."""
+    router refuse anyone without the operator role (or `role`, e.g. "approver") before the
+    handler runs."""
     def wrap(fn: ActionHandler) -> ActionHandler:
         if action_id in ACTIONS:
             raise ValueError(f"action {action_id!r} registered twice")
         ACTIONS[action_id] = fn
         if operator_only:
             OPERATOR_ACTIONS[action_id] = operator_only
+        if role:
+            ACTION_ROLES[action_id] = role
         return fn
     return wrap

@@ -8,13 +8,13 @@ from __future__ import annotations
 import difflib
 import logging
 
+from bot.actions import policy
 from bot.bus import Bus
 from bot.phrase import PhraseLike, code, join, phrase, plain
 from bot.redis_errors import describe, is_refused, is_unavailable, refusal
 from bot.runtime import Runtime
 from commands import catalog  # noqa: F401  (registers every command)
-from commands.actions import ACTIONS, OPERATOR_ACTIONS, ActionCall, action
-from bot.actions.policy import is_operator
+from commands.actions import ACTION_ROLES, ACTIONS, OPERATOR_ACTIONS, ActionCall, action
 from commands import button_values
 from commands.args import split_args, tokenize
 from commands.guard import refuse
@@ -72,7 +72,8 @@ def _check(inv: Invocation) -> None:
 
 def run(text: str, rt: Runtime, user_id: str = "console") -> Reply:
     text = _strip_prefix(text)
-    reply = _guarded(rt.bus, text, lambda: _run_command(text, rt, user_id), command=text)
+    with policy.groups_of(rt.groups):
+        reply = _guarded(rt.bus, text, lambda: _run_command(text, rt, user_id), command=text)
     reply.command = reply.command or text
     return reply
 
@@ -95,9 +96,14 @@ def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: s
     if handler is None:
         return error_reply("That button belongs to an older busbot message and no longer does anything.",
                            "Run the command again.")
-    if action_id in OPERATOR_ACTIONS and not is_operator(bus.settings, user_id):
-        return refuse(bus, user_id, OPERATOR_ACTIONS[action_id])  # one check for every operator button
-    return _guarded(bus, f"action {action_id}", lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
+    with policy.groups_of(rt.groups):
+        if action_id in OPERATOR_ACTIONS:  # one check for every operator (or approver) button
+            role = ACTION_ROLES.get(action_id, policy.OPERATOR)
+            check = policy.has_role(bus.settings, rt.groups, user_id, role)
+            if not check:
+                return refuse(bus, user_id, OPERATOR_ACTIONS[action_id], role, check)
+        return _guarded(bus, f"action {action_id}",
+                        lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
 
 
 def _run_command(text: str, rt: Runtime, user_id: str) -> Reply:
@@ -106,10 +112,20 @@ def _run_command(text: str, rt: Runtime, user_id: str) -> Reply:
     inv = Invocation(rt, command, split_args(rest), user_id, text)
     bus = rt.bus
     _check(inv)
-    if command.role == "operator" and not is_operator(bus.settings, user_id):
-        # one check for every operator command
-        return refuse(bus, user_id, phrase("run ", code(f"/bus {command.name}")))
+    role = command_role(command)
+    if role is not None:  # one check for every command: viewers read, operators act
+        check = policy.has_role(bus.settings, rt.groups, user_id, role)
+        if not check:
+            return refuse(bus, user_id, phrase("run ", code(f"/bus {command.name}")), role, check)
     return command.handler(inv)
+
+
+def command_role(command: Command) -> str | None:
+    """The role a command needs: none for help and whoami (so anyone can find out how to get
+    one), the operator role for guarded commands, the viewer role for everything else."""
+    if command.group == "Help":
+        return None
+    return policy.OPERATOR if command.role == "operator" else policy.VIEWER
 
 
 def error_reply(message: PhraseLike, hint: PhraseLike = None) -> Reply:

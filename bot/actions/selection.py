@@ -69,7 +69,7 @@ def select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: 
     scanned = matched = unmovable = 0
     first = last = scanned_last = None
     capped = limited = False
-    for e in walk(bus.r, source, newest_first=False, start=start, stop=upper, limit=SCAN_CAP):
+    for e in walk(bus.r, source, newest_first=False, start=start, stop=upper, limit=SCAN_CAP, mask=bus.masker):
         scanned, scanned_last = scanned + 1, e.entry_id
         if not matches(params, e):
             continue
@@ -97,7 +97,7 @@ def resolve(bus: Bus, stream: str, ident: str) -> ParsedEntry:
     """The entry `ident` names: a stream id, or an envelope id among the newest entries."""
     if not is_stream_id(ident) and _ALMOST_ID.match(ident):
         raise BadId(f"`{ident}` is not a valid stream id (they look like 1764000000000-0).")
-    entry = find(bus.r, stream, ident, limit=FIND_LIMIT)
+    entry = find(bus.r, stream, ident, limit=FIND_LIMIT, mask=bus.masker)
     if entry is None:
         where = "stream id" if is_stream_id(ident) else f"envelope id among the newest {FIND_LIMIT:,} entries"
         raise BadId(f"No entry in `{stream}` has the {where} `{ident}`.")

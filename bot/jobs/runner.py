@@ -51,7 +51,9 @@ def run_batch(bus: Bus, job: Job, owner: str,
     read = dict(rows)
     for entry_id, fields in rows:
         e = parse_entry(entry_id, fields)
-        if selected(job.kind, job.params, e):
+        # filters see masked text, as the preview did; the move copies the entry as it is
+        seen = bus.masker.entry(e) if job.params.get("error") or job.params.get("signature") else e
+        if selected(job.kind, job.params, seen):
             items.append(item(job, e))
     for i in range(0, max(1, len(items)), chunk):
         part = items[i:i + chunk]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.bus import Bus
 from bot.envelope import ParsedEntry
+from bot.mask import Masker
 from bot.services.counting import count_since
 from bot.services.scan import find, take_page, walk
 from bot.timeparse import id_ms
@@ -77,7 +78,7 @@ def dlq_list(bus: Bus, n: int, flt: DlqFilter, before: str | None = None) -> Dlq
     """Newest first; `since` becomes the lower id bound, so old entries are never read."""
     stop = f"{flt.since_ms}-0" if flt.since_ms else None
     walked = walk(bus.r, bus.keys.dlq, start=f"({before}" if before else None, stop=stop,
-                  limit=LIST_SCAN_LIMIT, batch=n + 1 if not flt.active else 1000)
+                  limit=LIST_SCAN_LIMIT, batch=n + 1 if not flt.active else 1000, mask=bus.masker)
     page = take_page(walked, n, flt.matches, LIST_SCAN_LIMIT)
     return DlqPage(stream=bus.keys.dlq, entries=page.entries, scanned=page.scanned,
                    scan_capped=page.scan_capped, next_before=page.next_before, now=bus.clock())
@@ -96,8 +97,9 @@ STACK_LINES = 8
 KNOWN_FIELDS = {"event", "error", "errorStack", "movedAt", "attempts"}
 
 
-def dlq_entry(bus: Bus, ident: str) -> DlqEntryView | None:
-    e = find(bus.r, bus.keys.dlq, ident, limit=FIND_LIMIT)
+def dlq_entry(bus: Bus, ident: str, mask: Masker | None = None) -> DlqEntryView | None:
+    """One entry, masked (`mask=RAW` only for a caller that holds the unmask role)."""
+    e = find(bus.r, bus.keys.dlq, ident, limit=FIND_LIMIT, mask=mask or bus.masker)
     if e is None:
         return None
     stack = [ln.rstrip() for ln in e.fields.get("errorStack", "").splitlines() if ln.strip()]

@@ -10,19 +10,21 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 
 import redis
 from pydantic import BaseModel
 
 from bot.bus import Bus
-from bot.envelope import MALFORMED, classify
-from bot.services.scan import raw_batches
-from bot.services.signature import signature
+from bot.envelope import MALFORMED
+from bot.services.entry_keys import EntryKeys
+from bot.services.raw_read import pages
 
 SCAN_BATCH = 2000
 MAX_CACHED_KEYS = 20_000  # distinct signatures beyond which the result is not cached
 CACHE_TTL_S = 7 * 86400
-CACHE_VERSION = 2  # bump when the cached layout changes: an old cache is then ignored
+CACHE_VERSION = 3  # bump when the cached layout changes: an old cache is then ignored
 LOCK_MS = 30_000  # one reader at a time; a crashed reader's lock expires after this
 WAIT_STEP_S = 0.05
 
@@ -46,25 +48,32 @@ class DlqTop(BaseModel):
 
 
 class _Tally:
-    """Counts per key with the newest id seen; newer ids always come later in a scan."""
+    """Counts per key with the newest id seen; newer ids always come later in a scan.
+    A page is added at once (Counter.update and dict.update run in C)."""
 
     def __init__(self, data: dict | None = None):
-        self.rows: dict[str, list] = data or {}
+        self.counts: Counter[str] = Counter({k: c for k, (c, _) in (data or {}).items()})
+        self.newest: dict[str, str | bytes] = {k: i for k, (_, i) in (data or {}).items()}
 
-    def add(self, key: str, entry_id: str) -> None:
-        row = self.rows.get(key)
-        if row is None:
-            self.rows[key] = [1, entry_id]
-        else:
-            row[0] += 1
-            row[1] = entry_id
+    def add_page(self, keys: list[str], ids: list[bytes]) -> None:
+        self.counts.update(keys)
+        self.newest.update(zip(keys, ids))
+
+    @property
+    def rows(self) -> dict[str, list]:
+        return {k: [c, _text(self.newest[k])] for k, c in self.counts.items()}
 
     def top(self, n: int) -> list[Row]:
-        ranked = sorted(self.rows.items(), key=lambda kv: (-kv[1][0], kv[0]))[:n]
-        return [Row(key=k, count=c, newest_id=i) for k, (c, i) in ranked]
+        ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        return [Row(key=k, count=c, newest_id=_text(self.newest[k])) for k, c in ranked]
 
 
-def _fingerprint(r: redis.Redis, stream: str) -> dict | None:
+def _text(entry_id: str | bytes) -> str:
+    return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+
+
+def _fingerprint(r: redis.Redis, stream: str, mask: str = "") -> dict | None:
+    """The stream's shape, and the mask rules its signatures were computed with."""
     try:
         info = r.xinfo_stream(stream)
     except redis.ResponseError:  # no such stream: an empty DLQ
@@ -72,23 +81,24 @@ def _fingerprint(r: redis.Redis, stream: str) -> dict | None:
     first, newest = info.get("first-entry"), info.get("last-entry")
     return {"length": info["length"], "added": info.get("entries-added"),
             "first": first[0] if first else None, "last": newest[0] if newest else None,
-            "generated": info.get("last-generated-id")}
+            "generated": info.get("last-generated-id"), "mask": mask}
 
 
-def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], start: str | None) -> tuple[int, int, str | None]:
+def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], start: str | None,
+          mask: Callable[[str], str] | None = None) -> tuple[int, int, str | None]:
     by_type, by_sig, by_tenant = tallies
+    keys = EntryKeys(mask)
     read = malformed = 0
     last = None
-    for rows in raw_batches(r, stream, start, SCAN_BATCH):
-        for raw_id, fields in rows:
-            entry_id = raw_id.decode()
-            etype, tenant = classify(fields)
-            malformed += etype == MALFORMED
-            by_type.add(etype, entry_id)
-            by_sig.add(signature(fields.get(b"error", b"").decode("utf-8", "replace")), entry_id)
-            by_tenant.add(tenant, entry_id)
+    for rows in pages(r, stream, start, batch=SCAN_BATCH):
+        ids = [row[0] for row in rows]
+        types, tenants, signatures = keys.page(rows)
+        by_type.add_page(types, ids)
+        by_sig.add_page(signatures, ids)
+        by_tenant.add_page(tenants, ids)
+        malformed += types.count(MALFORMED)
         read += len(rows)
-        last = entry_id
+        last = ids[-1].decode()
     return read, malformed, last
 
 
@@ -98,17 +108,17 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
     t0 = time.perf_counter()
     r, stream = bus.r, bus.keys.dlq
     cache_key, lock_key = bus.keys.dlq_top_cache(stream), bus.keys.dlq_top_lock(stream)
-    fp, cached = _fingerprint(r, stream), _load(r, cache_key)
+    fp, cached = _fingerprint(r, stream, bus.masker.key), _load(r, cache_key)
     token = uuid.uuid4().hex
     if fp and not (cached and cached["fp"] == fp):
         if not r.set(lock_key, token, nx=True, px=LOCK_MS):
             _wait_while_locked(r, lock_key)
-            fp = _fingerprint(r, stream)
+            fp = _fingerprint(r, stream, bus.masker.key)
         cached = _load(r, cache_key)  # the reader before us may have just stored it
     try:
-        tallies, malformed, read, source, last = _count(r, stream, fp, cached)
-        total = sum(c for c, _ in tallies[0].rows.values())
-        if fp and source != "cache" and len(tallies[1].rows) <= MAX_CACHED_KEYS and _complete(fp, total, last):
+        tallies, malformed, read, source, last = _count(r, stream, fp, cached, bus.masker.text)
+        total = sum(tallies[0].counts.values())
+        if fp and source != "cache" and len(tallies[1].counts) <= MAX_CACHED_KEYS and _complete(fp, total, last):
             r.set(cache_key, json.dumps({"version": CACHE_VERSION, "fp": fp, "malformed": malformed,
                                          "scanned_to": last, "type": tallies[0].rows, "sig": tallies[1].rows,
                                          "tenant": tallies[2].rows}), ex=CACHE_TTL_S)
@@ -121,7 +131,7 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
                   elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
 
 
-def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None):
+def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, mask: Callable[[str], str]):
     """(tallies, malformed, entries read, source, last id counted) from the cheapest path."""
     if fp is None:
         return (_Tally(), _Tally(), _Tally()), 0, 0, "scan", None
@@ -130,10 +140,10 @@ def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None):
         return tallies, cached["malformed"], 0, "cache", cached["scanned_to"]
     if cached and _only_grew(cached["fp"], fp):
         tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
-        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"])
+        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"], mask)
         return tallies, cached["malformed"] + more_malformed, read, "incremental", last or cached["scanned_to"]
     tallies = (_Tally(), _Tally(), _Tally())
-    read, malformed, last = _scan(r, stream, tallies, None)
+    read, malformed, last = _scan(r, stream, tallies, None, mask)
     return tallies, malformed, read, "scan", last
 
 
@@ -154,7 +164,8 @@ def _only_grew(old: dict, new: dict) -> bool:
     if old["added"] is None or new["added"] is None or old["first"] is None:
         return False
     grown = new["added"] - old["added"]
-    return grown >= 0 and new["length"] - old["length"] == grown and new["first"] == old["first"]
+    return (grown >= 0 and new["length"] - old["length"] == grown and new["first"] == old["first"]
+            and old.get("mask") == new.get("mask"))
 
 
 def _complete(fp: dict, total: int, last: str | None) -> bool:

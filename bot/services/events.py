@@ -29,7 +29,7 @@ class EventsView(BaseModel):
 def recent_events(bus: Bus, n: int, type_filter: str | None = None,
                   before: str | None = None) -> EventsView:
     walked = walk(bus.r, bus.keys.events, start=f"({before}" if before else None, limit=SCAN_LIMIT,
-                  batch=n + 1 if not type_filter else 1000)
+                  batch=n + 1 if not type_filter else 1000, mask=bus.masker)
     page = take_page(walked, n, lambda e: type_filter is None or e.type == type_filter, SCAN_LIMIT)
     return EventsView(stream=bus.keys.events, entries=page.entries, type_filter=type_filter,
                       scanned=page.scanned, scan_capped=page.scan_capped, next_before=page.next_before)
@@ -74,7 +74,7 @@ def _deliveries(bus: Bus, entry_id: str) -> list[Delivery]:
 def lookup_event(bus: Bus, ident: str) -> EventLookup:
     """Find `ident` (stream id or envelope id) in the main stream, then the DLQ."""
     for stream in (bus.keys.events, bus.keys.dlq):
-        entry = find(bus.r, stream, ident, limit=FIND_LIMIT)
+        entry = find(bus.r, stream, ident, limit=FIND_LIMIT, mask=bus.masker)
         if entry:
             in_dlq = stream == bus.keys.dlq
             return EventLookup(ident=ident, entry=entry, where=stream, in_dlq=in_dlq,

@@ -2,6 +2,9 @@
 
 Every walk reads in batches (one XRANGE/XREVRANGE of `batch` entries per round trip) and
 stops after `limit` entries, so no command loads a stream of millions at once.
+
+Entries come out masked (bot/mask.py): pass the bus's masker (`bus.masker`); without one
+the default patterns still apply. Only `mask=RAW` (the unmask role) reads raw values.
 """
 from __future__ import annotations
 
@@ -10,14 +13,16 @@ from typing import Callable, Iterator, NamedTuple
 import redis
 
 from bot.envelope import ParsedEntry, parse_entry
+from bot.mask import DEFAULT, Masker
 from bot.timeparse import is_stream_id
 
 BATCH = 1000
 
 
 def walk(r: redis.Redis, stream: str, *, newest_first: bool = True, start: str | None = None,
-         stop: str | None = None, limit: int | None = None, batch: int = BATCH) -> Iterator[ParsedEntry]:
-    """Entries of `stream` from `start` (inclusive) towards `stop` (inclusive)."""
+         stop: str | None = None, limit: int | None = None, batch: int = BATCH,
+         mask: Masker = DEFAULT) -> Iterator[ParsedEntry]:
+    """Entries of `stream` from `start` (inclusive) towards `stop` (inclusive), masked."""
     hi, lo = ("+", "-") if newest_first else ("-", "+")
     cursor, end = start or hi, stop or lo
     seen = 0
@@ -26,7 +31,7 @@ def walk(r: redis.Redis, stream: str, *, newest_first: bool = True, start: str |
         rows = (r.xrevrange(stream, cursor, end, count=count) if newest_first
                 else r.xrange(stream, cursor, end, count=count))
         for entry_id, fields in rows:
-            yield parse_entry(entry_id, fields)
+            yield mask.entry(parse_entry(entry_id, fields))
         seen += len(rows)
         if len(rows) < count:
             return
@@ -70,13 +75,13 @@ def raw_batches(r: redis.Redis, stream: str, start: str | None = None,
         cursor = b"(" + rows[-1][0]
 
 
-def find(r: redis.Redis, stream: str, ident: str, *, limit: int) -> ParsedEntry | None:
+def find(r: redis.Redis, stream: str, ident: str, *, limit: int, mask: Masker = DEFAULT) -> ParsedEntry | None:
     """The entry whose stream id is `ident`, or whose envelope `id` is `ident` among the
-    newest `limit` entries."""
+    newest `limit` entries; masked."""
     if is_stream_id(ident):
         rows = r.xrange(stream, ident, ident, count=1)
-        return parse_entry(*rows[0]) if rows else None
-    for entry in walk(r, stream, limit=limit):
+        return mask.entry(parse_entry(*rows[0])) if rows else None
+    for entry in walk(r, stream, limit=limit, mask=mask):
         if entry.event_id == ident:
             return entry
     return None

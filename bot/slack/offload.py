@@ -19,6 +19,7 @@ from bot.connection import open_bus
 from bot.render import render_reply
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
+from bot.slack.groups import directory_for
 from commands import router
 from commands.reply import Reply
 
@@ -33,7 +34,8 @@ _worker_rt: Runtime | None = None  # set in each worker process by _start_worker
 def _start_worker(redis_url: str) -> None:
     global _worker_rt
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _worker_rt = build_runtime(open_bus(load_settings(), redis_url), start_jobs=False)
+    settings = load_settings()
+    _worker_rt = build_runtime(open_bus(settings, redis_url), start_jobs=False, groups=directory_for(settings))
 
 
 def _ready() -> bool:

@@ -82,7 +82,7 @@ def replay() -> Response:
 
 def types_seen(bus: Bus) -> list[str]:
     """Event types among the newest main-stream entries, for the Replay tab's multi-select."""
-    return sorted({e.type for e in walk(bus.r, bus.keys.events, limit=TYPES_SEEN)})
+    return sorted({e.type for e in walk(bus.r, bus.keys.events, limit=TYPES_SEEN, mask=bus.masker)})
 
 
 def _local(ms: int) -> str:

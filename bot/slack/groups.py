@@ -1,0 +1,106 @@
+"""Slack user groups as the role policy sees them (bot.actions.policy.GroupDirectory).
+
+`usergroups.list` maps handles (`@oncall-platform`) to ids (`S…`); `usergroups.users.list`
+gives a group's members. Both are cached for `ttl` seconds; a user who is not among the
+cached members makes busbot ask again (at most every `miss_after` seconds per group), so
+someone just added to a group does not wait for the cache to expire. When Slack cannot be
+asked, the members last read stand (the answer is marked stale and replies say so); a group
+never read answers None: nobody gets a role from it, and nobody loses one to an outage.
+Needs the `usergroups:read` scope (manifest.yml).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+
+from bot.actions.policy import NO_GROUPS, Group, GroupDirectory
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TTL_S = 60.0  # members older than this are read again
+MISS_AFTER_S = 10.0  # a user not among the members re-reads them, at most this often
+TIMEOUT_S = 5  # a command waits at most this long for Slack before last known members stand
+
+
+class SlackGroups:
+    def __init__(self, client: WebClient, *, ttl: float = TTL_S, miss_after: float = MISS_AFTER_S,
+                 clock: Callable[[], float] = time.monotonic):
+        # a client of its own: a short timeout and no retries, so an outage costs one wait
+        self.client = WebClient(token=client.token, base_url=client.base_url, timeout=TIMEOUT_S,
+                                retry_handlers=[])
+        self.ttl, self.miss_after, self.clock = ttl, miss_after, clock
+        self._handles: dict[str, str] = {}  # "@handle" -> "S…"
+        self._names: dict[str, str] = {}  # "S…" -> "@handle"
+        self._handles_at: float | None = None
+        self._members: dict[str, tuple[frozenset[str], float]] = {}  # "S…" -> (users, read at)
+        self._lock = threading.Lock()
+
+    def group(self, entry: str, user: str | None = None) -> Group | None:
+        with self._lock:
+            gid, stale = self._id(entry, user)
+            if gid is None:
+                return None
+            handle = self._names.get(gid, entry if entry.startswith("@") else gid)
+            got = self._users(gid, user)
+            if got is None:
+                return None
+            users, members_stale = got
+            return Group(gid, handle, users, stale or members_stale)
+
+    def _id(self, entry: str, user: str | None) -> tuple[str | None, bool]:
+        """The group id an entry names, and whether the handle map is a stale copy."""
+        if not entry.startswith("@"):
+            return entry, False
+        now = self.clock()
+        fresh = self._handles_at is not None and now - self._handles_at < self.ttl
+        if fresh and entry.lower() in self._handles:
+            return self._handles[entry.lower()], False
+        if fresh and now - (self._handles_at or 0) < self.miss_after:
+            return None, False  # just read, and no such handle
+        try:
+            answer = self.client.usergroups_list(include_disabled=False)
+        except Exception as exc:  # noqa: BLE001 - Slack down, rate limited, bad scope: keep what we know
+            log.warning("could not read Slack's user groups (usergroups.list): %s", _why(exc))
+            return self._handles.get(entry.lower()), entry.lower() in self._handles
+        self._handles = {"@" + g["handle"].lower(): g["id"] for g in answer.get("usergroups", []) if g.get("handle")}
+        self._names = {gid: handle for handle, gid in self._handles.items()}
+        self._handles_at = now
+        return self._handles.get(entry.lower()), False
+
+    def _users(self, gid: str, user: str | None) -> tuple[frozenset[str], bool] | None:
+        now = self.clock()
+        cached = self._members.get(gid)
+        if cached is not None:
+            users, at = cached
+            if now - at < self.ttl and (user is None or user in users or now - at < self.miss_after):
+                return users, False
+        try:
+            answer = self.client.usergroups_users_list(usergroup=gid, include_disabled=False)
+        except Exception as exc:  # noqa: BLE001 - the last known members stand (or nobody, never everyone)
+            log.warning("could not read the members of Slack user group %s: %s", gid, _why(exc))
+            return (cached[0], True) if cached is not None else None
+        users = frozenset(answer.get("users", []))
+        self._members[gid] = (users, now)
+        return users, False
+
+
+def directory_for(settings: Settings) -> GroupDirectory:
+    """Slack's user groups when a bot token is set, else none (group entries match nobody)."""
+    if settings.slack_bot_token is None:
+        return NO_GROUPS
+    url = settings.slack_api_url
+    base = {"base_url": url if url.endswith("/") else url + "/"} if url else {}
+    return SlackGroups(WebClient(token=settings.slack_bot_token.get_secret_value(), **base))
+
+
+def _why(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None:
+        error = response.get("error") if hasattr(response, "get") else None
+        return f"Slack answered {getattr(response, 'status_code', '?')} {error or ''}".strip()
+    return f"{type(exc).__name__}: {exc}"
