@@ -144,8 +144,13 @@ def worker_cmd(settings: Settings, args) -> int:
     bus = _bus(settings, args)
     if bus is None:
         return 2
-    return _run_until_signalled(Worker(bus, load_handlers(args.handlers),
-                                       _config(settings, args)))
+    try:
+        worker = Worker(bus, load_handlers(args.handlers), _config(settings, args))
+    except ValueError as exc:  # a time limit the claim idle cannot cover
+        print(f"busbot worker: {exc}; raise BUS_CLAIM_IDLE or shorten the limit",
+              file=sys.stderr)
+        return 2
+    return _run_until_signalled(worker)
 
 
 def demo_load_cmd(settings: Settings, args) -> int:

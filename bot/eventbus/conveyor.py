@@ -1,11 +1,12 @@
-"""Reading the next batch and settling the last one in the same round trip.
+"""Reading the next batch, then settling the last one while the next is handled.
 
-On a connection of its own the worker writes `XREADGROUP` (never blocking) followed by the
-previous batch's settle script, in one send. Redis answers the read at once and then runs
-the script; the worker handles the new batch while the script runs, and reads the script's
-reply before it sends anything else on that connection. So a batch costs one round trip,
-and Redis's work on the acknowledgements and metadata overlaps the worker's work on the
-next batch.
+On a connection of its own the worker sends `XREADGROUP` (never blocking) and waits for the
+new batch; then it sends the previous batch's settle script and does not wait: it handles
+the new batch while Redis runs the script, and reads the script's reply before it sends
+anything else on that connection. So a batch costs one round trip, and Redis's work on the
+acknowledgements and metadata can overlap the worker's work on the next batch. (Sent in
+one write, the read's reply would wait for the script: Redis answers the commands of one
+read from a socket together.)
 
 A client without a connection pool of its own (a Redis Cluster client, which routes each
 command to its node) takes the plain path: settle, then read, each waiting for its reply.
@@ -67,8 +68,8 @@ class Conveyor:
         return deliveries(reply)
 
     def read_and_settle(self, outcomes: list[Outcome]) -> list[Delivery]:
-        """Send the read and the settle of `outcomes`; return what the read got. The settle's
-        reply is read by `collect`, which must come before the next call."""
+        """Read the next batch, then send the settle of `outcomes`; return what the read
+        got. The settle's reply is read by `collect`, which must come before the next call."""
         assert self._inflight is None, "collect the settle in flight first"
         if self._pool is None:
             self._settled_elsewhere = len(outcomes) - self.settler.ack(outcomes)
@@ -160,6 +161,9 @@ class Conveyor:
             self._conn = None
 
 
+_new = tuple.__new__  # a NamedTuple without its Python-level __new__: once per entry
+
+
 def deliveries(reply: Any) -> list[Delivery]:
     """An XREADGROUP reply (RESP2 list or RESP3 map; None when nothing was new) as
     deliveries; first delivery of each."""
@@ -173,5 +177,5 @@ def deliveries(reply: Any) -> list[Delivery]:
                 continue
             fields = ({flat[0]: flat[1]} if len(flat) == 2
                       else dict(zip(flat[::2], flat[1::2])))
-            out.append(Delivery(eid, fields, 1))
+            out.append(_new(Delivery, (eid, fields, 1)))
     return out

@@ -19,31 +19,31 @@ class Plan(NamedTuple):
     max_attempts: int  # the most any step allows: a delivery past it is a poison event
 
 
-_UNKNOWN = object()
+UNKNOWN = object()  # not in the cache yet
 
 
 class Plans:
     def __init__(self, handlers: Handlers, timeout: float, max_attempts: int) -> None:
         self.handlers, self.timeout, self.max_attempts = handlers, timeout, max_attempts
-        self._cache: dict[str, Plan | None] = {}
+        self.cache: dict[str, Plan | None] = {}  # by type; None: nothing to run
         self._version = handlers.version
 
     def fresh(self) -> bool:
         """Drop cached plans if handlers were registered since; True if they were."""
         if self._version == self.handlers.version:
             return False
-        self._cache.clear()
+        self.cache.clear()
         self._version = self.handlers.version
         return True
 
     def get(self, event_type: str) -> Plan | None:
         """The plan for a type; None when no handler wants it."""
-        plan = self._cache.get(event_type, _UNKNOWN)
-        if plan is not _UNKNOWN:
+        plan = self.cache.get(event_type, UNKNOWN)
+        if plan is not UNKNOWN:
             return plan  # type: ignore[return-value]
         steps = tuple(Step(r.func, r.timeout or self.timeout, r.max_attempts or self.max_attempts)
                       for r in self.handlers.matching(event_type))
-        plan = self._cache[event_type] = (
+        plan = self.cache[event_type] = (
             Plan(steps, max(s.max_attempts for s in steps)) if steps else None)
         return plan
 

@@ -22,7 +22,7 @@ import redis
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.eventbus.conveyor import Conveyor
-from bot.eventbus.dispatch import Plans, Step
+from bot.eventbus.dispatch import UNKNOWN, Plans, Step
 from bot.eventbus.errors import Permanent, Retry
 from bot.eventbus.handlers import HOOKS, Handlers, Message
 from bot.eventbus.middleware import Hooks, Result
@@ -278,12 +278,14 @@ class Worker:
         event_id = event.get("id") if event else None
         if type(event_id) is not str:
             event_id = ""
-        msg = Message(event or {}, etype, d.entry_id, d.attempt)
+        msg = _new(Message, (event or {}, etype, d.entry_id, d.attempt))
         if problem:
             self.stats.malformed += 1
             self._dead_letter(d, msg, event_id, f"malformed entry: {problem}", NO_STACK, 0)
             return None
-        plan = self.plans.get(etype)
+        plan = self.plans.cache.get(etype, UNKNOWN)
+        if plan is UNKNOWN:
+            plan = self.plans.get(etype)
         if d.attempt > (self.plans.max_attempts if plan is None else plan.max_attempts):
             self._dead_letter(d, msg, event_id, f"delivered {d.attempt} times without a "
                               "result: the worker handling it stopped each time (crash, "
@@ -350,6 +352,9 @@ class Worker:
         if self._hooks.dead:
             self._hooks.on_dead_letter(msg, error)
         return "dead_lettered"
+
+
+_new = tuple.__new__  # a NamedTuple without its Python-level __new__: once per event
 
 
 def _read_event(d: Delivery) -> tuple[dict | None, str, str | None]:

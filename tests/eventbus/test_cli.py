@@ -54,3 +54,19 @@ def test_handlers_modules_load_from_the_current_directory(tmp_path, monkeypatch)
     assert len(load_handlers(["shop_handlers"]).for_type("crm.contact.created")) == 1
     with pytest.raises(SystemExit, match="cannot import handlers module nope_handlers"):
         load_handlers(["nope_handlers"])
+
+
+@pytest.mark.real_redis
+def test_a_handler_limit_the_claim_idle_cannot_cover_is_one_line_and_exit_2(
+        real_r, redis_server, tmp_path, monkeypatch, capsys):
+    (tmp_path / "slow_handlers.py").write_text(
+        "def register(handlers):\n"
+        "    handlers.register('report.*', lambda msg: None, timeout=100)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BUS_CLAIM_IDLE", "120")
+    assert main(["worker", "--group", "g", "--handlers", "slow_handlers",
+                 "--redis-url", redis_server.url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("busbot worker: claim idle (120s) must be at least twice the longest "
+                          "handler time limit (100s)")
+    assert "raise BUS_CLAIM_IDLE or shorten the limit" in err and "Traceback" not in err
