@@ -1,6 +1,7 @@
 """`/bus health`: the bus at a glance."""
 from __future__ import annotations
 
+from bot.services import trends
 from bot.services.health import get_health
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
@@ -16,5 +17,7 @@ THRESHOLDS = ("bus_dlq_warn", "bus_dlq_crit", "bus_lag_warn", "bus_lag_crit", "b
 def health_command(inv: Invocation) -> Reply:
     h = get_health(inv.bus)
     thresholds = {name: getattr(inv.bus.settings, name) for name in THRESHOLDS}
-    return Reply("health", {"h": h.model_dump(), "now": h.checked_ms, "s": thresholds},
+    lines = trends.last_hour(inv.bus, h.checked_ms)
+    return Reply("health", {"h": h.model_dump(), "now": h.checked_ms, "s": thresholds,
+                            "trends": [t["text"] for t in lines]},
                  f"Event bus is {h.status}: {h.stream_length:,} events, DLQ {h.dlq_length:,}")

@@ -1,6 +1,6 @@
-"""A day of the bus's shape, for the dashboard's charts: each alert check writes one sample
-(time, DLQ size, the DLQ's entries-added counter, lag per group) to a capped stream, and the
-dashboard reads the last 24 h back.
+"""A day of the bus's shape, for the dashboard's charts and the trends of `/bus health`, `/bus
+dlq` and the App Home: each alert check writes one sample (time, DLQ size, the DLQ's
+entries-added counter, failed events/hr, lag per group) to a capped stream, read back here.
 
 Arrivals per hour come from the entries-added counter (XINFO STREAM), not from counting
 entries: a sample costs one XINFO and one XADD whatever the DLQ's size. A counter that went
@@ -31,18 +31,21 @@ class Sample(BaseModel):
     dlq: int | None
     added: int | None  # the DLQ's entries-added counter (None: no DLQ, or Redis < 7)
     lags: dict[str, float | None]  # group -> lag (None: unknown)
+    failed: float | None = None  # failed events in the hour before (None: unknown, or an older sample)
 
 
 def record(bus: Bus, now: int, values: dict[str, float | None]) -> None:
-    """Write one sample from an alert check's metric values (`dlq_size`, `lag:<group>`).
+    """Write one sample from an alert check's metric values (`dlq_size`, `failed_per_hour`,
+    `lag:<group>`).
     A key of the wrong type under the history's or the DLQ's name is logged and skipped:
     the alert check must go on."""
     lags = {rule[4:]: v for rule, v in values.items() if rule.startswith("lag:")}
-    dlq = values.get("dlq_size")
+    dlq, failed = values.get("dlq_size"), values.get("failed_per_hour")
     try:
         added = _entries_added(bus)
         fields: dict[Any, Any] = {"ts": str(now), "dlq": "" if dlq is None else str(int(dlq)),
-                  "added": "" if added is None else str(added), "lags": json.dumps(lags)}
+                  "added": "" if added is None else str(added), "lags": json.dumps(lags),
+                  "failed": "" if failed is None else f"{failed:g}"}
         try:
             bus.r.xadd(bus.keys.history, fields, id=f"{now}-*", maxlen=MAXLEN, approximate=True)
         except redis.ResponseError as exc:
@@ -74,7 +77,8 @@ def _parse(f: Mapping[Any, Any] | None) -> Sample | None:
     try:
         lags = {str(k): None if v is None else float(v) for k, v in json.loads(f.get("lags") or "{}").items()}
         return Sample(ts=int(f["ts"]), dlq=int(f["dlq"]) if f.get("dlq") else None,
-                      added=int(f["added"]) if f.get("added") else None, lags=lags)
+                      added=int(f["added"]) if f.get("added") else None, lags=lags,
+                      failed=float(f["failed"]) if f.get("failed") else None)
     except (KeyError, ValueError, TypeError, AttributeError):
         return None  # a sample some other writer left: skip it, never fail the page
 
@@ -97,3 +101,10 @@ def arrivals_per_hour(samples: list[Sample], now: int, hours: int = 24) -> list[
 
 def groups(samples: list[Sample]) -> list[str]:
     return sorted({g for s in samples for g in s.lags})
+
+
+def points(samples: list[Sample], metric: str) -> list[tuple[int, float | None]]:
+    """(time, value) of one metric over the samples: `dlq`, `failed` or `lag:<group>`."""
+    if metric.startswith("lag:"):
+        return [(s.ts, s.lags.get(metric[4:])) for s in samples]
+    return [(s.ts, None if (v := getattr(s, metric)) is None else float(v)) for s in samples]
