@@ -74,21 +74,23 @@ _installed = False
 
 
 def install_log_redaction() -> None:
-    """Every log record's message and trace go through `redact_text`, whatever handler
-    writes them (stderr, the console's log file, a test's capture). Idempotent."""
+    """Every log record's message and trace go through `redact_text` and the default masks
+    of personal data (bot/mask.py), whatever handler writes them (stderr, the console's log
+    file, a test's capture). Idempotent."""
     global _installed
     if _installed:
         return
     _installed = True
+    from bot.mask import default_text  # bot.mask builds on this module
     make_record = logging.getLogRecordFactory()
     formatter = logging.Formatter()
 
     def redacted(*args, **kwargs) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
         try:
-            record.msg, record.args = redact_text(record.getMessage()), None
+            record.msg, record.args = default_text(record.getMessage()), None
             if record.exc_info and not record.exc_text:
-                record.exc_text = redact_text(formatter.formatException(record.exc_info))
+                record.exc_text = default_text(formatter.formatException(record.exc_info))
         except Exception:  # noqa: BLE001 - a log line must never fail on its way out
             pass
         return record

@@ -19,7 +19,10 @@ class AuditEntry(BaseModel):
 
 
 def record(bus: Bus, who: str, what: str, args: str = "", result: str = "", job: str = "") -> str:
-    return bus.r.xadd(bus.keys.audit, {"who": who, "what": what, "args": args, "result": result,
+    """Arguments and results are masked (bot/mask.py): a typed `error=` fragment or a
+    reason holding an e-mail never reaches the audit stream raw."""
+    mask = bus.masker.text
+    return bus.r.xadd(bus.keys.audit, {"who": who, "what": what, "args": mask(args), "result": mask(result),
                                        "job": job}, maxlen=MAXLEN, approximate=True)
 
 

@@ -53,7 +53,8 @@ def check(bus: Bus, job: Job) -> Followup:
                 back += 1
                 if len(ids) < SHOW_IDS:
                     ids.append(eid)
-                errors[((f.get("error") or "").strip() or "(no error text)").splitlines()[0][:120]] += 1
+                error = bus.masker.text(f.get("error") or "")  # the follow-up is posted: masked
+                errors[(error.strip() or "(no error text)").splitlines()[0][:120]] += 1
         if len(rows) < READ:
             break
     return Followup(job_id=job.id, moved=job.moved, back=back, event_ids=ids,

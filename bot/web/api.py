@@ -37,7 +37,7 @@ from bot.web.tokens import bearer, identify, parse_tokens
 
 log = logging.getLogger(__name__)
 
-VIEWER, OPERATOR = "viewer", "operator"
+VIEWER, OPERATOR, APPROVER = policy.VIEWER, policy.OPERATOR, policy.APPROVER
 # API requests worked on at once (a bulk preview reads the whole DLQ): more get 503 at once,
 # so the API can never hold the HTTP threads Slack's acks need.
 CONCURRENT = 4
@@ -259,9 +259,9 @@ ROUTES: list[Route] = [
           answer=m.JobOut, statuses=(202, 401, 403, 404, 409, 503), what="cancel jobs"),
     Route("GET", "/events/approvals", "Requests waiting for a second operator", approvals,
           answer=m.ApprovalList, statuses=(200, 401, 503)),
-    Route("POST", "/events/approvals/<approval_id>/approve", "Approve a request (not your own)", approve, OPERATOR,
+    Route("POST", "/events/approvals/<approval_id>/approve", "Approve a request (not your own)", approve, APPROVER,
           m.Empty, answer=m.Decision, statuses=(200, 401, 403, 404, 409, 503), what="approve guarded actions"),
-    Route("POST", "/events/approvals/<approval_id>/reject", "Reject a request", reject, OPERATOR, m.Empty,
+    Route("POST", "/events/approvals/<approval_id>/reject", "Reject a request", reject, APPROVER, m.Empty,
           answer=m.Decision, statuses=(200, 401, 403, 404, 409, 503), what="reject guarded actions"),
     Route("GET", "/events/audit", "The audit trail, newest first", audit_entries, query=m.ListQuery,
           answer=m.AuditList, statuses=(200, 401, 503)),
@@ -354,10 +354,14 @@ def _answer(route: Route, rt: Runtime, who: str, params: dict[str, str]) -> Resp
     """Role check, validation, the handler; ApiError and Redis outages as JSON answers."""
     bus = rt.bus
     try:
-        if route.role == OPERATOR and not policy.is_operator(bus.settings, who):
-            audit.record(bus, who, "refused", f"{route.method} {route.path}", "not an operator")
-            raise ApiError(403, f"Only busbot operators can {route.what}, and {who} is not one of them.",
-                           f"Ask an admin to add {who} to BUS_OPERATORS.")
+        check = policy.has_role(bus.settings, rt.groups, who, route.role)  # the same policy as in Slack
+        if not check:
+            article = "an" if route.role[0] in "aeiou" else "a"
+            audit.record(bus, who, "refused", f"{route.method} {route.path}", f"not {article} {route.role}")
+            setting, _ = policy.how_to_get(bus.settings, route.role)
+            what = route.what or "read the bus"
+            raise ApiError(403, f"Only busbot {policy.role_name(bus.settings, route.role)} can {what}, and {who} "
+                                "is not one of them.", f"Ask an admin to add {who} to {setting}.")
         call = Call(rt, who, _body(route) if route.body else None, _query(route) if route.query else None)
         answer = route.handler(call, **params)
         return _json(answer.status, answer.body)

@@ -191,9 +191,9 @@ def _said(reply: Any) -> tuple[Any, Any]:
     return reply.text, None
 
 
-def may_approve(bus: Bus, req: GuardedRequest, user: str) -> bool:
-    """Approve / Reject are offered to operators other than the requester."""
-    return policy.is_operator(bus.settings, user) and user not in (req.requester, req.confirmed_by)
+def may_approve(bus: Bus, req: GuardedRequest, user: str, groups: policy.GroupDirectory | None = None) -> bool:
+    """Approve / Reject are offered to approvers other than the requester."""
+    return policy.is_approver(bus.settings, user, groups) and user not in (req.requester, req.confirmed_by)
 
 
 def refused(bus: Bus, user: str, what: str, why: str) -> None:

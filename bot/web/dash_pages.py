@@ -111,7 +111,7 @@ def approvals() -> Response:
     bus = dash().rt.bus
     waiting = requests.awaiting(bus)
     return page("approvals.html", tab="approvals", waiting=waiting,
-                mine={q.token for q in waiting if not may_approve(bus, q, me().user)},
+                mine={q.token for q in waiting if not may_approve(bus, q, me().user, dash().rt.groups)},
                 expires=lambda q: human_age(max(0, q.expires - bus.clock())))
 
 
@@ -125,7 +125,8 @@ def request_page(token: str) -> Response:
     expired = req.state in ("PREVIEWED", "AWAITING") and req.expires <= now
     return page("request.html", tab="approvals" if req.state == "AWAITING" else "dlq", q=req,
                 expired=expired, approval=policy.needs_approval(bus.settings, req.kind),
-                may_approve=may_approve(bus, req, me().user), expires=human_age(max(0, req.expires - now)))
+                may_approve=may_approve(bus, req, me().user, dash().rt.groups),
+                expires=human_age(max(0, req.expires - now)))
 
 
 @bp.get("/events/audit")

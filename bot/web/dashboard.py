@@ -49,6 +49,8 @@ OPEN = frozenset({"dashboard.login", "dashboard.login_post"})  # pages without a
 REFUSALS = {  # why -> (sentence, what to do instead)
     "not an operator": ("Only busbot operators can {what}, and you are not one of them.",
                         "Ask an operator to do it, or ask an admin to add you to BUS_OPERATORS."),
+    "not a viewer": ("Only busbot viewers can {what}, and you are not one of them.",
+                     "Ask an admin to add you to BUS_VIEWERS."),
     "not the requester": ("Only the operator who made this preview can {what}.",
                           "Make your own selection and preview it, or ask them to."),
     "not signed in": ("You are not signed in (or your session expired), so nothing was done.",
@@ -94,7 +96,13 @@ def me() -> Identity:
 
 
 def is_operator() -> bool:
-    return policy.is_operator(dash().rt.bus.settings, me().user)
+    rt = dash().rt
+    return policy.is_operator(rt.bus.settings, me().user, rt.groups)
+
+
+def is_viewer() -> bool:
+    rt = dash().rt
+    return bool(policy.has_role(rt.bus.settings, rt.groups, me().user, policy.VIEWER))
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
@@ -146,6 +154,8 @@ def _gate() -> ResponseReturnValue | None:
         if request.method == "POST":
             return refuse(f"POST {request.path}", "not signed in", 401)
         return redirect(url_for("dashboard.login"))
+    if g.dash_me is not None and request.endpoint not in OPEN and not is_viewer():
+        return refuse("see the dashboard", "not a viewer")  # the same roles as in Slack and the API
     return None
 
 

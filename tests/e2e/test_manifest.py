@@ -19,4 +19,4 @@ def test_command_and_interactivity_use_the_served_path():
 
 def test_bot_scopes():
     scopes = re.findall(r"^\s+- ([a-z:.]+)\s+#", MANIFEST, re.M)
-    assert scopes == ["commands", "chat:write", "chat:write.public"]
+    assert scopes == ["commands", "chat:write", "chat:write.public", "usergroups:read"]
