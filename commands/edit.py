@@ -28,6 +28,7 @@ from commands.reply import CommandError, Reply
 from commands.selection_view import entry_or_error
 
 EDIT_ACTION = "bus_edit"  # "Edit and retry": its value is the DLQ entry's stream id
+EDIT_SUBMIT = "bus_edit_submit"  # a submitted edit form: JSON {entry, event, type_change}
 KIND = "edit"
 MAX_FORM_TEXT = 3000  # what a Slack form's text input holds
 REQUIRED = ("id", "type", "source", "timestamp")
@@ -77,6 +78,17 @@ def _edit(call: ActionCall) -> Reply:
     return edit_form(call.bus, call.user_id, call.value)
 
 
+@action(EDIT_SUBMIT, operator_only="edit DLQ entries")
+def _submitted(call: ActionCall) -> Reply:
+    try:
+        form = json.loads(call.value)
+        entry, text, type_change = str(form["entry"]), str(form["event"]), bool(form.get("type_change"))
+    except (ValueError, KeyError, TypeError):
+        raise CommandError("That form could not be read, so nothing was previewed.",
+                           phrase("Open it again: ", code("/bus dlq edit <id>"), ".")) from None
+    return preview_edit(call.bus, call.user_id, entry, text, type_change)
+
+
 def check_edit(text: str, original_type: str, type_change: bool) -> dict[str, Any]:
     """The edited event, or EditRefused with one sentence about what to fix."""
     try:
@@ -100,6 +112,34 @@ def check_edit(text: str, original_type: str, type_change: bool) -> dict[str, An
     return event
 
 
+_MISSING = object()
+
+
+def unmasked(edited: Any, shown: Any, raw: Any) -> Any:
+    """The edited event with every value the form showed masked and the operator left as it
+    was put back to its real value (masking never reaches the bus; replaced values are kept)."""
+    if edited == shown:
+        return raw
+    if isinstance(edited, dict) and isinstance(shown, dict) and isinstance(raw, dict):
+        return {k: unmasked(v, shown.get(k, _MISSING), raw.get(k, _MISSING)) if k in shown and k in raw else v
+                for k, v in edited.items()}
+    if isinstance(edited, list) and isinstance(shown, list) and isinstance(raw, list) \
+            and len(edited) == len(shown) == len(raw):
+        return [unmasked(e, s, r) for e, s, r in zip(edited, shown, raw)]
+    return edited
+
+
+def raw_event(bus: Bus, entry_id: str) -> tuple[str, dict[str, Any]] | None:
+    """The DLQ entry's `event` as stored (text and parsed object), never masked."""
+    rows = bus.r.xrange(bus.keys.dlq, entry_id, entry_id)
+    text = rows[0][1].get("event") if rows else None
+    try:
+        event = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return (text, event) if isinstance(event, dict) else None
+
+
 def diff_text(before: Any, after: Any) -> str:
     lines = list(difflib.unified_diff(pretty(before).splitlines(), pretty(after).splitlines(),
                                       "before", "after", lineterm="", n=1))[2:]
@@ -114,29 +154,32 @@ def preview_edit(bus: Bus, user_id: str, entry_id: str, text: str, type_change: 
         return refused
     check_source_free(bus, bus.keys.dlq)
     e = entry_or_error(bus, bus.keys.dlq, entry_id)
-    if e.event is None:
+    stored = raw_event(bus, e.entry_id)
+    if e.event is None or stored is None:
         raise CommandError(phrase("DLQ entry ", code(e.entry_id), " holds no readable event JSON."),
                            phrase(code(f"/bus dlq delete {e.entry_id}"), " removes it."))
     try:
-        edited = check_edit(text, e.type, type_change)
+        shown_edit = check_edit(text, e.type, type_change)
     except EditRefused as exc:
         raise CommandError(str(exc), phrase("Run ", code(f"/bus dlq edit {e.entry_id}"), " again.")) from None
-    if edited == e.event:
+    original_text, original = stored
+    edited = unmasked(shown_edit, e.event, original)
+    if edited == original:
         raise CommandError("The event is unchanged, so there is nothing to retry as edited.",
                            phrase(code(f"/bus reprocess {e.entry_id}"), " retries it as it is."))
     compact = json.dumps(edited, separators=(",", ":"), ensure_ascii=False)
     req = GuardedRequest(token="", kind=KIND, command=f"dlq edit {e.entry_id}",
-                         params={"ids": [e.entry_id], "event": compact, "original": e.fields["event"]},
+                         params={"ids": [e.entry_id], "event": compact, "original": original_text},
                          source=bus.keys.dlq, target=bus.keys.events, start=e.entry_id, upper=e.entry_id,
                          to_move=1, requester=user_id)
-    summary = phrase("The edited ", code(edited["type"]), " event ", code(edited["id"]), " goes to ",
+    summary = phrase("The edited ", code(shown_edit["type"]), " event ", code(shown_edit["id"]), " goes to ",
                      code(bus.keys.events), " (", code("event"), " first, then ", code("editedFrom"), ", ",
                      code("editJob"), "); the original is archived to ", code(bus.keys.dlq_archive),
                      " and leaves the DLQ.")
-    facts = [fact("DLQ id", code(e.entry_id)), fact("Type", code(e.type), " → ", code(edited["type"]))
-             if edited["type"] != e.type else fact("Type", code(e.type)), fact("Last error", e.error[:300] or "–")]
+    facts = [fact("DLQ id", code(e.entry_id)), fact("Type", code(e.type), " → ", code(shown_edit["type"]))
+             if shown_edit["type"] != e.type else fact("Type", code(e.type)), fact("Last error", e.error[:300] or "–")]
     return preview_reply(bus, req, title="Retry 1 edited DLQ entry", verb="Retry edited", summary=summary,
-                         facts=facts, diff=diff_text(e.event, edited),
+                         facts=facts, diff=diff_text(e.event, shown_edit),
                          notes=[phrase("A second operator always approves an edited event. ",
                                        code("/bus dlq restore <job>"), " puts the original back in the DLQ.")])
 

@@ -16,9 +16,11 @@ from slack_sdk import WebClient
 from bot.render import render_reply
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack import modals, shortcuts
 from bot.slack.message import for_slack
 from bot.slack.offload import CommandPool
 from commands import router
+from commands.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 # with 16-32, under 20 concurrent commands on a slow Redis).
 WORKERS = 4
 RERUN_ACTIONS = ("bus_run", "bus_share")  # buttons whose value is command text
+FORMS = "^bus_(replay|reprocess|edit)_form$"  # callback ids of busbot's forms (bot/slack/modals.py)
+FORM_INPUT = "value"  # action id of the fields of busbot's forms
 VERIFIED = "busbot_verified"  # in the Bolt context once a request passed Bolt's checks
 SORRY = "Sorry, busbot could not answer that: something went wrong on our side and it is logged. Try again in a moment."
 
@@ -58,6 +62,8 @@ def build_app(settings: Settings, rt: Runtime, pool: CommandPool | None = None,
 def register(app: App, rt: Runtime, pool: CommandPool | None = None) -> None:
     app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, rt, pool)])
     app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, rt, pool)])
+    app.view(re.compile(FORMS))(ack=_form_ack(rt), lazy=[_reported(answer_form, rt, pool)])
+    app.shortcut(shortcuts.CALLBACK_ID)(ack=ack_now, lazy=[_reported(answer_shortcut, rt, pool)])
     app.use(mark_verified)  # runs after Bolt's own middleware, its signature check included
     app.error(on_error)
 
@@ -73,26 +79,81 @@ def ack_now(ack) -> None:
     ack()
 
 
-def answer_command(body: dict, respond, rt: Runtime, pool: CommandPool | None) -> None:
+def answer_command(body: dict, respond, rt: Runtime, pool: CommandPool | None, client: WebClient) -> None:
     text, user = body.get("text", ""), body["user_id"]
     if pool and router.is_read_only(text):
         reply, message = pool.answer(text, user)
     else:
         reply = router.run(text, rt, user)
+        if _opened_form(reply, body, client, body.get("channel_id", "")):
+            return
         message = render_reply(reply)
     respond(**for_slack(reply, message))
 
 
-def answer_action(body: dict, respond, rt: Runtime, pool: CommandPool | None) -> None:
+def answer_action(body: dict, respond, rt: Runtime, pool: CommandPool | None, client: WebClient) -> None:
     clicked = body["actions"][0]
     action, value, user = clicked["action_id"], clicked.get("value", ""), body["user"]["id"]
+    if action == FORM_INPUT:  # a field of an open busbot form: the submission is what counts
+        return
     if pool and action in RERUN_ACTIONS and router.is_read_only(value):
         reply, message = pool.answer(value, user, action)
     else:
         channel = (body.get("channel") or {}).get("id", "")  # approvals count only where they were asked
         reply = router.run_action(action, value, rt, user, channel)
+        if _opened_form(reply, body, client, channel):
+            return
         message = render_reply(reply)
+    if not body.get("response_url"):  # a click outside a message (a form, the app's home): answer privately
+        modals.post_privately(client, "", user, reply)
+        return
     respond(**for_slack(reply, message), replace_original=reply.replaces)
+
+
+def _opened_form(reply: Reply, body: dict, client: WebClient, channel: str) -> bool:
+    """Open the form a reply asks for (`views.open` needs the request's trigger id)."""
+    form, trigger = reply.context.get("form"), body.get("trigger_id")
+    if not form or not trigger:
+        return False
+    modals.open_form(client, trigger, form, channel)
+    return True
+
+
+def _form_ack(rt: Runtime):
+    """A submitted form is checked before the ack: mistakes go back on their fields."""
+    def ack_form(ack, body: dict) -> None:
+        view = body.get("view") or {}
+        try:
+            errors, _ = modals.check(modals.CALLBACKS[view["callback_id"]], view, rt.bus.clock())
+        except Exception:  # noqa: BLE001 - the form closes; the lazy answer says what went wrong
+            log.exception("checking a submitted form failed")
+            errors = {}
+        if errors:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack()
+    return ack_form
+
+
+def answer_form(body: dict, respond, rt: Runtime, pool: CommandPool | None, client: WebClient) -> None:
+    """A form that passed its checks: run it and post the preview to the submitter."""
+    view, user = body["view"], body["user"]["id"]
+    kind = modals.CALLBACKS[view["callback_id"]]
+    errors, values = modals.check(kind, view, rt.bus.clock())
+    if errors:  # the ack sent them back to the form
+        return
+    modals.post_privately(client, modals.metadata(view).get("channel", ""), user,
+                          modals.submitted(kind, view, values, rt, user))
+
+
+def answer_shortcut(body: dict, respond, rt: Runtime, pool: CommandPool | None, client: WebClient) -> None:
+    """"Look up event in busbot" on a message: `event <id>`, privately."""
+    reply = shortcuts.lookup(shortcuts.message_text(body.get("message") or {}), rt, body["user"]["id"])
+    reply.visibility, reply.shareable = "private", False
+    if respond is None or not respond.response_url:
+        modals.post_privately(client, (body.get("channel") or {}).get("id", ""), body["user"]["id"], reply)
+        return
+    respond(**for_slack(reply, render_reply(reply)), replace_original=False)
 
 
 def on_error(error: Exception, respond, logger: logging.Logger, context: BoltContext | None = None) -> None:
@@ -107,9 +168,9 @@ def on_error(error: Exception, respond, logger: logging.Logger, context: BoltCon
 
 def _reported(work, rt: Runtime, pool: CommandPool | None):
     """Bind the runtime, and route errors to `on_error`: lazy listeners run outside Bolt's handler."""
-    def run(body: dict, respond) -> None:
+    def run(body: dict, respond, client: WebClient) -> None:
         try:
-            work(body, respond, rt, pool)
+            work(body, respond, rt, pool, client)
         except Exception as exc:  # noqa: BLE001 - handed to the one boundary, not silenced
             on_error(exc, respond, log)
     run.__name__ = run.__qualname__ = work.__name__  # Bolt tells lazy functions apart by name
