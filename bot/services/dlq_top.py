@@ -139,7 +139,7 @@ def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, ma
         tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
         return tallies, cached["malformed"], 0, "cache", cached["scanned_to"]
     if cached and _only_grew(cached["fp"], fp):
-        tallies = tuple(_Tally(cached[k]) for k in ("type", "sig", "tenant"))
+        tallies = (_Tally(cached["type"]), _Tally(cached["sig"]), _Tally(cached["tenant"]))
         read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"], mask)
         return tallies, cached["malformed"] + more_malformed, read, "incremental", last or cached["scanned_to"]
     tallies = (_Tally(), _Tally(), _Tally())

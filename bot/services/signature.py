@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _RULES = [
@@ -18,12 +19,61 @@ _RULES = [
 MAX_LEN = 200
 
 
-@lru_cache(maxsize=65536)
-def signature(error: str) -> str:
-    """The first line of `error`, normalised; `<no error>` when empty."""
+def compute(error: str) -> str:
+    """The first line of `error`, normalised; `<no error message>` when empty."""
     line = (error or "").strip().splitlines()[0] if (error or "").strip() else ""
     if not line:
         return "<no error message>"
     for pattern, repl in _RULES:
         line = pattern.sub(repl, line)
     return line.strip()[:MAX_LEN]
+
+
+signature = lru_cache(maxsize=65536)(compute)
+
+_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_UUID, _CUID = _RULES[2][0], _RULES[3][0]
+MEMO_LIMIT = 20_000  # remembered shapes per level; beyond it, misses are computed and not kept
+
+
+class SignatureMemo:
+    """`compute` (then `mask`, if given) of raw error bytes for a scan of many entries, each shape computed once.
+
+    Real messages differ by ids and numbers ("timeout after 7312ms for ap_48213"), so a
+    cache of whole messages almost never hits. Two keys that provably give the same
+    signature do: (1) the message with every digit written as 0 (every rule treats all
+    digits alike, and none survives the last rule); (2) on a miss, that text with its
+    uuids and cuids already folded (the rules that fold them match the same spans before
+    and after the quoted parts are folded, since they never span a quote character).
+    """
+
+    def __init__(self, mask: Callable[[str], str] | None = None, limit: int = MEMO_LIMIT) -> None:
+        self.mask, self.limit = mask, limit
+        self.by_digits: dict[bytes, str] = {}
+        self.by_shape: dict[str, str] = {}
+
+    def of(self, raw: bytes) -> str:
+        key = raw.translate(_DIGITS)
+        sig = self.by_digits.get(key)
+        return sig if sig is not None else self._miss(key)
+
+    def many(self, raws: list[bytes]) -> list[str]:
+        get, table, miss = self.by_digits.get, _DIGITS, self._miss
+        out = []
+        for raw in raws:
+            key = raw.translate(table)
+            sig = get(key)
+            out.append(sig if sig is not None else miss(key))
+        return out
+
+    def _miss(self, key: bytes) -> str:
+        text = key.decode("utf-8", "replace")
+        shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
+        sig = self.by_shape.get(shape)
+        if sig is None:
+            sig = compute(text) if self.mask is None else self.mask(compute(text))
+            if len(self.by_shape) < self.limit:
+                self.by_shape[shape] = sig
+        if shape == text and len(self.by_digits) < self.limit:  # no uuid or cuid: likely to recur
+            self.by_digits[key] = sig
+        return sig
