@@ -233,3 +233,11 @@ def test_the_message_shortcut_looks_up_the_event_a_message_names(bot, stub, bus)
     assert "clx0k2abcdefghijklmnopqrs" in by_envelope["text"] and "is in" in by_envelope["text"]
     nothing = shortcut(bot, stub, "is the bus ok?", "s3")
     assert "nothing to look up" in nothing["text"]
+
+
+def test_the_manifest_declares_the_shortcut():
+    from pathlib import Path
+
+    from bot.slack.shortcuts import CALLBACK_ID
+    manifest = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text()
+    assert f"callback_id: {CALLBACK_ID}" in manifest and "type: message" in manifest
