@@ -34,7 +34,7 @@ DEFAULTS_VERSION = 1  # bump when the default rules change
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
 _CARD = re.compile(r"(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])")  # issuers' first digits: 2-6
 _PHONE = re.compile(
-    r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,5}(?![\w-])"  # +44 7700 900123, +1-555-123-4567
+    r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]?\d{2,5}){0,3}(?![\w-])"  # +44 7700 900123
     r"|(?<![\w-])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w-])")  # (555) 123-4567, 555.123.4567
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)"
                      r"|\b((?:access_|api_|auth_|refresh_)?token|api[_-]?key|secret|password)(\s*[=:]\s*\"?)"

@@ -34,6 +34,8 @@ class Recorded:
 class SlackStub:
     def __init__(self, port: int = 0):
         self.requests: list[Recorded] = []
+        self.answers: dict[str, dict] = {}  # Web API method -> fields of its answer, over API_ANSWERS
+        self.down: set[str] = set()  # Web API methods answered 503, as during a Slack outage
         self._lock = threading.Lock()
         stub = self
 
@@ -42,7 +44,13 @@ class SlackStub:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 stub._record(Recorded(self.path, _decode(raw, self.headers.get("Content-Type", ""))))
                 method = self.path.removeprefix("/api/")
-                answer = {"ok": True, **API_ANSWERS.get(method, {})} if self.path.startswith("/api/") else "ok"
+                if method in stub.down:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                answer = ({"ok": True, **API_ANSWERS.get(method, {}), **stub.answers.get(method, {})}
+                          if self.path.startswith("/api/") else "ok")
                 data = json.dumps(answer).encode() if isinstance(answer, dict) else answer.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/plain")
