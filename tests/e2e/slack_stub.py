@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
@@ -34,7 +35,8 @@ class Recorded:
 class SlackStub:
     def __init__(self, port: int = 0):
         self.requests: list[Recorded] = []
-        self.answers: dict[str, dict] = {}  # Web API method -> fields of its answer, over API_ANSWERS
+        # Web API method -> fields of its answer over API_ANSWERS, or fn(request body) -> fields
+        self.answers: dict[str, dict | Callable[[dict], dict]] = {}
         self.down: set[str] = set()  # Web API methods answered 503, as during a Slack outage
         self._lock = threading.Lock()
         stub = self
@@ -42,15 +44,17 @@ class SlackStub:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                stub._record(Recorded(self.path, _decode(raw, self.headers.get("Content-Type", ""))))
+                body = _decode(raw, self.headers.get("Content-Type", ""))
+                stub._record(Recorded(self.path, body))
                 method = self.path.removeprefix("/api/")
                 if method in stub.down:
                     self.send_response(503)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                answer = ({"ok": True, **API_ANSWERS.get(method, {}), **stub.answers.get(method, {})}
-                          if self.path.startswith("/api/") else "ok")
+                extra = stub.answers.get(method, {})
+                extra = extra(body) if callable(extra) else extra
+                answer = {"ok": True, **API_ANSWERS.get(method, {}), **extra} if self.path.startswith("/api/") else "ok"
                 data = json.dumps(answer).encode() if isinstance(answer, dict) else answer.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/plain")
