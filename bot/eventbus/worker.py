@@ -2,9 +2,11 @@
 
 One loop, one thread: check the pause key, claim entries due again (retries, and those a
 dead consumer left pending), read new ones, handle them in order, then acknowledge the
-batch in one Lua call. A failed attempt leaves the entry pending with a retry time in the
-group's retry schedule (any worker of the group picks it up when due); the last failed
-attempt moves it to the DLQ in one Lua call with its acknowledgement.
+batch in one Lua call, sent while the next batch is handled (conveyor.py). A failed attempt
+leaves the entry pending with a retry time in the group's retry schedule (any worker of the
+group picks it up when due); the last failed attempt, or a `Permanent` error, moves it to
+the DLQ in one Lua call with its acknowledgement. Handlers and middleware: handlers.py,
+middleware.py.
 """
 from __future__ import annotations
 
@@ -186,9 +188,10 @@ class Worker:
         return claimed + self._consume(self._read(0 if claimed else self._block_ms))
 
     def _consume(self, batch: list[Delivery]) -> int:
-        """Handle `batch`, then, while new entries keep coming and no claim pass is due,
-        read the next batch in the same round trip as this one's settle, and handle it
-        while Redis runs that settle. Ends with everything read settled."""
+        """Handle `batch`; then, while new entries keep coming, no claim pass is due and
+        the worker is neither paused nor stopping: read the next batch, send this one's
+        settle without waiting, and handle the next while Redis runs the settle
+        (`Conveyor`). Returns with everything it read settled."""
         handled = 0
         until = time.monotonic() + self.config.claim_interval
         conveyor = self._conveyor
