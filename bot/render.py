@@ -141,15 +141,16 @@ def strip_trailing_commas(text: str) -> str:
     return "".join(out)
 
 
-def render(template: str, context: dict) -> dict:
-    """Render `templates/<template>.json.j2` -> {"blocks": [...], "text": "..."}."""
+def render(template: str, context: dict, max_blocks: int = MAX_BLOCKS) -> dict:
+    """Render `templates/<template>.json.j2` -> {"blocks": [...], "text": "..."}; a message
+    holds at most 50 blocks, a view (the App Home) 100."""
     out = environment().get_template(f"{template}.json.j2").render(**context)
     try:
         message = json.loads(strip_trailing_commas(out))
     except ValueError as exc:  # a template bug: say which template, keep the output for the log
         raise ValueError(f"template {template} produced invalid JSON: {exc}\n{out[:2000]}") from None
-    if len(message.get("blocks", [])) > MAX_BLOCKS:
-        raise ValueError(f"template {template} produced {len(message['blocks'])} blocks (max {MAX_BLOCKS})")
+    if len(message.get("blocks", [])) > max_blocks:
+        raise ValueError(f"template {template} produced {len(message['blocks'])} blocks (max {max_blocks})")
     message = _scrubbed(message)
     if "text" in message:
         message["text"] = fallback_text(message["text"])

@@ -71,10 +71,10 @@ class Trend:
 
 def trend(points: Sequence[Point], now: int, window_ms: int, n: int = 12) -> Trend | None:
     """The trend of the points inside the last `window_ms` before `now`, drawn in `n`
-    bars; None when fewer than two points in it hold a value."""
+    bars (from the first with a value); None when fewer than two points in it hold a value."""
     start = now - window_ms
     known = [(ms, v) for ms, v in points if v is not None and start < ms <= now]
     if len(known) < 2:
         return None
     (t0, first), (t1, last) = known[0], known[-1]
-    return Trend(first, last, t1 - t0, sparkline(buckets(known, start, now, n)))
+    return Trend(first, last, t1 - t0, sparkline(buckets(known, start, now, n)).lstrip(GAP))

@@ -175,7 +175,9 @@ def execute(rt: Runtime, req: GuardedRequest, *, in_channel: bool) -> Reply:
 def clicked_elsewhere(call: ActionCall, req: GuardedRequest | None, button: str) -> Reply | None:
     """An approval request posted in Slack counts only in the channel it was posted to: its
     buttons clicked anywhere else in Slack (another channel, a direct message) are refused
-    and audited. Surfaces that are not Slack (console, dashboard, API) pass no channel."""
+    and audited. Surfaces that are not Slack (console, dashboard, API) pass no channel, and
+    neither does Slack's App Home (bot/slack/home.py): a click there is in no channel at all,
+    by the person whose home it is, so it counts as it does on the dashboard."""
     if req is None or not req.channel or call.channel is None or call.channel == req.channel:
         return None
     audit.record(call.bus, call.user_id, f"{req.kind}.{button}.refused", req.command,

@@ -65,7 +65,7 @@ def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int, active: list[Sile
     except state.StateConflict:  # other processes kept winning; they did this check's work
         log.warning("alert %s: state kept changing under this process; skipped this check", rule.id)
         return RuleResult(rule, state.load(bus, rule.id)[0], [])
-    return RuleResult(rule, new_state, claimed)
+    return RuleResult(rule, new_state or state.load(bus, rule.id)[0], claimed)  # `change` never declines
 
 
 def run_check(bus: Bus) -> list[RuleResult]:

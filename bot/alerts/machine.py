@@ -98,6 +98,7 @@ def _target(st: AlertState, now: int, hold_ms: int) -> Level:
 
 
 def _apply(st: AlertState, old: Level, new: Level, value: float | None, now: int) -> Event:
+    kind: EventKind
     if old == "healthy":
         kind = "fire"
         st.episode, st.since, st.peak, st.resolved_ms = now, min(st.above.values(), default=now), value, None

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot.render import render_reply
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack import modals, shortcuts
+from bot.slack import home, modals, shortcuts
 from bot.slack.message import for_slack
 from bot.slack.offload import CommandPool
 from commands import router
@@ -60,6 +60,7 @@ def build_app(settings: Settings, rt: Runtime, pool: CommandPool | None = None,
 
 
 def register(app: App, rt: Runtime, pool: CommandPool | None = None) -> None:
+    home.register(app, rt)  # before the catch-all action listener: clicks in the home go there
     app.command("/bus")(ack=ack_now, lazy=[_reported(answer_command, rt, pool)])
     app.action(re.compile(".*"))(ack=ack_now, lazy=[_reported(answer_action, rt, pool)])
     app.view(re.compile(FORMS))(ack=_form_ack(rt), lazy=[_reported(answer_form, rt, pool)])

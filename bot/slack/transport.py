@@ -2,12 +2,16 @@
 three outcomes (delivered, rate-limited with Retry-After, failed transient/permanent)."""
 from __future__ import annotations
 
+import logging
+import time
 import urllib.error
 
 from slack_sdk.errors import SlackApiError
 
 from bot.notify import DeliveryFailed, RateLimited
 from bot.slack.poster import SlackPoster
+
+log = logging.getLogger(__name__)
 
 # Errors that retrying cannot fix: the delivery is dropped (and logged) instead.
 PERMANENT = frozenset({
@@ -28,9 +32,29 @@ def _translate(exc: SlackApiError) -> Exception:
     return DeliveryFailed(error, permanent=error in PERMANENT)
 
 
+GROUPS_TTL_S = 600.0  # how long the user groups' handles are kept before they are read again
+
+
 class SlackTransport:
     def __init__(self, poster: SlackPoster):
         self.poster = poster
+        self._groups: dict[str, str] = {}  # "handle" -> "S…"
+        self._groups_at: float | None = None
+
+    def usergroup_id(self, handle: str) -> str | None:
+        """The id of the user group `@handle` (usergroups.list, cached), for the mention of
+        a critical alert; None when Slack has no such group or cannot be asked."""
+        now = time.monotonic()
+        if self._groups_at is None or now - self._groups_at >= GROUPS_TTL_S:
+            try:
+                answer = self.poster.client.usergroups_list(include_disabled=False)
+            except (SlackApiError, urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                log.warning("could not read Slack's user groups for the alert mention: %s", exc)
+                self._groups_at = now - GROUPS_TTL_S + 60.0  # ask again in a minute, not at every post
+                return self._groups.get(handle.lstrip("@").lower())
+            self._groups = {g["handle"].lower(): g["id"] for g in answer.get("usergroups", []) if g.get("handle")}
+            self._groups_at = now
+        return self._groups.get(handle.lstrip("@").lower())
 
     def post(self, channel: str, message: dict, thread_ts: str | None = None) -> str:
         try:

@@ -265,3 +265,29 @@ def test_the_alert_shows_its_trend_with_the_change(ops, clock, runner, slack):
     clock.advance(180)
     tick(runner)
     assert "DLQ size 150 -> 220 in 5m" in blob(slack.calls[0])
+
+
+class GroupsClient:
+    def __init__(self, fail: bool = False):
+        self.calls, self.fail = 0, fail
+
+    def usergroups_list(self, include_disabled: bool = False) -> dict:
+        self.calls += 1
+        if self.fail:
+            raise ConnectionError("no Slack")
+        return {"ok": True, "usergroups": [{"id": "S0PLAT", "handle": "oncall-platform"}]}
+
+
+def test_slack_transport_looks_handles_up_once_and_survives_slack_down():
+    from types import SimpleNamespace
+
+    from bot.slack.transport import SlackTransport
+    client = GroupsClient()
+    transport = SlackTransport(SimpleNamespace(client=client))
+    assert transport.usergroup_id("@oncall-platform") == "S0PLAT"
+    assert transport.usergroup_id("@OnCall-Platform") == "S0PLAT"
+    assert transport.usergroup_id("@nobody") is None and client.calls == 1  # cached
+    down = GroupsClient(fail=True)
+    transport = SlackTransport(SimpleNamespace(client=down))
+    assert transport.usergroup_id("@oncall-platform") is None
+    assert transport.usergroup_id("@oncall-platform") is None and down.calls == 1  # not asked at every post
