@@ -20,7 +20,7 @@ from bot.redact import redact_text, redact_value
 
 # what BUS_APPROVAL_REQUIRED may name (bot/actions/policy.py describes each)
 APPROVAL_KINDS = frozenset({"reprocess_one", "reprocess_bulk", "delete", "purge", "restore",
-                            "replay", "trim", "pause", "resume"})
+                            "replay", "trim", "pause", "resume", "edit"})
 
 
 # one entry of BUS_VIEWERS / BUS_OPERATORS / BUS_APPROVERS (bot/actions/policy.py): a user id,

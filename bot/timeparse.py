@@ -6,7 +6,7 @@ or `now`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 STREAM_ID_RE = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 _RELATIVE_RE = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
@@ -49,7 +49,15 @@ def parse_when(text: str, now_ms: int) -> int:
                         "an age like 30m, 2h, 1d, or now.") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return _not_before_epoch(text, int(dt.timestamp() * 1000))
+    return _not_before_epoch(text, _epoch_ms(dt))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _epoch_ms(dt: datetime) -> int:
+    """Exact milliseconds since 1970 (a float timestamp times 1000 can land 1 ms short)."""
+    return (dt - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _not_before_epoch(text: str, ms: int) -> int:
@@ -78,7 +86,7 @@ def parse_iso_ms(text: str | None) -> int | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
+    return _epoch_ms(dt)
 
 
 def human_age(ms: int | None) -> str:

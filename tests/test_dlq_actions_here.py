@@ -1,0 +1,138 @@
+"""Actions where you look: buttons on `dlq show`, `dlq top` rows and filtered `dlq list` start
+the guarded flow with the filters they show; `dlq list`, `reprocess` and `dlq purge` share
+the filters (type, tenant, error, signature, since, until); the edit keeps masked values."""
+from __future__ import annotations
+
+import json
+
+from bot.console.render_text import render_reply_text
+from bot.envelope import parse_entry
+from bot.jobs.runner import JobRunner
+from bot.jobs.select import matches
+from bot.services.signature import signature
+from commands import router
+from commands.edit import unmasked
+from tests.guard_helpers import gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
+from tests.jobs_helpers import seed_dlq
+
+
+def all_buttons(reply) -> list[dict]:
+    ctx = reply.context
+    return (ctx.get("buttons", []) + ctx.get("bulk", [])
+            + [b for rows in ctx.get("row_buttons", {}).values() for b in rows])
+
+
+def labelled(reply) -> dict[str, dict]:
+    return {b["text"]: b for b in all_buttons(reply)}
+
+
+def test_every_dlq_top_row_has_list_and_reprocess_these(gbus, grt):
+    seed_dlq(gbus.r, gbus.keys.dlq, 30)  # error "timeout" every 5th entry, "boom" otherwise
+    reply = router.run("dlq top 25", grt, "U1")
+    show(reply)  # valid Block Kit within the limits, and a console rendering
+    rows = reply.context["row_buttons"]
+    assert len(rows["types"]) == 2 * 3 and len(rows["tenants"]) == 2 * 2 and len(rows["errors"]) == 2 * 2
+    by_label = labelled(reply)
+    assert by_label["List crm.contact.created"]["value"] == "dlq list type=crm.contact.created"
+    assert by_label["Reprocess these 10: crm.contact.created"]["value"] == "reprocess type=crm.contact.created"
+    assert by_label["Reprocess these 6: timeout"] == {"text": "Reprocess these 6: timeout", "action_id": "bus_act",
+                                                      "value": "reprocess signature=timeout"}
+    screen = render_reply_text(reply, width=100)
+    assert any(c.label == "Reprocess these 15: ws_0" and c.value == "reprocess tenant=ws_0" for c in screen.choices)
+
+
+def test_reprocess_these_previews_exactly_the_row_and_the_job_moves_those(gbus, grt):
+    seed_dlq(gbus.r, gbus.keys.dlq, 30)
+    top = router.run("dlq top", grt, "U1")
+    button = labelled(top)["Reprocess these 6: timeout"]
+    preview = router.run_action(button["action_id"], button["value"], grt, "U1")
+    show(preview)
+    assert not preview.replaces, "the preview comes beside the top list, not in its place"
+    assert "6 of 30 DLQ entries match" in preview.text
+    confirm = {b["action_id"]: b for b in preview.context["buttons"]}["guard_confirm"]
+    request = router.run_action("guard_confirm", confirm["value"], grt, "U1")
+    router.run_action("guard_approve", confirm["value"], grt, "U2")
+    assert "Approval needed" in request.text
+    JobRunner(gbus).tick()
+    left = [parse_entry(i, f) for i, f in gbus.r.xrange(gbus.keys.dlq)]
+    assert len(left) == 24 and all(e.error == "boom" for e in left)
+
+
+def test_others_cannot_start_a_guarded_action_from_a_button(gbus, grt):
+    seed_dlq(gbus.r, gbus.keys.dlq, 3)
+    reply = router.run_action("bus_act", "dlq purge", grt, "U0NOBODY")
+    assert "Only busbot operators" in reply.text
+    assert gbus.r.xlen(gbus.keys.dlq) == 3
+
+
+def test_a_filtered_list_offers_reprocess_and_delete_of_all_it_matches(gbus, grt):
+    seed_dlq(gbus.r, gbus.keys.dlq, 30)
+    unfiltered = router.run("dlq list 5", grt, "U1")
+    assert unfiltered.context["bulk"] == []
+    listed = router.run("dlq list 5 type=crm.contact.created tenant=ws_1", grt, "U1")
+    show(listed)
+    assert len(listed.context["rows"]) == 5
+    bulk = {b["text"]: b["value"] for b in listed.context["bulk"]}
+    assert bulk == {"Reprocess these 5": "reprocess type=crm.contact.created tenant=ws_1",
+                    "Delete these 5": "dlq purge type=crm.contact.created tenant=ws_1"}
+    preview = router.run_action("bus_act", bulk["Delete these 5"], grt, "U1")
+    assert "5 of 30 DLQ entries match" in preview.text
+
+
+def test_since_and_until_bound_the_list_and_the_selection(gbus, grt):
+    seed_dlq(gbus.r, gbus.keys.dlq, 30)  # ids 1000-0 … 1029-0: one entry per millisecond
+    window = "since=1970-01-01T00:00:01.010Z until=1970-01-01T00:00:01.019Z"
+    listed = router.run(f"dlq list 15 {window}", grt, "U1")
+    assert [r["id"] for r in listed.context["rows"]] == [f"{ms}-0" for ms in range(1019, 1009, -1)]
+    preview = router.run(f"reprocess {window}", grt, "U1")
+    show(preview)
+    assert "10 of 30 DLQ entries match" in preview.text
+    purge = router.run(f"dlq purge type=agent.run.completed {window}", grt, "U1")
+    assert "3 of 30 DLQ entries match" in purge.text  # 1011, 1014, 1017
+    backwards = router.run("dlq list since=1h until=2h", grt, "U1")
+    assert "is after" in backwards.text
+
+
+def test_several_types_and_a_signature_filter_the_list_like_the_job():
+    e = parse_entry("1-0", {"event": json.dumps({"id": "e1", "type": "a.b"}), "error": "timeout after 5003ms"})
+    sig = signature(e.error)
+    assert matches({"signature": sig}, e) and not matches({"signature": "boom"}, e)
+    assert matches({"types": ["x", "a.b"]}, e)
+
+
+def test_dlq_show_offers_reprocess_edit_and_delete(gbus, grt):
+    seed_dlq(gbus.r, gbus.keys.dlq, 2)
+    gbus.r.xadd(gbus.keys.dlq, {"error": "no event at all"}, id="2000-0")
+    shown = router.run("dlq show 1001-0", grt, "U1")
+    show(shown)
+    assert [(b["text"], b["action_id"], b["value"]) for b in shown.context["buttons"]] == [
+        ("Reprocess", "bus_act", "reprocess 1001-0"), ("Edit and retry", "bus_edit", "1001-0"),
+        ("Delete", "bus_act", "dlq delete 1001-0")]
+    bare = router.run("dlq show 2000-0", grt, "U1")
+    assert [b["text"] for b in bare.context["buttons"]] == ["Delete"], "nothing to reprocess or edit"
+
+
+def test_the_console_gets_the_usage_where_slack_opens_a_form(gbus, grt):
+    for text, usage in (("replay", "/bus replay from=WHEN"), ("reprocess", "/bus reprocess <id>")):
+        reply = router.run(text, grt, "U1")
+        screen = render_reply_text(reply, width=120).text
+        assert usage in screen and "form" in screen, screen
+    edit = router.run("dlq edit 1000-0", grt, "U1")
+    assert "No entry" in edit.text
+
+
+def test_an_edit_keeps_the_real_value_of_masked_fields_left_alone():
+    raw = {"id": "e1", "data": {"email": "ann@example.com", "n": 1, "tags": ["a", "b"]}}
+    shown = {"id": "e1", "data": {"email": "a***@example.com", "n": 1, "tags": ["a", "b"]}}
+    edited = {"id": "e1", "data": {"email": "a***@example.com", "n": 2, "tags": ["a", "b"], "new": True}}
+    assert unmasked(edited, shown, raw) == {"id": "e1", "data": {"email": "ann@example.com", "n": 2,
+                                                                 "tags": ["a", "b"], "new": True}}
+    replaced = {"id": "e1", "data": {"email": "bob@example.com", "n": 1, "tags": ["a", "b"]}}
+    assert unmasked(replaced, shown, raw)["data"]["email"] == "bob@example.com"
+
+
+def test_an_iso_time_is_read_to_the_exact_millisecond():
+    from bot.timeparse import parse_iso_ms, parse_when
+    # 1.019 s as a float times 1000 is 1018.99…: the `until=` bound used to drop the last millisecond
+    assert parse_when("1970-01-01T00:00:01.019Z", 0) == 1019
+    assert parse_iso_ms("2025-12-05T10:30:00.019Z") == 1_764_930_600_019
