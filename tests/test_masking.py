@@ -175,3 +175,20 @@ def test_dlq_top_signatures_are_computed_on_masked_text(mbus):
     sigs = [row["key"] for row in reply.context["top"]["by_signature"]] if "top" in reply.context else None
     text = json.dumps(reply.context, default=str)
     assert not leaked(text) and "z***@h***.example" in text, sigs
+
+
+def test_the_unmask_role_sees_raw_values_privately_and_audited(r):
+    settings = Settings(_env_file=None, bus_operators="U1", bus_approvers="U2", bus_unmask_role="approver")
+    bus = Bus(r, settings, clock=FakeClock(T0 + 1000), where="test redis")
+    entry_id, _ = seed(bus)
+    rt = manual_runtime(bus)
+    refused = router.run(f"dlq show {entry_id} unmask=yes", rt, "U1")  # an operator, not an approver
+    assert refused.template == "error" and "Only busbot approvers may see unmasked values" in refused.text
+    assert not leaked(json.dumps(render_reply(refused)))
+    shown = router.run(f"dlq show {entry_id} unmask=yes", rt, "U2")
+    assert EMAIL in json.dumps(render_reply(shown)) and shown.visibility == "private" and not shown.shareable
+    audit = [(f["who"], f["what"]) for _, f in bus.r.xrange(bus.keys.audit)]
+    assert audit == [("U1", "unmask.refused"), ("U2", "unmask")]
+    nobody = Bus(r, Settings(_env_file=None, bus_operators="U1"), clock=FakeClock(T0 + 1000))
+    assert "BUS_UNMASK_ROLE is not set" in router.run(f"dlq show {entry_id} unmask=yes", manual_runtime(nobody),
+                                                      "U1").text
