@@ -88,6 +88,10 @@ def home_context(rt: Runtime, user: str) -> dict:
     s = bus.settings
     base = {"user": user, "environment": s.bus_environment_name, "now": now,
             "commands": [run_button(label, text) for label, text in COMMANDS], "flash": None}
+    if not policy.has_role(s, rt.groups, user, policy.VIEWER):  # the home shows what `/bus` would
+        name, _ = policy.how_to_get(s, policy.VIEWER)
+        return {**base, "commands": [], "down": f"Only busbot viewers see the event bus here, and you are "
+                                                 f"not one of them. Ask an admin to add you to {name}."}
     try:
         h = get_health(bus)
         theirs, mine = _approvals(rt, user)

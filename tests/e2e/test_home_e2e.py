@@ -123,3 +123,12 @@ def test_a_refused_click_in_the_home_says_so_there(start_bot, stub, ops_bus):
     bot = start_bot(ops_bus)
     home_click(bot, "guard_approve", "nonexistent", "U0CAROL")
     assert "Only busbot operators" in published(stub)["text"]
+
+
+def test_someone_who_may_not_read_the_bus_sees_only_why(start_bot, stub, ops_bus):
+    ops_bus.settings = ops_bus.settings.model_copy(update={"bus_viewers": "U0VIEW"})
+    bot = start_bot(ops_bus)
+    home_opened(bot, "U0CAROL")
+    home = published(stub)
+    assert "not one of them" in home["text"] and "BUS_VIEWERS" in home["text"]
+    assert "Open alerts" not in home["text"] and "bus_run" not in home["text"]
