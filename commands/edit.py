@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
+from typing import Any, cast
 
 from bot.actions import archive, audit
 from bot.actions.requests import GuardedRequest
@@ -93,7 +93,7 @@ def check_edit(text: str, original_type: str, type_change: bool) -> dict[str, An
     """The edited event, or EditRefused with one sentence about what to fix."""
     try:
         event = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise EditRefused(f"This is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).") from None
     if not isinstance(event, dict):
         raise EditRefused("The event must be a JSON object ({ ... }).")
@@ -131,13 +131,13 @@ def unmasked(edited: Any, shown: Any, raw: Any) -> Any:
 
 def raw_event(bus: Bus, entry_id: str) -> tuple[str, dict[str, Any]] | None:
     """The DLQ entry's `event` as stored (text and parsed object), never masked."""
-    rows = bus.r.xrange(bus.keys.dlq, entry_id, entry_id)
+    rows = cast("list[tuple[str, dict[str, str]]]", bus.r.xrange(bus.keys.dlq, entry_id, entry_id))
     text = rows[0][1].get("event") if rows else None
     try:
         event = json.loads(text) if text is not None else None
     except ValueError:
         return None
-    return (text, event) if isinstance(event, dict) else None
+    return (text, event) if text is not None and isinstance(event, dict) else None
 
 
 def diff_text(before: Any, after: Any) -> str:
@@ -189,19 +189,20 @@ def run_edit(bus: Bus, req: GuardedRequest) -> Reply:
     on a single Redis; on a cluster in that order, so a failure part-way never loses the
     original (it is archived first)."""
     entry_id, dlq = req.params["ids"][0], bus.keys.dlq
-    rows = bus.r.xrange(dlq, entry_id, entry_id)
+    rows = cast("list[tuple[str, dict[str, str]]]", bus.r.xrange(dlq, entry_id, entry_id))  # decoded replies
     if not rows or rows[0][1].get("event") != req.params["original"]:
         audit.record(bus, req.approved_by, f"{KIND}.skipped", req.command, "entry gone or changed")
         return notice(phrase("DLQ entry ", code(entry_id), " is gone or changed since the preview, so nothing ran."),
                       phrase(code("/bus dlq show <id>"), " shows what the DLQ holds now."), "caution", replace=True)
     fields = rows[0][1]
     job_id = store.new_job_id()
-    archived = {"event": fields["event"], **{k: v for k, v in fields.items() if k != "event"},
+    archived: dict[str, str] = {"event": fields["event"], **{k: v for k, v in fields.items() if k != "event"},
                 "archivedFrom": entry_id, "archiveJob": job_id}
     archive.expire_old(bus)
     p = bus.r.pipeline(transaction=not bus.cluster)
-    p.xadd(bus.keys.dlq_archive, archived)
-    p.xadd(bus.keys.events, {"event": req.params["event"], "editedFrom": entry_id, "editJob": job_id})
+    p.xadd(bus.keys.dlq_archive, archived)  # type: ignore[arg-type]
+    edited: dict[str, str] = {"event": req.params["event"], "editedFrom": entry_id, "editJob": job_id}
+    p.xadd(bus.keys.events, edited)  # type: ignore[arg-type]  # str -> str is a valid field map
     p.xdel(dlq, entry_id)
     _, new_id, _ = p.execute()
     audit.record(bus, req.approved_by, f"{KIND}.original", req.command, req.params["original"], job_id)

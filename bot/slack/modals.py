@@ -31,7 +31,7 @@ MAX_RATE = 100_000
 
 def form_view(form: dict[str, Any], channel: str) -> dict:
     """The modal for a reply's `form` (kind replay, reprocess or edit)."""
-    meta = {"channel": channel, **{k: form[k] for k in ("entry", "type") if k in form}}
+    meta: dict[str, Any] = {"channel": channel, **{k: form[k] for k in ("entry", "type") if k in form}}
     context = {**form, "types": form.get("types", []), "meta": json.dumps(meta)}
     out = environment().get_template(f"modal_{form['kind']}.json.j2").render(**context)
     return json.loads(strip_trailing_commas(out))
@@ -78,7 +78,9 @@ def _number(raw: Any, lo: int, hi: int) -> int | None:
 
 def check(kind: str, view: dict, now_ms: int) -> tuple[dict[str, str], dict[str, Any]]:
     """(errors by block id, the cleaned values); errors empty when the form is fine."""
-    v, errors, out = values(view), {}, {}
+    v = values(view)
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
     if kind == "edit":
         try:
             check_edit(v.get("event") or "", str(metadata(view).get("type", "")), bool(v.get("type_change")))
@@ -86,15 +88,18 @@ def check(kind: str, view: dict, now_ms: int) -> tuple[dict[str, str], dict[str,
             errors["event"] = str(exc)
         return errors, {"event": v.get("event") or "", "type_change": bool(v.get("type_change"))}
     start, end = ("from", "to") if kind == "replay" else ("since", "until")
+    times: dict[str, int | None] = {}
     for name in (start, end):
         seconds = v.get(name)
-        out[name] = int(seconds) * 1000 if seconds is not None else None
-        if out[name] is not None and out[name] > now_ms + 60_000:
+        at = times[name] = int(seconds) * 1000 if seconds is not None else None
+        if at is not None and at > now_ms + 60_000:
             errors[name] = "This is in the future; pick a time up to now."
-    if kind == "replay" and out[start] is None:
+    begin, finish = times[start], times[end]
+    if kind == "replay" and begin is None:
         errors[start] = "Pick where the replay starts."
-    if out[start] is not None and out[end] is not None and out[start] > out[end]:
+    if begin is not None and finish is not None and begin > finish:
         errors[end] = "This is before the start; pick a later time."
+    out.update(times)
     types = v.get("types")
     out["types"] = types if isinstance(types, list) else [t.strip() for t in (types or "").split(",") if t.strip()]
     out["tenant"] = v.get("tenant")
