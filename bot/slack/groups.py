@@ -67,7 +67,8 @@ class SlackGroups:
         except Exception as exc:  # noqa: BLE001 - Slack down, rate limited, bad scope: keep what we know
             log.warning("could not read Slack's user groups (usergroups.list): %s", _why(exc))
             return self._handles.get(entry.lower()), entry.lower() in self._handles
-        self._handles = {"@" + g["handle"].lower(): g["id"] for g in answer.get("usergroups", []) if g.get("handle")}
+        groups: list[dict] = answer.get("usergroups", [])
+        self._handles = {"@" + g["handle"].lower(): g["id"] for g in groups if g.get("handle")}
         self._names = {gid: handle for handle, gid in self._handles.items()}
         self._handles_at = now
         return self._handles.get(entry.lower()), False
@@ -94,8 +95,10 @@ def directory_for(settings: Settings) -> GroupDirectory:
     if settings.slack_bot_token is None:
         return NO_GROUPS
     url = settings.slack_api_url
-    base = {"base_url": url if url.endswith("/") else url + "/"} if url else {}
-    return SlackGroups(WebClient(token=settings.slack_bot_token.get_secret_value(), **base))
+    client = WebClient(token=settings.slack_bot_token.get_secret_value())
+    if url:
+        client.base_url = url if url.endswith("/") else url + "/"
+    return SlackGroups(client)
 
 
 def _why(exc: Exception) -> str:
