@@ -8,9 +8,11 @@ from collections import Counter
 import pytest
 
 from bot.bus import Bus
+from bot.envelope import parse_entry
 from bot.jobs import lease, store, twostep
 from bot.jobs.mover import LeaseLost, split
 from bot.jobs.runner import run_job
+from bot.jobs.select import item, selected
 from bot.settings import Settings
 from tests.jobs_helpers import TYPES, copies, new_job, seed_dlq, seed_events
 
@@ -59,6 +61,10 @@ def _reprocess(bus: Bus) -> tuple[str, set[str]]:
                   upper=f"{1000 + N - 1}-0", batch=BATCH, to_move=len(want))
     assert split(bus, job) and bus.keys.job_slot_matches(job.id, bus.keys.dlq)
     return job.id, want
+
+
+def _selected(job, rows) -> list:
+    return [item(job, parse_entry(i, f)) for i, f in rows if selected(job.kind, job.params, parse_entry(i, f))]
 
 
 def _check_reprocess(bus: Bus, job_id: str, want: set[str]) -> None:
@@ -114,9 +120,7 @@ def test_a_stale_runner_writes_nothing_twice(cbus):
     assert lease.acquire(cbus, job_id, a)
     job = store.get(cbus, job_id)
     rows = cbus.r.xrange(job.source, "-", job.upper, count=BATCH)
-    from bot.envelope import parse_entry
-    from bot.jobs.select import item, selected
-    items = [item(job, parse_entry(i, f)) for i, f in rows if selected(job.kind, job.params, parse_entry(i, f))]
+    items = _selected(job, rows)
     done, skipped = twostep.copy(cbus, job, items, dict(rows))
     _resume(cbus, job_id, a)  # A's lease expired; B finishes the job
     with pytest.raises(LeaseLost):
@@ -144,3 +148,23 @@ def test_cancel_settles_a_batch_copied_but_not_committed(cbus, monkeypatch):
     assert len(moved) == len(set(moved)) == done.moved > 0
     assert not set(moved) & left
     assert cbus.r.sismember(cbus.keys.job_copied(job_id, cbus.keys.events), twostep.CLOSED)
+
+
+def test_wait_replicas_holds_the_commit_until_the_targets_shard_has_the_copies(cluster_r):
+    """BUS_WAIT_REPLICAS on a cluster: WAIT goes to the target's node after the copy; this
+    cluster has no replicas, so the batch is not committed (the job pauses as for an outage)
+    and the DLQ keeps every entry; without the setting the same job completes."""
+    from bot.redis_errors import NotReplicated
+    strict = Bus(cluster_r, Settings(_env_file=None, bus_wait_replicas=1, bus_wait_timeout=0.01))
+    job_id, want = _reprocess(strict)
+    owner = lease.new_owner()
+    assert lease.acquire(strict, job_id, owner)
+    job = store.get(strict, job_id)
+    rows = cluster_r.xrange(job.source, "-", job.upper, count=BATCH)
+    items = _selected(job, rows)
+    with pytest.raises(NotReplicated):
+        twostep.move(strict, job, owner, rows[-1][0], items, dict(rows))
+    assert cluster_r.xlen(strict.keys.dlq) == N and store.get(strict, job_id).cursor == ""
+    relaxed = Bus(cluster_r, Settings(_env_file=None))
+    run_job(relaxed, job_id, owner)
+    _check_reprocess(relaxed, job_id, want)

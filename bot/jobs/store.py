@@ -113,6 +113,8 @@ def request_cancel(bus: Bus, job_id: str, owner: str) -> Job:
         from bot.jobs import twostep  # it reads jobs through this module
         try:
             job = get(bus, job_id)
+            if job is None:  # expired between the two reads
+                return None  # type: ignore[return-value]
             twostep.close(bus, job, owner)
             return finish(bus, job, "CANCELLED")
         finally:

@@ -14,9 +14,12 @@ again from the cursor, step 1 writes none of it twice, step 2 deletes and counts
 runner that lost its lease fails step 2 (its copies are recorded, so the new owner only
 deletes them). When a job ends, `close` marks the set closed (step 1 then refuses) and
 settles a batch that was copied but not committed, so nothing stays in both streams.
+
+With BUS_WAIT_REPLICAS, step 1 is followed by WAIT on the target's node before step 2.
 """
 from __future__ import annotations
 
+from bot import durability
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs.model import Job
@@ -49,10 +52,30 @@ def copy(bus: Bus, job: Job, items: list[Item], fields: Fields) -> tuple[list[tu
         args += [source_id, len(out), *out]
         done.append((source_id, tag))
     if args:
-        n = bus.scripts.get("move_copy")(keys=[job.target, bus.keys.job_copied(job.id, job.target)], args=args)
+        n = _copy_script(bus, job, args)
         if int(n) < 0:
             raise NotRunning("ended")
     return done, skipped
+
+
+def _copy_script(bus: Bus, job: Job, args: list[str | int]) -> int:
+    """The copy script; with BUS_WAIT_REPLICAS, on one connection to the target's node
+    followed by WAIT there, so a failover of the target's shard cannot forget copies whose
+    deletes the source's shard then commits (the source side may forget: the batch reruns
+    and the record keeps it from being written twice)."""
+    keys = [job.target, bus.keys.job_copied(job.id, job.target)]
+    script = bus.scripts.get("move_copy")
+    wanted = bus.settings.bus_wait_replicas
+    if not wanted:
+        return int(script(keys=keys, args=args))
+    node = bus.r.get_node_from_key(job.target)  # type: ignore[attr-defined]
+    client = node.redis_connection.client()  # one connection: WAIT counts its writes
+    try:
+        n = int(script(keys=keys, args=args, client=client))
+        durability.wait_replicas(bus, client, wanted)
+        return n
+    finally:
+        client.close()
 
 
 def commit(bus: Bus, job: Job, owner: str, new_cursor: str, done: list[tuple[str, str]],
@@ -97,7 +120,7 @@ def close(bus: Bus, job: Job, owner: str) -> None:
     if not rows:
         return
     flags = bus.r.smismember(copied, [entry_id for entry_id, _ in rows])
-    done = [item(current, parse_entry(entry_id, dict(f))) for (entry_id, f), hit in zip(rows, flags) if hit]
+    done = [item(current, parse_entry(entry_id, dict(f or {}))) for (entry_id, f), hit in zip(rows, flags) if hit]
     if done:
         try:
             commit(bus, current, owner, done[-1][0], [(d[0], d[2]) for d in done], 0)
