@@ -73,8 +73,11 @@ class CommandPool:
             self.executor = self._start()
             return self.executor.submit(_answer, text, user_id, action).result(timeout=ANSWER_TIMEOUT_S)
 
-    def shutdown(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop the workers; queued answers are dropped. `wait` until they are gone (at a
+        process's exit: Python 3.11's exit hook otherwise races the pool's own clean-up and
+        prints a trace)."""
+        self.executor.shutdown(wait=wait, cancel_futures=True)
 
 
 def pool_for(bus: Bus) -> CommandPool | None:

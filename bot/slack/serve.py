@@ -152,7 +152,7 @@ def serve(settings: Settings, bus: Bus, port: int) -> int:
         slack.close()
         background.shutdown(wait=True)
         if pool:
-            pool.shutdown()
+            pool.shutdown(wait=True)
     if slack.starter.fatal:
         raise StartupError(slack.starter.fatal)
     return 0
