@@ -75,11 +75,12 @@ class Keys:
         In the events stream's slot: the worker's claim script reads both."""
         return f"{near(self.events)}:bus:retry:{group}"
 
-    def dead_lettered(self, group: str) -> str:
-        """Sorted set events entry id -> ms: entries of `group` already written to the DLQ.
-        In the DLQ's slot: the script appending to the DLQ checks and records it, so a
-        dead-lettering retried after a crash writes no second DLQ entry."""
-        return f"{near(self.dlq)}:bus:deadlettered:{group}"
+    def dead_lettered(self, group: str, entry_id: str) -> str:
+        """The DLQ entry id written for `group`'s main-stream entry `entry_id`, when the DLQ
+        and the main stream are in different cluster slots. In the DLQ's slot: the script
+        appending to the DLQ checks and sets it, so a dead-lettering retried after a crash
+        (or by another consumer) writes no second DLQ entry."""
+        return f"{near(self.dlq)}:bus:deadlettered:{group}:{entry_id}"
 
     def worker_counts(self, group: str) -> str:
         """Hash of counters the workers of `group` keep (unhandled events, by type)."""
