@@ -115,9 +115,14 @@ def _run_command(text: str, rt: Runtime, user_id: str) -> Reply:
     role = command_role(command)
     if role is not None:  # one check for every command: viewers read, operators act
         check = policy.has_role(bus.settings, rt.groups, user_id, role)
+        if not check and command.name in REVIEW_COMMANDS:  # approvers list what waits for them
+            check = policy.has_role(bus.settings, rt.groups, user_id, policy.APPROVER) or check
         if not check:
             return refuse(bus, user_id, phrase("run ", code(f"/bus {command.name}")), role, check)
     return command.handler(inv)
+
+
+REVIEW_COMMANDS = frozenset({"approvals", "approval"})  # operators, and approvers who are not operators
 
 
 def command_role(command: Command) -> str | None:

@@ -1,0 +1,130 @@
+"""The role policy without Slack: viewers, operators, approvers from ids, groups and API
+token names; the same answers on the console and the API; and the Slack group directory's
+cache (a short TTL, a refresh on a miss, the last known members during an outage)."""
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.actions import policy
+from bot.actions.policy import Group
+from bot.bus import Bus
+from bot.settings import Settings
+from bot.slack.groups import SlackGroups
+from commands import router
+from tests.runtime_helpers import manual_runtime
+from tests.web.conftest import TOKENS, dash_app
+
+
+class Directory:
+    def __init__(self, groups: dict[str, set[str]], stale: bool = False):
+        self.groups, self.stale, self.asked = groups, stale, 0
+
+    def group(self, entry: str, user: str | None = None) -> Group | None:
+        self.asked += 1
+        users = self.groups.get(entry)
+        return None if users is None else Group(entry, entry, frozenset(users), self.stale)
+
+
+def rt_with(r, groups: dict[str, set[str]] | None = None, **settings):
+    rt = manual_runtime(Bus(r, Settings(_env_file=None, **settings), where="test redis"))
+    if groups is not None:
+        rt.groups = Directory(groups)
+    return rt
+
+
+def test_viewers_operators_and_approvers(r):
+    rt = rt_with(r, {"@oncall": {"U2"}, "S0LEADS": {"U3"}}, bus_viewers="U1,@oncall", bus_operators="@oncall",
+                 bus_approvers="S0LEADS")
+    s = rt.bus.settings
+    assert [bool(policy.has_role(s, rt.groups, u, policy.VIEWER)) for u in ("U1", "U2", "U3", "U9")] == \
+        [True, True, True, False]  # approvers read too
+    assert [bool(policy.has_role(s, rt.groups, u, policy.OPERATOR)) for u in ("U1", "U2", "U3")] == \
+        [False, True, False]
+    assert [bool(policy.has_role(s, rt.groups, u, policy.APPROVER)) for u in ("U1", "U2", "U3")] == \
+        [False, False, True]
+    refused = router.run("health", rt, "U9")
+    assert refused.text == "Only busbot viewers can run /bus health, and you are not one of them."
+    assert router.run("help", rt, "U9").template == "help" and router.run("whoami", rt, "U9").template == "whoami"
+    assert router.run("approvals", rt, "U3").template != "guard_notice"  # a lead lists what waits for them
+    assert "Only busbot operators" in router.run("approvals", rt, "U1").text
+
+
+def test_empty_approvers_are_the_operators(r):
+    rt = rt_with(r, {}, bus_operators="U1,U2")
+    assert policy.has_role(rt.bus.settings, rt.groups, "U2", policy.APPROVER).grant.setting == "BUS_OPERATORS"
+    assert policy.role_name(rt.bus.settings, policy.APPROVER) == "operators"
+
+
+def test_without_a_directory_a_group_entry_matches_nobody(r):
+    rt = rt_with(r, None, bus_operators="@oncall,console")
+    assert "Only busbot operators" in router.run("pause", rt, "someone").text
+    assert router.run("whoami", rt, "console").text == "You are console: viewer, operator, approver."
+
+
+def test_api_tokens_get_roles_by_name_and_never_through_groups(r):
+    directory = Directory({"@oncall": {"api:alice"}})
+    rt = rt_with(r, None, bus_viewers="api:alice,@oncall", bus_operators="api:alice",
+                 bus_api_tokens=",".join(f"{k}:{v}" for k, v in TOKENS.items()))
+    rt.groups = directory
+    api = dash_app(rt).test_client()
+    ok = api.get("/events/dlq", headers={"Authorization": f"Bearer {TOKENS['alice']}"})
+    assert ok.status_code == 200
+    refused = api.get("/events/dlq", headers={"Authorization": f"Bearer {TOKENS['bob']}"})
+    assert refused.status_code == 403 and refused.json["error"].startswith("Only busbot viewers can")
+    assert directory.asked == 0  # a token's identity is never looked up in Slack
+    rows = [f for _, f in rt.bus.r.xrange(rt.bus.keys.audit)]
+    assert [(f["who"], f["result"]) for f in rows] == [("api:bob", "not a viewer")]
+
+
+class FakeSlack:
+    def __init__(self):
+        self.members = {"S0ONCALL": ["U1"]}
+        self.down = False
+        self.calls: list[str] = []
+
+    def _check(self, method: str) -> None:
+        self.calls.append(method)
+        if self.down:
+            raise SlackApiError("down", {"ok": False, "error": "service_unavailable"})
+
+    def usergroups_list(self, **_):
+        self._check("usergroups.list")
+        return {"usergroups": [{"id": "S0ONCALL", "handle": "oncall"}]}
+
+    def usergroups_users_list(self, usergroup: str, **_):
+        self._check("usergroups.users.list")
+        return {"users": list(self.members.get(usergroup, []))}
+
+
+@pytest.fixture
+def slack_groups():
+    now = [0.0]
+    groups = SlackGroups(WebClient(token="xoxb-test"), ttl=60, miss_after=10, clock=lambda: now[0])
+    fake = FakeSlack()
+    groups.client = fake  # type: ignore[assignment]
+    return groups, fake, now
+
+
+def test_members_are_cached_and_read_again_on_a_miss(slack_groups):
+    groups, fake, now = slack_groups
+    assert groups.group("@oncall", "U1").users == {"U1"}
+    assert groups.group("@oncall", "U1").users == {"U1"}
+    assert fake.calls == ["usergroups.list", "usergroups.users.list"]  # the second answer came from the cache
+    fake.members["S0ONCALL"].append("U2")
+    assert "U2" not in groups.group("@oncall", "U2").users  # a miss just after a read: not asked again yet
+    now[0] = 11
+    assert "U2" in groups.group("@oncall", "U2").users  # a miss asks again
+    now[0] = 100
+    groups.group("S0ONCALL", "U1")
+    assert fake.calls.count("usergroups.users.list") == 3  # the TTL passed
+
+
+def test_an_outage_keeps_the_last_known_members(slack_groups):
+    groups, fake, now = slack_groups
+    assert groups.group("@oncall", "U1").stale is False
+    fake.down, now[0] = True, 1000
+    during = groups.group("@oncall", "U1")
+    assert during is not None and during.users == {"U1"} and during.stale
+    assert groups.group("@nobody-knows") is None and groups.group("S0OTHER") is None  # never read: no members
