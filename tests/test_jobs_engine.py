@@ -150,3 +150,12 @@ def test_a_bug_in_a_job_ends_it_as_failed_instead_of_looping(bus, monkeypatch):
     failed = store.get(bus, job.id)
     assert failed.status == "FAILED" and "ValueError" in failed.error
     assert not bus.r.sismember(bus.keys.jobs_runnable, job.id)
+
+
+def test_a_runnable_id_without_its_job_is_dropped(bus):
+    """The runnable set and a job's hash may be in different cluster slots (written apart);
+    an id whose hash is gone is not polled for ever."""
+    from bot.jobs.runner import JobRunner
+    bus.r.sadd(bus.keys.jobs_runnable, "jgone")
+    JobRunner(bus).tick()
+    assert not bus.r.sismember(bus.keys.jobs_runnable, "jgone")

@@ -151,7 +151,10 @@ class JobRunner(threading.Thread):
             if self.stopping.is_set() or not lease.acquire(self.bus, job_id, self.owner):
                 continue
             try:
-                run_job(self.bus, job_id, self.owner, self.hooks, self.stopping)
+                if run_job(self.bus, job_id, self.owner, self.hooks, self.stopping) is None:
+                    # listed without its hash (a cluster writes the two apart, the hash
+                    # first; or the hash expired): nothing to run, stop polling it
+                    self.bus.r.srem(self.bus.keys.jobs_runnable, job_id)
                 ran += 1
             except UNREACHABLE:
                 raise
