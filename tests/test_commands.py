@@ -169,7 +169,7 @@ OPERATOR_COMMANDS = {"reprocess": "reprocess all", "dlq delete": "dlq delete 1-0
                      "dlq edit": "dlq edit 1-0",
                      "dlq restore": "dlq restore j1", "replay": "replay from=2h to=1h", "trim": "trim 10",
                      "pause": "pause", "resume": "resume", "job cancel": "job cancel j1",
-                     "approvals": "approvals", "approval": "approval tok1"}
+                     "approvals": "approvals", "approval": "approval tok1", "silence": "silence rule=dlq_size"}
 
 
 def test_every_operator_command_refuses_others_politely_and_audits(bus):
@@ -217,7 +217,8 @@ def test_dlq_top_buttons_survive_odd_type_names(bus):
 def test_every_operator_button_refuses_others_before_its_handler_runs(bus):
     from commands.actions import OPERATOR_ACTIONS
     assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_cancel", "guard_approve", "guard_reject",
-                                     "job_cancel", "alert_reprocess", "bus_act", "bus_form", "bus_edit"}
+                                     "job_cancel", "alert_reprocess", "bus_act", "bus_form", "bus_edit",
+                                     "alert_silence_2h", "silence_expire"}
     for action_id, what in OPERATOR_ACTIONS.items():
         reply = run_action(action_id, "no-such-token", manual_runtime(bus), "U0NOBODY")
         assert reply.text == f"Only busbot operators can {what}, and you are not one of them.", action_id
