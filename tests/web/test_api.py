@@ -372,3 +372,16 @@ def test_a_request_confirmed_in_slack_is_approved_through_the_api(api):
     assert code == 200 and doc["state"] == "APPROVED"
     done = api.wait_job(token)
     assert (done["by"], done["approvedBy"], done["moved"]) == ("U0BOB", "api:ops2", 31)
+
+
+@pytest.mark.parametrize("api", [{"bus_viewers": "U0SOMEONE", "bus_approvers": "api:ops2"}], indirect=True)
+def test_roles_bind_api_callers_as_everyone_else(api):
+    """Reads need a viewer (operators and approvers read too), approvals an approver."""
+    seed_runbook_bus(api.bus.r, api.bus)
+    code, doc = api.curl("GET", "/events/jobs", auth=VIEWER)  # api:viewer is not in BUS_VIEWERS
+    assert code == 403 and "BUS_VIEWERS" in doc["hint"]
+    assert api.curl("GET", "/events/jobs", auth=OPS)[0] == 200
+    approval = api.curl("POST", "/events/dlq/reprocess-all")[1]["approvalId"]
+    code, doc = api.curl("POST", f"/events/approvals/{approval}/approve", auth=OPS)
+    assert code == 403 and "BUS_APPROVERS" in doc["hint"]
+    assert api.curl("POST", f"/events/approvals/{approval}/approve", auth=OPS2)[0] == 200
