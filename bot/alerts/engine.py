@@ -13,7 +13,7 @@ from bot.alerts.checks import Metric, measure
 from bot.alerts.machine import AlertState, Event, step
 from bot.alerts.rules import GROUP_RULES, Rule, rule_for
 from bot.alerts.silences import Silence
-from bot.alerts.view import deliveries, root_post, routed
+from bot.alerts.view import deliveries, known_roots, root_post, root_view, routed
 from bot.bus import Bus
 from bot.services import history
 
@@ -49,8 +49,13 @@ def _step_rule(bus: Bus, rule: Rule, metric: Metric, now: int, active: list[Sile
         silenced = _silence(new, current, rule, active or [], now)
         if not routed(s):
             return new, []  # no channel: state and `/bus alerts` only, nothing queued for Slack
-        if silenced is not None:  # the state moves on; Slack hears nothing
+        if silenced is not None:  # the state moves on; nothing is posted
             new.unposted = new.unposted or any(e.kind == "fire" for e in events)
+            if events and not new.unposted and known_roots(new, s):
+                # a root posted before the silence is still edited in place (an edit notifies
+                # nobody), so it never shows a state that is over
+                return new, [{"rule": rule.id, "episode": new.episode, "created_ms": now, "kind": "update",
+                              "view": root_view(rule, new, samples.trend_text(bus, rule, now), s)}]
             return new, []
         if new.unposted:  # the episode began under a silence that has ended
             new.unposted = False

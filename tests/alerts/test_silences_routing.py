@@ -185,8 +185,14 @@ def test_silence_button_on_the_alert(ops, clock, runner, slack):
     assert line["thread_ts"] and "Silenced for 2 h by <@U0OPS>" in blob(line)
     again = run_action("alert_silence_2h", value, manual_runtime(ops), OPS)
     assert "already silenced" in again.text and len(silences.active(ops, clock())) == 1
-    hold(ops, clock, runner, 600)  # an escalation under the silence posts nothing
-    assert len(slack.calls) == 3
+    hold(ops, clock, runner, 600)  # an escalation under the silence posts nothing; the root is edited
+    assert [c["op"] for c in slack.calls[3:]] == ["update"]
+    assert "DLQ size — CRITICAL" in blob(slack.calls[3]) and "Silenced by" in blob(slack.calls[3])
+    drain_dlq(ops.r, ops.keys.dlq, 0)
+    tick(runner)
+    clock.advance(ops.settings.bus_alert_for)
+    tick(runner)
+    assert [c["op"] for c in slack.calls[4:]] == ["update"] and "resolved" in blob(slack.calls[4])
 
 
 # routing, mention, environment, links, trend -----------------------------------------
