@@ -174,4 +174,7 @@ def render_reply(reply) -> dict:
         message["text"] = RENDER_FAILED
         return message
     message["text"] = fallback_text(reply.text or message.get("text") or "busbot")
+    note = reply.context.get("role_note")  # the caller's role came from last known group members
+    if note and len(message.get("blocks", [])) < MAX_BLOCKS:
+        message["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(md(note), 3000)}]})
     return message

@@ -119,6 +119,10 @@ def _run_command(text: str, rt: Runtime, user_id: str) -> Reply:
             check = policy.has_role(bus.settings, rt.groups, user_id, policy.APPROVER) or check
         if not check:
             return refuse(bus, user_id, phrase("run ", code(f"/bus {command.name}")), role, check)
+        reply = command.handler(inv)
+        if check.note:  # allowed on the members Slack last gave: say so
+            reply.context.setdefault("role_note", check.note)
+        return reply
     return command.handler(inv)
 
 

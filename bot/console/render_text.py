@@ -175,7 +175,11 @@ def render_text(template: str, context: dict[str, Any], color: bool = False,
 def render_reply_text(reply, color: bool = False, width: int | None = None) -> Screen:
     """A `commands.reply.Reply` -> Screen."""
     context = {**reply.context, "command": reply.command, "__text__": reply.text}
-    return render_text(reply.template, context, color, width)
+    screen = render_text(reply.template, context, color, width)
+    note = reply.context.get("role_note")  # the caller's role came from last known group members
+    if note:
+        screen.text = screen.text.rstrip("\n") + "\n" + note + "\n"
+    return screen
 
 
 def visible_len(text: str) -> int:

@@ -96,7 +96,7 @@ def test_slack_down_falls_back_to_the_last_known_members_not_to_everyone(gov, st
     stub.down |= {"usergroups.list", "usergroups.users.list"}
     bot.rt.groups.ttl = 0  # every check now asks Slack, which is down
     still = c.ask("reprocess all", "U0ALICE")
-    assert "guard_confirm" in buttons(still)
+    assert "guard_confirm" in buttons(still) and "last knew of @oncall-platform" in str(still["blocks"])
     whoami = c.ask("whoami", "U0ALICE")
     assert "operator" in whoami["text"] and "last knew" in str(whoami["blocks"])
     outsider = c.ask("reprocess all", "U0EVE")
