@@ -1,9 +1,13 @@
-"""Event bus worker and publisher: worker throughput with a no-op handler against
-a bare redis-py XREADGROUP/XACK loop in the same run, single publish latency, batch publish
-throughput. Starts its own redis-server on a free port; prints Markdown.
+"""Event bus worker and publisher: worker throughput with a no-op handler against bare
+redis-py XREADGROUP/XACK loops in the same run (without writes, and with the metadata entry
+the worker writes per event), with the CPU each side spends per event; single publish
+latency, batch publish throughput. Starts its own redis-server on a free port; prints
+Markdown.
 
     python -m bench.bench_eventbus                   # 50,000 events, 5 rounds
-    python -m bench.bench_eventbus --events 20000 --rounds 3
+    python -m bench.bench_eventbus --events 5000 --rounds 9
+    python -m bench.bench_eventbus --events 500000 --rounds 3
+    python -m bench.bench_eventbus --profile         # + where one worker run spends its time
 """
 from __future__ import annotations
 
