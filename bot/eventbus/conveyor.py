@@ -84,8 +84,8 @@ class Conveyor:
             except redis.ResponseError as exc:  # an answer (NOGROUP): still in step
                 reply, error = None, exc
             if outcomes:
-                conn.send_packed_command(conn.pack_commands(
-                    [(*self._settle_head, orjson.dumps(outcomes))]))
+                conn.send_packed_command(conn.pack_commands(  # it just answered: no PING
+                    [(*self._settle_head, orjson.dumps(outcomes))]), check_health=False)
                 self._inflight = outcomes
         except BaseException:
             self._drop()
