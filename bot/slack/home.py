@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_BLOCKS = 100  # a view; a message holds 50
 FLASH_BLOCKS = 30  # the answer of a click, shown at the top
 ALERTS, JOBS, APPROVALS = 10, 5, 5
+APPROVAL_ACTIONS = ("guard_approve", "guard_reject")
 COMMANDS = (("Health", "health"), ("DLQ", "dlq"), ("Top DLQ types", "dlq top"), ("Alerts", "alerts"),
             ("Silences", "silences"), ("Jobs", "jobs"), ("Groups", "groups"), ("Approvals", "approvals"))
 
@@ -105,8 +106,26 @@ def home_context(rt: Runtime, user: str) -> dict:
 
 
 def flash_blocks(reply: Reply) -> list[dict]:
-    """A click's answer as blocks for the top of the home."""
-    return render_reply(reply)["blocks"][:FLASH_BLOCKS]
+    """A click's answer as blocks for the top of the home (their block ids made distinct
+    from the home's own: a view's block ids must be unique)."""
+    blocks = render_reply(reply)["blocks"][:FLASH_BLOCKS]
+    return [{**b, "block_id": f"flash_{b['block_id']}"} if b.get("block_id") else b for b in blocks]
+
+
+def tell_channel(client: WebClient, rt: Runtime, action_id: str, token: str, reply: Reply) -> None:
+    """An approval decided in the home is also told where it was requested, as a click on
+    the request there would have been (the requester sees who approved or rejected it)."""
+    if action_id not in APPROVAL_ACTIONS or reply.visibility != "channel":
+        return
+    req = requests.get(rt.bus, token)
+    if req is None or not req.channel:
+        return
+    message = render_reply(reply)
+    try:
+        client.chat_postMessage(channel=req.channel, text=message["text"], blocks=message["blocks"])
+    except SlackApiError as exc:
+        log.warning("could not tell %s about the decision on %s: %s", req.channel, token,
+                    exc.response.get("error"))
 
 
 def home_view(rt: Runtime, user: str, flash: Reply | None = None) -> dict:
@@ -146,6 +165,7 @@ def register(app: App, rt: Runtime) -> None:
         try:
             # no channel: a click in the home is not a click in some other channel
             reply = router.run_action(clicked["action_id"], clicked.get("value", ""), rt, user, None)
+            tell_channel(client, rt, clicked["action_id"], clicked.get("value", ""), reply)
             publish(client, rt, user, reply)
         except Exception:  # noqa: BLE001 - the adapter's boundary: logged, the home stays as it was
             log.exception("a click in the App Home failed")

@@ -108,6 +108,8 @@ def test_approve_from_the_home_counts_and_the_home_is_published_again(start_bot,
     assert req is not None and req.state == "APPROVED" and req.approved_by == "U0BOB"
     assert "Your last click" in home["text"] and "another channel" not in home["text"]
     assert "Waiting for your approval*\\nNothing." in home["text"]  # the home shows the state after it
+    told = stub.wait_for("/api/chat.postMessage")[0]  # and the channel where it was asked hears of it
+    assert told["channel"] == "C0E2E" and "Job" in told["text"]
 
 
 def test_a_command_button_in_the_home_shows_its_answer_on_top(start_bot, stub, ops_bus):
