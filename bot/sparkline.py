@@ -14,17 +14,20 @@ from bot.timeparse import human_age
 
 BARS = "▁▂▃▄▅▆▇█"
 GAP = " "
+MIN_SPAN = 0.1  # of the highest value: the least range the bars are scaled to
 Point = tuple[int, "float | None"]
 
 
 def sparkline(values: Sequence[float | None]) -> str:
     """One bar per value, scaled between the lowest and highest known value; a gap for None.
-    A flat series is drawn on the lowest bar. Empty when no value is known."""
+    A change smaller than a tenth of the highest value is drawn as the small change it is
+    (269 -> 270 stays flat), and a flat series lies on the lowest bar. Empty when no value
+    is known."""
     known = [v for v in values if v is not None]
     if not known:
         return ""
     lo, hi = min(known), max(known)
-    span = (hi - lo) or 1
+    span = max(hi - lo, abs(hi) * MIN_SPAN) or 1
     top = len(BARS) - 1
     return "".join(GAP if v is None else BARS[min(top, int((v - lo) / span * len(BARS)))] for v in values)
 

@@ -20,6 +20,7 @@ def test_sparkline_scales_between_low_and_high_and_leaves_gaps():
     assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"
     assert sparkline([5, None, 5]) == "▁ ▁"
     assert sparkline([None, None]) == ""
+    assert sparkline([269, 269, 270]) == "▁▁▁"  # a tiny change stays small
     assert buckets([(1, 3.0), (2, 9.0), (11, 4.0), (15, None)], 0, 20, 2) == [9.0, 4.0]
 
 

@@ -7,7 +7,9 @@ What it writes (all with explicit stream ids, so a time range is an id range as 
   format (`event`, `error`, `movedAt` only), plus a few malformed entries;
 - groups `hyvve-platform` (small lag, a few pending) and `hyvve-analytics` (a stuck consumer,
   a larger lag), with pending entries idle for minutes;
-- processing metadata for every event the platform group handled.
+- processing metadata for every event the platform group handled;
+- a day of history samples (one every 5 minutes, as the alert checks write them), so the
+  trends of `/bus health`, `/bus dlq`, the App Home and the dashboard have something to draw.
 Deterministic for a given `seed` and `now_ms`.
 """
 from __future__ import annotations
@@ -192,6 +194,26 @@ def _write(pipe, stream: str, entries: list[tuple[int, dict]]) -> list[str]:
     return ids
 
 
+SAMPLE_MS = 5 * 60_000
+
+
+def _history(bus: Bus, dlq: list[tuple[int, dict]], plans: list[GroupPlan], now: int) -> None:
+    """One sample every 5 minutes over the last day, from the DLQ's own arrival times: its
+    size, its entries-added counter, its arrivals in the hour before, and lag per group
+    (growing towards today's values)."""
+    arrived = sorted(ms for ms, _ in dlq)
+    pipe = bus.r.pipeline(transaction=False)
+    bus.r.delete(bus.keys.history)
+    for t in range(now - DAY_MS + SAMPLE_MS, now + 1, SAMPLE_MS):
+        size = sum(1 for ms in arrived if ms <= t)
+        failed = sum(1 for ms in arrived if t - HOUR_MS < ms <= t)
+        grown = (t - (now - DAY_MS)) / DAY_MS
+        lags = {p.name: round(p.lag * grown ** 3) for p in plans}
+        pipe.xadd(bus.keys.history, {"ts": str(t), "dlq": str(size), "added": str(size),
+                                     "lags": json.dumps(lags), "failed": str(failed)}, id=f"{t}-0")
+    pipe.execute()
+
+
 def seed(bus: Bus, now_ms: int | None = None, seed: int = 7) -> dict[str, int]:
     """Fill `bus` with the demo bus (its streams are replaced); return counts of what was written."""
     rng = random.Random(seed)
@@ -214,4 +236,5 @@ def seed(bus: Bus, now_ms: int | None = None, seed: int = 7) -> dict[str, int]:
     pipe = bus.r.pipeline(transaction=False)
     _write(pipe, k.metadata, meta)
     pipe.execute()
+    _history(bus, dlq, plans, now)
     return {"events": len(events), "dlq": len(dlq), "metadata": len(meta), "groups": len(plans)}
