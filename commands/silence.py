@@ -19,7 +19,7 @@ from commands.actions import ActionCall, action
 from commands.guard import notice
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
-from commands.reply import Reply
+from commands.reply import CommandError, Reply
 
 DEFAULT_MS = 2 * 3_600_000
 LIST = 20
@@ -35,6 +35,9 @@ def _rule(inv: Invocation) -> tuple[str | None, str | None]:
         return None, group
     kind, colon, in_rule = raw.partition(":")
     kind = kind.lower()
+    if kind == "redis":
+        raise CommandError("The Redis-down alert cannot be silenced: while Redis is down busbot cannot read "
+                           "the silences.", phrase("Acknowledge it on its message to stop its reminders."))
     if kind not in RULE_KINDS:
         near = difflib.get_close_matches(kind, RULE_KINDS, n=1, cutoff=0.5)
         hint = phrase(" Did you mean ", code(f"rule={near[0]}"), "?") if near else None

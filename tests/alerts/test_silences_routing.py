@@ -156,7 +156,8 @@ def test_the_silence_command_refuses_what_it_cannot_mean(ops):
                        ("silence rule=dlq_size for=soon", "not a duration"),
                        ("silence rule=dlq_size for=30d", "at most"),
                        ("silence severity=high", "warning"),
-                       ("silence rule=dlq_size because", "reason=")]:
+                       ("silence rule=dlq_size because", "reason="),
+                       ("silence rule=redis", "cannot be silenced")]:
         reply = command(ops, text)
         assert reply.template == "error" and says in json.dumps(render_reply(reply)), text
     assert silences.load(ops) == []
