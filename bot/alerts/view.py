@@ -47,7 +47,8 @@ def root_view(rule: Rule, st: AlertState, trend: str = "", settings: Settings | 
         "rule": rule.id, "episode": st.episode, "title": rule.title, "level": shown,
         "emoji": slack_emoji(level if st.firing else "healthy"),
         "value": value_text(rule, st.value), "note": st.note,
-        "threshold": "" if rule.id == REDIS_RULE else f"{level if st.firing else 'warning'} above {rule.fmt(threshold)}",
+        "threshold": ("" if rule.id == REDIS_RULE
+                      else f"{level if st.firing else 'warning'} above {rule.fmt(threshold)}"),
         "since_ms": st.since, "peak": value_text(rule, st.peak),
         "duration": human_age((st.resolved_ms or 0) - (st.since or 0)) if st.resolved_ms else None,
         "trend": trend, "action": rule.action, "runbook": rule.runbook,
@@ -64,13 +65,15 @@ def thread_line(rule: Rule, st: AlertState, event: Event) -> str:
     if event.kind == "fire":
         return f"{slack_emoji(event.after)} Fired ({event.after}): {title} is {value}."
     if event.kind == "escalate":
-        return f"{slack_emoji(event.after)} Escalated to *{event.after}*: {title} is {value} (threshold {rule.fmt(rule.crit)})."
+        return (f"{slack_emoji(event.after)} Escalated to *{event.after}*: {title} is {value} "
+                f"(threshold {rule.fmt(rule.crit)}).")
     if event.kind == "deescalate":
         return f"{slack_emoji(event.after)} De-escalated to *{event.after}*: {title} is {value}."
     if event.kind == "resolve":
         return (f"{slack_emoji('ok')} Resolved after {human_age(event.at_ms - (st.since or event.at_ms))}; "
                 f"peak {value_text(rule, st.peak)}, now {value}.")
-    return (f":alarm_clock: Reminder: still *{st.level}* since {human_age(event.at_ms - (st.since or event.at_ms))} ago, "
+    since = human_age(event.at_ms - (st.since or event.at_ms))
+    return (f":alarm_clock: Reminder: still *{st.level}* since {since} ago, "
             f"{title} is {value}. Acknowledge to stop reminders.")
 
 

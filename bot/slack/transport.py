@@ -52,7 +52,8 @@ class SlackTransport:
                 log.warning("could not read Slack's user groups for the alert mention: %s", exc)
                 self._groups_at = now - GROUPS_TTL_S + 60.0  # ask again in a minute, not at every post
                 return self._groups.get(handle.lstrip("@").lower())
-            self._groups = {g["handle"].lower(): g["id"] for g in answer.get("usergroups", []) if g.get("handle")}
+            found: list[dict] = answer.get("usergroups") or []
+            self._groups = {g["handle"].lower(): g["id"] for g in found if g.get("handle")}
             self._groups_at = now
         return self._groups.get(handle.lstrip("@").lower())
 
