@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from bot.bus import Bus
+from bot.eventbus import slots
 
 
 class Delivery(NamedTuple):
@@ -49,18 +50,25 @@ class Settler:
         self.settle_keys = [k.events, k.metadata, k.worker_counts(group)]
         self._dlq_keys = [k.events, k.dlq, k.metadata, k.retry_schedule(group)]
         self._claim_keys = [k.events, k.retry_schedule(group)]
+        # On a cluster whose stream names share no hash tag the one-script steps split
+        self._split_ack = slots.ack_split(self)
+        self._split_dead_letter = slots.dead_letter_split(self)
 
     def ack(self, outcomes: list[Outcome]) -> int:
         """Acknowledge handled entries and record them; returns how many were still ours
         to acknowledge (an entry settled elsewhere meanwhile gets no second record)."""
         if not outcomes:
             return 0
+        if self._split_ack:
+            return slots.ack(self, outcomes)
         rows = orjson.dumps(outcomes)
         return self.bus.scripts.get("eventbus_settle")(
             keys=self.settle_keys, args=[self.group, self.consumer, self.maxlen, rows])
 
     def dead_letter(self, d: DeadLetter) -> str | None:
         """The DLQ entry id, or None when the entry was settled or claimed elsewhere."""
+        if self._split_dead_letter:
+            return slots.dead_letter(self, d)
         res = self.bus.scripts.get("eventbus_dead_letter")(keys=self._dlq_keys, args=[
             self.group, self.consumer, d.delivery.entry_id, d.raw_event, d.error,
             d.error_stack, d.moved_at, d.attempts, d.event_id, d.type, d.duration_ms,

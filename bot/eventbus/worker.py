@@ -24,7 +24,7 @@ import redis
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.eventbus.conveyor import Conveyor
-from bot.eventbus.dispatch import UNKNOWN, Plans, Step
+from bot.eventbus.dispatch import Plans, Step
 from bot.eventbus.errors import Permanent, Retry
 from bot.eventbus.handlers import HOOKS, Handlers, Message
 from bot.eventbus.middleware import Hooks, Result
@@ -286,8 +286,9 @@ class Worker:
             self.stats.malformed += 1
             self._dead_letter(d, msg, event_id, f"malformed entry: {problem}", NO_STACK, 0)
             return None
-        plan = self.plans.cache.get(etype, UNKNOWN)
-        if plan is UNKNOWN:
+        try:
+            plan = self.plans.cache[etype]
+        except KeyError:
             plan = self.plans.get(etype)
         if d.attempt > (self.plans.max_attempts if plan is None else plan.max_attempts):
             self._dead_letter(d, msg, event_id, f"delivered {d.attempt} times without a "
