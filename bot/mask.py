@@ -101,6 +101,21 @@ DEFAULT_RULES: tuple[tuple[re.Pattern, Callable[[re.Match], str]], ...] = (
 )
 
 
+# Cheap tests for text which MAY hold something a default rule masks; most strings (ids,
+# types, times, messages) hold nothing and skip the rules. Every rule needs one of these.
+_MARKS = ("@", "://", "eyJ")
+_WORDS = ("bearer", "basic", "token", "secret", "password", "passwd", "pwd", "key")
+_NUMBERS = re.compile(r"\d{3}\)?[ .-]\d{3}[ .-]\d{4}|\d(?:[ -]?\d){12}|\+\d")
+
+
+def _maybe(text: str) -> bool:
+    if any(m in text for m in _MARKS):
+        return True
+    low = text.lower()
+    return any(w in low for w in _WORDS) or _NUMBERS.search(text) is not None
+
+
+
 class MaskError(ValueError):
     """A mask setting that busbot cannot use; the message says what is wrong."""
 
@@ -186,7 +201,7 @@ class Masker:
     def _text(self, text: str) -> str:
         if not self.enabled or not text:
             return text
-        if self.defaults:
+        if self.defaults and _maybe(text):
             text = redact_text(text)
             for pattern, repl in DEFAULT_RULES:
                 text = pattern.sub(repl, text)
@@ -210,26 +225,34 @@ class Masker:
             return v if masked == str(v) else masked
         return v
 
-    def event(self, event: Any) -> Any:
-        """A masked copy of an event: field rules first (whole values), then patterns."""
+    def event(self, event: Any, text: str | None = None) -> Any:
+        """A masked copy of an event: field rules first (whole values), then patterns.
+        `text`, the JSON it was read from, lets an event that cannot hold anything the
+        patterns mask skip the walk over its values (most events: the hot path of scans)."""
         if not self.enabled:
             return event
         for path in self.fields:
             event = _at(event, path, _whole)
+        if text is not None and not self.patterns and "\\u" not in text and not (self.defaults and _maybe(text)):
+            return event
         return self.value(event)
 
     def entry(self, e: ParsedEntry) -> ParsedEntry:
         """A masked copy of an entry: its event, every field and the raw text."""
         if not self.enabled:
             return e
-        event = self.event(e.event) if e.event is not None else None
-        fields = {k: self.text(v) for k, v in e.fields.items()}
+        event = self.event(e.event, e.raw_event) if e.event is not None else None
+        if event is not None and event == e.event and e.raw_event is not None:  # nothing to mask in it
+            return replace(e, fields={k: v if k == "event" else self.text(v) for k, v in e.fields.items()},
+                           type=self.text(e.type), tenant=self.text(e.tenant))
+        redone = {"event", "payload"} if event is not None else set()  # written again from the masked event
+        fields = {k: v if k in redone else self.text(v) for k, v in e.fields.items()}
+        raw = self.text(e.raw_event) if e.raw_event is not None and event is None else None
         if event is not None and "event" in e.fields:
-            fields["event"] = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+            raw = fields["event"] = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
         elif event is not None and "payload" in e.fields and "data" in event:
             fields["payload"] = json.dumps(event["data"], separators=(",", ":"), ensure_ascii=False)
-        return replace(e, fields=fields, event=event,
-                       raw_event=self.text(e.raw_event) if e.raw_event is not None else None,
+        return replace(e, fields=fields, event=event, raw_event=raw,
                        type=self.text(e.type), tenant=self.text(e.tenant))
 
 

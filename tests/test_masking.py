@@ -194,3 +194,14 @@ def test_the_unmask_role_sees_raw_values_privately_and_audited(r):
     nobody = Bus(r, Settings(_env_file=None, bus_operators="U1"), clock=FakeClock(T0 + 1000))
     assert "BUS_UNMASK_ROLE is not set" in router.run(f"dlq show {entry_id} unmask=yes", manual_runtime(nobody),
                                                       "U1").text
+
+
+def test_events_with_nothing_to_mask_keep_their_text_and_escaped_text_is_still_masked():
+    from bot.envelope import parse_entry
+    plain = '{"id":"e1","type":"t","data":{"name":"Zelda Quartermain","n":1}}'
+    e = Masker(parse_fields("data.name")).entry(parse_entry("1-0", {"event": plain}))
+    assert e.event["data"]["name"] == "Z*** Q***" and NAME not in e.fields["event"]  # field rules always apply
+    untouched = DEFAULT.entry(parse_entry("1-0", {"event": plain}))
+    assert untouched.fields["event"] == plain  # nothing to mask: the text as stored
+    escaped = '{"id":"e1","type":"t","data":{"to":"zelda.quartermain\\u0040hyrule-mail.example"}}'
+    assert not leaked(json.dumps(DEFAULT.entry(parse_entry("1-0", {"event": escaped})).event))
