@@ -82,6 +82,13 @@ class RedisCluster:
         return f"redis://127.0.0.1:{self.ports[0]}/0"
 
     def start(self) -> RedisCluster:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # no node left running behind a failed start
+            raise
+
+    def _start(self) -> RedisCluster:
         for port, bus_port in zip(self.ports, self.bus_ports):
             node_dir = os.path.join(self.dir, str(port))
             os.makedirs(node_dir, exist_ok=True)
