@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.services.history import DAY_MS, HOUR_MS, Sample, arrivals_per_hour, groups
+from bot.services.history import DAY_MS, HOUR_MS
+from bot.web.dash_history import BUCKET_MS, DaySummary
 
 WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 640, 170, 48, 22, 10
-BUCKET_MS = 5 * 60_000  # line charts show the highest value of each 5 minutes
 GAP_MS = HOUR_MS  # no sample for this long: the line breaks instead of bridging the gap
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
 
@@ -66,16 +66,9 @@ def _top(values: list[float], warn: float | None) -> float:
     return hi * 1.1
 
 
-def _bucketed(points: list[tuple[int, float | None]], now: int) -> list[tuple[int, float | None]]:
-    """Highest value per 5-minute bucket; None where a bucket's values are all unknown."""
-    buckets: dict[int, float | None] = {}
-    for ms, v in points:
-        b = (ms - (now - DAY_MS)) // BUCKET_MS
-        if b in buckets and buckets[b] is not None and v is not None:
-            buckets[b] = max(buckets[b] or 0, v)
-        elif b not in buckets or buckets[b] is None:
-            buckets[b] = v
-    return [(now - DAY_MS + b * BUCKET_MS + BUCKET_MS // 2, v) for b, v in sorted(buckets.items())]
+def _centre(start: int, now: int) -> int:
+    """Where a bucket's point goes: its middle, never left of the chart's first moment."""
+    return max(start + BUCKET_MS // 2, now - DAY_MS)
 
 
 def _segments(points: list[tuple[int, float | None]], now: int, top: float) -> list[str]:
@@ -96,9 +89,9 @@ def _segments(points: list[tuple[int, float | None]], now: int, top: float) -> l
     return [s if " " in s else f"{s} {s}" for s in segs]  # a lone point shows as a round cap
 
 
-def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], now: int,
+def line_chart(title: str, bucketed: dict[str, list[tuple[int, float | None]]], now: int,
                warn: float | None = None) -> Chart:
-    bucketed = {name: _bucketed(pts, now) for name, pts in series.items()}
+    """`bucketed`: per series, (time, highest value of its bucket or None), oldest first."""
     known = [v for pts in bucketed.values() for _, v in pts if v is not None]
     top = _top(known, warn)
     chart = Chart(title=title, empty=not known, top=f"{top:,.0f}", ticks=_ticks(now))
@@ -125,10 +118,21 @@ def bar_chart(title: str, values: list[int | None], now: int) -> Chart:
     return chart
 
 
-def overview_charts(samples: list[Sample], now: int, dlq_warn: float, lag_warn: float) -> list[Chart]:
-    dlq = line_chart("DLQ size", {"DLQ": [(s.ts, None if s.dlq is None else float(s.dlq)) for s in samples]},
-                     now, dlq_warn)
-    arrivals = bar_chart("DLQ arrivals per hour", arrivals_per_hour(samples, now), now)
-    lag = line_chart("Consumer lag", {g: [(s.ts, s.lags.get(g)) for s in samples if g in s.lags]
-                                      for g in groups(samples)}, now, lag_warn)
+def arrivals_per_hour(rises: list[tuple[int, int]], now: int, hours: int = 24) -> list[int | None]:
+    """DLQ arrivals in each of the last `hours` hours, oldest first (hour i covers
+    (start + i h, start + (i+1) h]); None for an hour with no usable pair of samples."""
+    out: list[int | None] = [None] * hours
+    start = now - hours * HOUR_MS
+    for ts, rise in rises:
+        i = (ts - start - 1) // HOUR_MS
+        if 0 <= i < hours:
+            out[i] = (out[i] or 0) + rise
+    return out
+
+
+def overview_charts(day: DaySummary, now: int, dlq_warn: float, lag_warn: float) -> list[Chart]:
+    dlq = line_chart("DLQ size", {"DLQ": [(_centre(t, now), b.dlq) for t, b in day.buckets]}, now, dlq_warn)
+    arrivals = bar_chart("DLQ arrivals per hour", arrivals_per_hour(day.rises, now), now)
+    lag = line_chart("Consumer lag", {g: [(_centre(t, now), b.lags[g]) for t, b in day.buckets if g in b.lags]
+                                      for g in day.groups}, now, lag_warn)
     return [dlq, arrivals, lag]

@@ -10,12 +10,12 @@ from bot.alerts.overview import rule_statuses
 from bot.alerts.rules import rule_for
 from bot.bus import Bus
 from bot.jobs import store
-from bot.services import history
 from bot.services.dlq import dlq_entry, dlq_list
 from bot.services.dlq_top import dlq_top
 from bot.services.health import get_health
 from bot.services.scan import walk
 from bot.timeparse import human_age, id_ms, is_stream_id, iso_ms
+from bot.web import dash_history
 from bot.web.dash_charts import overview_charts
 from bot.web.dash_filter import parse_filter
 from bot.web.dash_flow import may_approve
@@ -32,7 +32,8 @@ def overview() -> Response:
     now = health.checked_ms
     alerts = [s for s in rule_statuses(bus) if s.state.firing]
     jobs = [j for j in store.recent(bus, 50) if j.active]
-    charts = overview_charts(history.day(bus, now), now, bus.settings.bus_dlq_warn, bus.settings.bus_lag_warn)
+    charts = overview_charts(dash_history.day_summary(bus, now), now, bus.settings.bus_dlq_warn,
+                             bus.settings.bus_lag_warn)
     return page("overview.html", tab="overview", h=health, alerts=alerts, jobs=jobs,
                 approvals=requests.awaiting(bus), charts=charts,
                 threshold=lambda rule, v: rule_for(bus.settings, rule).fmt(v),

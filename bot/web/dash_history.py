@@ -1,0 +1,141 @@
+"""The last day of history samples for the Overview's charts, held in the serving process,
+topped up with what was added since the previous view, and summed up as the charts need it.
+
+A day of samples is up to 20,000 entries (the history stream's cap): reading, parsing and
+bucketing them all took most of a second on every view of the Overview. Here the first view
+reads the day once; each later one reads only the entries after the last id it holds, and
+checks in the same round trip that the oldest entry of the day is still the one it holds
+first (a trimmed, deleted or recreated stream is read again in full). Samples are summed
+into clock-aligned 5-minute buckets as they arrive, so a view works on about 290 buckets
+instead of every sample.
+
+The samples are those `bot.services.history.day` returns; the DLQ arrivals between
+consecutive samples follow `history.arrivals_per_hour`.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.bus import Bus
+from bot.services.history import DAY_MS, MAXLEN, Sample
+from bot.services.history import _parse as parse_sample
+from bot.timeparse import id_ms
+
+BUCKET_MS = 5 * 60_000  # line charts show the highest value of each 5 minutes (clock-aligned)
+
+
+@dataclass
+class Bucket:
+    """The samples of one 5-minute slice: the highest known value of each series, None where
+    the slice's values are all unknown. A group is in `lags` when a sample of the slice has it."""
+    dlq: float | None = None
+    lags: dict[str, float | None] = field(default_factory=dict)
+
+    def add(self, s: Sample) -> None:
+        if s.dlq is not None:
+            self.dlq = float(s.dlq) if self.dlq is None else max(self.dlq, float(s.dlq))
+        for g, v in s.lags.items():
+            old = self.lags.get(g)
+            if v is not None and (old is None or v > old):
+                self.lags[g] = v
+            elif g not in self.lags:
+                self.lags[g] = None
+
+
+@dataclass
+class DaySummary:
+    buckets: list[tuple[int, Bucket]]  # (start ms, bucket), oldest first
+    rises: list[tuple[int, int]]  # (sample time, DLQ arrivals since the sample before it)
+    groups: list[str]
+
+
+# (id's ms, stream id, the sample or None where the entry is not one, DLQ arrivals since the
+# sample before it or None where that is unknown)
+Row = tuple[int, str, Sample | None, int | None]
+
+
+@dataclass
+class _Held:
+    rows: list[Row] = field(default_factory=list)  # oldest first
+    buckets: dict[int, Bucket] = field(default_factory=dict)  # ts // BUCKET_MS -> bucket
+    last_id: str | None = None  # the newest id read
+    prev: Sample | None = None  # the newest sample held
+
+    def append(self, raw: list[tuple[Any, Any]] | None) -> None:
+        for entry_id, fields in raw or []:
+            i, s, rise = _text(entry_id), parse_sample(fields), None
+            if s is not None:
+                p = self.prev
+                if p is not None and p.added is not None and s.added is not None and s.added >= p.added:
+                    rise = s.added - p.added
+                self.prev = s
+                self.buckets.setdefault(s.ts // BUCKET_MS, Bucket()).add(s)
+            self.rows.append((id_ms(i) or 0, i, s, rise))
+            self.last_id = i
+
+    def reload(self, raw: list[tuple[Any, Any]] | None) -> None:
+        self.rows, self.buckets, self.prev = [], {}, None
+        self.append(raw)
+        self.last_id = self.last_id or "0-0"
+
+    def drop_before(self, cutoff_ms: int) -> None:
+        """Forget the rows older than the day; rebuild the buckets they were in."""
+        gone = bisect_left(self.rows, cutoff_ms, key=lambda row: row[0])
+        if not gone:
+            return
+        affected = {s.ts // BUCKET_MS for _, _, s, _ in self.rows[:gone] if s is not None}
+        del self.rows[:gone]
+        for b in affected:
+            self.buckets.pop(b, None)
+        end = (max(affected) + 1) * BUCKET_MS if affected else 0
+        first = True
+        for n, (ms, i, s, rise) in enumerate(self.rows):
+            if s is None:
+                continue
+            if first and rise is not None:  # the sample before it is gone
+                self.rows[n] = (ms, i, s, None)
+            first = False
+            if ms >= end:
+                break
+            if s.ts // BUCKET_MS in affected:
+                self.buckets.setdefault(s.ts // BUCKET_MS, Bucket()).add(s)
+        if not any(s is not None for _, _, s, _ in self.rows):
+            self.prev = None
+
+    def summary(self, now: int) -> DaySummary:
+        buckets = sorted((b * BUCKET_MS, v) for b, v in self.buckets.items() if b * BUCKET_MS <= now)
+        rises = [(s.ts, rise) for _, _, s, rise in self.rows if s is not None and rise is not None and s.ts <= now]
+        return DaySummary(buckets, rises, sorted({g for _, v in buckets for g in v.lags}))
+
+
+_held: weakref.WeakKeyDictionary[Any, dict[str, _Held]] = weakref.WeakKeyDictionary()  # per Redis client
+_lock = threading.Lock()
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def day_summary(bus: Bus, now: int) -> DaySummary:
+    """The last 24 h of samples, bucketed, for the Overview's charts."""
+    key, start = bus.keys.history, f"{max(0, now - DAY_MS)}-0"
+    with _lock:
+        held = _held.setdefault(bus.r, {}).setdefault(key, _Held())
+        held.drop_before(now - DAY_MS)
+        if held.last_id is None:
+            held.reload(bus.r.xrange(key, start, "+", count=MAXLEN))
+        else:
+            p = bus.r.pipeline(transaction=False)
+            p.xrange(key, start, "+", count=1)
+            p.xrange(key, "(" + held.last_id, "+", count=MAXLEN)
+            first, raw = p.execute()
+            first_id = _text(first[0][0]) if first else None
+            if held.rows and first_id != held.rows[0][1]:  # trimmed, deleted or recreated
+                held.reload(bus.r.xrange(key, start, "+", count=MAXLEN))
+            else:
+                held.append(raw)
+        return held.summary(now)
