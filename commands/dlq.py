@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import shlex
 
-from bot.actions import audit, policy
 from bot.actions.selection import last_id, select
 from bot.bus import Bus
-from bot.mask import RAW
 from bot.phrase import code, phrase
 from bot.plural import plural
 from bot.services.dlq import dlq_entry, dlq_list, dlq_summary
@@ -21,6 +19,8 @@ from commands.forms import form_button
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
+from commands.unmask import NOTE as UNMASKED
+from commands.unmask import unmasking
 from commands.views import entry_row, event_json, paging_buttons, run_button
 
 MAX_TOP, MAX_LIST = 25, 15
@@ -105,7 +105,7 @@ def _bulk_buttons(bus: Bus, filters: Filters) -> list[dict]:
 def dlq_show_command(inv: Invocation) -> Reply:
     ident = inv.required(0, "a DLQ stream id (1764000000000-0) or an event id")
     raw = unmasking(inv, f"dlq show {ident}")
-    view = dlq_entry(inv.bus, ident, mask=RAW if raw else None)
+    view = dlq_entry(inv.bus, ident, mask=raw)
     if view is None:
         raise CommandError(phrase("No entry ", code(ident), " in the DLQ ", code(inv.bus.keys.dlq), "."),
                            phrase("It may have been reprocessed or deleted; ", code("/bus event <id>"),
@@ -116,24 +116,5 @@ def dlq_show_command(inv: Invocation) -> Reply:
     return Reply("dlq_show", {"v": view, "row": entry_row(e, inv.bus.clock()),
                               "json": event_json(e), "buttons": buttons if "event" in e.fields else buttons[2:]},
                  f"DLQ entry {view.entry.entry_id}: {view.entry.type}"
-                 + (" (unmasked, only you see it)" if raw else ""), shareable=not raw)
+                 + (UNMASKED if raw else ""), shareable=not raw)
 
-
-def unmasking(inv: Invocation, what: str) -> bool:
-    """`unmask=yes`: raw values for the role BUS_UNMASK_ROLE names, in a private reply that
-    cannot be posted to the channel, audited; anyone else is refused (and audited)."""
-    if inv.option("unmask") is None:
-        return False
-    if inv.option("unmask") not in ("yes", "true", "1"):
-        raise inv.usage_error(phrase(code("unmask="), " takes ", code("yes"), "."))
-    bus, role = inv.bus, inv.bus.settings.bus_unmask_role
-    check = policy.has_role(bus.settings, inv.rt.groups, inv.user_id, role) if role else None
-    if not check:
-        audit.record(bus, inv.user_id, "unmask.refused", what, f"not {'an' if role[:1] in 'aeiou' else 'a'} "
-                                                               f"{role}" if role else "BUS_UNMASK_ROLE is not set")
-        raise CommandError(phrase("Only busbot ", policy.role_name(bus.settings, role), " may see unmasked values, "
-                                  "and you are not one of them.") if role else
-                           "Nobody may see unmasked values: BUS_UNMASK_ROLE is not set.",
-                           phrase("Leave out ", code("unmask=yes"), " to see the entry with its personal data masked."))
-    audit.record(bus, inv.user_id, "unmask", what, "shown unmasked in a private reply")
-    return True

@@ -8,6 +8,8 @@ from bot.timeparse import is_stream_id
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
+from commands.unmask import NOTE as UNMASKED
+from commands.unmask import unmasking
 from commands.views import entry_row, event_json, paging_buttons
 
 MAX_EVENTS = 25
@@ -25,11 +27,12 @@ def events_command(inv: Invocation) -> Reply:
                  f"{plural(len(view.entries), 'recent event')} on {view.stream}")
 
 
-@REGISTRY.command("event <id>", "One event by stream id or event id: where it is, who has it, its JSON.",
-                  max_positional=1)
+@REGISTRY.command("event <id> [unmask=yes]", "One event by stream id or event id: where it is, who has it, its JSON "
+                  "(personal data masked).", options=("unmask",), max_positional=1)
 def event_command(inv: Invocation) -> Reply:
     ident = inv.required(0, "a stream id (1764000000000-0) or an event id")
-    found = lookup_event(inv.bus, ident)
+    raw = unmasking(inv, f"event {ident}")
+    found = lookup_event(inv.bus, ident, mask=raw)
     if found.entry is None:
         how = ("" if is_stream_id(ident) else
                f" (event ids are searched among the newest {found.searched:,} entries of each)")
@@ -40,4 +43,4 @@ def event_command(inv: Invocation) -> Reply:
     now = inv.bus.clock()
     return Reply("event", {"f": found, "row": entry_row(found.entry, now),
                            "json": event_json(found.entry)},
-                 f"Event {ident} is in {found.where}")
+                 f"Event {ident} is in {found.where}" + (UNMASKED if raw else ""), shareable=not raw)

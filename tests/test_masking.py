@@ -189,8 +189,11 @@ def test_the_unmask_role_sees_raw_values_privately_and_audited(r):
     assert not leaked(json.dumps(render_reply(refused)))
     shown = router.run(f"dlq show {entry_id} unmask=yes", rt, "U2")
     assert EMAIL in json.dumps(render_reply(shown)) and shown.visibility == "private" and not shown.shareable
+    event = router.run(f"event {T0 - 1000}-0 unmask=yes", rt, "U2")
+    assert EMAIL in json.dumps(render_reply(event)) and not event.shareable
+    assert EMAIL not in json.dumps(render_reply(router.run(f"event {T0 - 1000}-0", rt, "U2")))
     audit = [(f["who"], f["what"]) for _, f in bus.r.xrange(bus.keys.audit)]
-    assert audit == [("U1", "unmask.refused"), ("U2", "unmask")]
+    assert audit == [("U1", "unmask.refused"), ("U2", "unmask"), ("U2", "unmask")]
     nobody = Bus(r, Settings(_env_file=None, bus_operators="U1"), clock=FakeClock(T0 + 1000))
     assert "BUS_UNMASK_ROLE is not set" in router.run(f"dlq show {entry_id} unmask=yes", manual_runtime(nobody),
                                                       "U1").text

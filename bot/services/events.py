@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.bus import Bus
 from bot.envelope import ParsedEntry
+from bot.mask import Masker
 from bot.services.scan import find, take_page, walk
 
 SCAN_LIMIT = 10_000  # entries read at most to fill a filtered page
@@ -71,10 +72,11 @@ def _deliveries(bus: Bus, entry_id: str) -> list[Delivery]:
     return out
 
 
-def lookup_event(bus: Bus, ident: str) -> EventLookup:
-    """Find `ident` (stream id or envelope id) in the main stream, then the DLQ."""
+def lookup_event(bus: Bus, ident: str, mask: Masker | None = None) -> EventLookup:
+    """Find `ident` (stream id or envelope id) in the main stream, then the DLQ; masked
+    (`mask=RAW` only for a caller that holds the unmask role)."""
     for stream in (bus.keys.events, bus.keys.dlq):
-        entry = find(bus.r, stream, ident, limit=FIND_LIMIT, mask=bus.masker)
+        entry = find(bus.r, stream, ident, limit=FIND_LIMIT, mask=mask or bus.masker)
         if entry:
             in_dlq = stream == bus.keys.dlq
             return EventLookup(ident=ident, entry=entry, where=stream, in_dlq=in_dlq,
