@@ -1,6 +1,6 @@
 """The dashboard over HTTP (Flask's test client, a real redis-server): sign-in and sessions,
 cookie flags, security headers, CSRF, roles, trusted-proxy SSO, the guarded flow's rules,
-and the same counts as `/bus dlq top`."""
+and the same counts as `/bus dlq top` and the API's `GET /events/dlq/top`."""
 from __future__ import annotations
 
 import logging
@@ -249,7 +249,9 @@ def test_replay_preview_shows_the_exact_count_before_anything_is_written(rt):
     assert resp.status_code == 400 and "is not a time" in resp.text
 
 
-def test_dlq_top_counts_match_the_slash_command(rt):
+def test_dlq_top_counts_match_the_slash_command_and_the_api(rt):
+    """The same DLQ through the three front ends: `/bus dlq top`, the dashboard's top
+    tables and `GET /events/dlq/top` give the same rows and counts."""
     bus = rt.bus
     now = bus.clock()
     for i in range(40):
@@ -257,7 +259,11 @@ def test_dlq_top_counts_match_the_slash_command(rt):
                 tenant=f"ws_{i % 4}", error=("boom", "timeout after 12ms", "")[i % 3])
     reply = run("dlq top 25", rt, "U123")
     top = reply.context["t"]
-    html = signed_in(dash_app(rt), "vic").get("/admin/events/dlq").text
+    app = dash_app(rt)
+    html = signed_in(app, "vic").get("/admin/events/dlq").text
+    resp = app.test_client().get("/events/dlq/top?limit=25", headers={"Authorization": f"Bearer {TOKENS['vic']}"})
+    assert resp.status_code == 200, resp.text
+    api = resp.get_json()
 
     def table(key: str) -> dict[str, int]:
         block = re.search(rf'<table class="top top-{key}">(.*?)</table>', html, re.S).group(1)
@@ -268,6 +274,9 @@ def test_dlq_top_counts_match_the_slash_command(rt):
     assert table("sig") == {r.key: r.count for r in top.by_signature}
     assert table("tenant") == {r.key: r.count for r in top.by_tenant}
     assert sum(table("type").values()) == 40
+    for key, rows in (("byType", top.by_type), ("bySignature", top.by_signature), ("byTenant", top.by_tenant)):
+        assert [(r["key"], r["count"]) for r in api[key]] == [(r.key, r.count) for r in rows], key
+    assert (api["total"], api["malformed"]) == (top.total, top.malformed) and top.total == 40
 
 
 def test_show_these_links_filter_the_list(rt):
