@@ -194,3 +194,8 @@ class Keys:
     def button_value(self, token: str) -> str:
         """Command text too long for a button's value, kept here behind a short token."""
         return f"{self.prefix}:bus:button:{token}"
+
+    @property
+    def slack_groups(self) -> str:
+        """Slack user groups' last known members (group id -> JSON), for roles during an outage."""
+        return f"{self.prefix}:bus:slackgroups"

@@ -128,3 +128,19 @@ def test_an_outage_keeps_the_last_known_members(slack_groups):
     during = groups.group("@oncall", "U1")
     assert during is not None and during.users == {"U1"} and during.stale
     assert groups.group("@nobody-knows") is None and groups.group("S0OTHER") is None  # never read: no members
+
+
+def test_a_process_started_during_an_outage_knows_the_members_another_read(r):
+    from bot.slack.groups import RedisMemory
+    bus = Bus(r, Settings(_env_file=None), where="test redis")
+    first = SlackGroups(WebClient(token="xoxb-test"), memory=RedisMemory(bus))
+    first.client = FakeSlack()  # type: ignore[assignment]
+    assert first.group("@oncall", "U1").users == {"U1"}
+    later = SlackGroups(WebClient(token="xoxb-test"), memory=RedisMemory(bus))
+    fake = FakeSlack()
+    fake.down = True
+    later.client = fake  # type: ignore[assignment]
+    for entry in ("@oncall", "S0ONCALL"):
+        group = later.group(entry, "U1")
+        assert group is not None and group.users == {"U1"} and group.stale, entry
+    assert later.group("@unknown", "U1") is None

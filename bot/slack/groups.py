@@ -6,18 +6,24 @@ cached members makes busbot ask again (at most every `miss_after` seconds per gr
 someone just added to a group does not wait for the cache to expire. When Slack cannot be
 asked, the members last read stand (the answer is marked stale and replies say so); a group
 never read answers None: nobody gets a role from it, and nobody loses one to an outage.
+The members last read are also kept in Redis (`RedisMemory`), so a process started during an
+outage (or a worker process that never asked) knows them too.
 Needs the `usergroups:read` scope (manifest.yml).
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from slack_sdk import WebClient
 
 from bot.actions.policy import NO_GROUPS, Group, GroupDirectory
+from bot.bus import Bus
+from bot.redis_errors import UNREACHABLE
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,15 +31,57 @@ log = logging.getLogger(__name__)
 TTL_S = 60.0  # members older than this are read again
 MISS_AFTER_S = 10.0  # a user not among the members re-reads them, at most this often
 TIMEOUT_S = 5  # a command waits at most this long for Slack before last known members stand
+MEMORY_TTL_S = 30 * 86400  # last known members are kept this long after the last read
+
+
+class GroupMemory(Protocol):
+    def remember(self, gid: str, handle: str, users: frozenset[str]) -> None: ...
+
+    def recall(self) -> dict[str, tuple[str, frozenset[str]]]:
+        """Group id -> (handle, members) as last read by any process."""
+        ...
+
+
+class RedisMemory:
+    """Last known members in one Redis hash (bot.keys: slack_groups); Redis being down only
+    means this process falls back to what it holds itself."""
+
+    def __init__(self, bus: Bus):
+        self.bus = bus
+
+    def remember(self, gid: str, handle: str, users: frozenset[str]) -> None:
+        key = self.bus.keys.slack_groups
+        try:
+            p = self.bus.r.pipeline(transaction=False)
+            p.hset(key, gid, json.dumps({"handle": handle, "users": sorted(users), "at": int(time.time())}))
+            p.expire(key, MEMORY_TTL_S)
+            p.execute()
+        except UNREACHABLE as exc:
+            log.warning("could not keep Slack user group %s's members in Redis: %s", gid, exc)
+
+    def recall(self) -> dict[str, tuple[str, frozenset[str]]]:
+        try:
+            raw = self.bus.r.hgetall(self.bus.keys.slack_groups)
+        except UNREACHABLE as exc:
+            log.warning("could not read the last known Slack user group members from Redis: %s", exc)
+            return {}
+        out = {}
+        for gid, text in raw.items():
+            try:
+                doc = json.loads(text)
+                out[str(gid)] = (str(doc["handle"]), frozenset(doc["users"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
 
 
 class SlackGroups:
     def __init__(self, client: WebClient, *, ttl: float = TTL_S, miss_after: float = MISS_AFTER_S,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, memory: GroupMemory | None = None):
         # a client of its own: a short timeout and no retries, so an outage costs one wait
         self.client = WebClient(token=client.token, base_url=client.base_url, timeout=TIMEOUT_S,
                                 retry_handlers=[])
-        self.ttl, self.miss_after, self.clock = ttl, miss_after, clock
+        self.ttl, self.miss_after, self.clock, self.memory = ttl, miss_after, clock, memory
         self._handles: dict[str, str] = {}  # "@handle" -> "S…"
         self._names: dict[str, str] = {}  # "S…" -> "@handle"
         self._handles_at: float | None = None
@@ -66,7 +114,10 @@ class SlackGroups:
             answer = self.client.usergroups_list(include_disabled=False)
         except Exception as exc:  # noqa: BLE001 - Slack down, rate limited, bad scope: keep what we know
             log.warning("could not read Slack's user groups (usergroups.list): %s", _why(exc))
-            return self._handles.get(entry.lower()), entry.lower() in self._handles
+            if entry.lower() not in self._handles:
+                remembered = {handle.lower(): gid for gid, (handle, _) in self._recall().items()}
+                return remembered.get(entry.lower()), entry.lower() in remembered
+            return self._handles.get(entry.lower()), True
         groups: list[dict] = answer.get("usergroups", [])
         self._handles = {"@" + g["handle"].lower(): g["id"] for g in groups if g.get("handle")}
         self._names = {gid: handle for handle, gid in self._handles.items()}
@@ -84,21 +135,30 @@ class SlackGroups:
             answer = self.client.usergroups_users_list(usergroup=gid, include_disabled=False)
         except Exception as exc:  # noqa: BLE001 - the last known members stand (or nobody, never everyone)
             log.warning("could not read the members of Slack user group %s: %s", gid, _why(exc))
-            return (cached[0], True) if cached is not None else None
+            if cached is not None:
+                return cached[0], True
+            remembered = self._recall().get(gid)
+            return (remembered[1], True) if remembered is not None else None
         users = frozenset(answer.get("users", []))
         self._members[gid] = (users, now)
+        if self.memory is not None:
+            self.memory.remember(gid, self._names.get(gid, gid), users)
         return users, False
 
+    def _recall(self) -> dict[str, tuple[str, frozenset[str]]]:
+        return self.memory.recall() if self.memory is not None else {}
 
-def directory_for(settings: Settings) -> GroupDirectory:
-    """Slack's user groups when a bot token is set, else none (group entries match nobody)."""
+
+def directory_for(settings: Settings, bus: Bus | None = None) -> GroupDirectory:
+    """Slack's user groups when a bot token is set, else none (group entries match nobody);
+    with `bus`, the members last read are kept in its Redis for other processes."""
     if settings.slack_bot_token is None:
         return NO_GROUPS
     url = settings.slack_api_url
     client = WebClient(token=settings.slack_bot_token.get_secret_value())
     if url:
         client.base_url = url if url.endswith("/") else url + "/"
-    return SlackGroups(client)
+    return SlackGroups(client, memory=RedisMemory(bus) if bus is not None else None)
 
 
 def _why(exc: Exception) -> str:

@@ -35,7 +35,8 @@ def _start_worker(redis_url: str) -> None:
     global _worker_rt
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
-    _worker_rt = build_runtime(open_bus(settings, redis_url), start_jobs=False, groups=directory_for(settings))
+    bus = open_bus(settings, redis_url)
+    _worker_rt = build_runtime(bus, start_jobs=False, groups=directory_for(settings, bus))
 
 
 def _ready() -> bool:

@@ -25,7 +25,7 @@ from bot.notify import Notifier, NullNotifier
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app, web_client
-from bot.slack.groups import SlackGroups
+from bot.slack.groups import RedisMemory, SlackGroups
 from bot.slack.offload import CommandPool, pool_for
 from bot.slack.poster import SlackPoster
 from bot.slack.startup import SlackStarter
@@ -122,7 +122,8 @@ class SlackSide:
 def serve(settings: Settings, bus: Bus, port: int) -> int:
     pool = pool_for(bus)
     client = web_client(settings)
-    rt = build_runtime(bus, progress_notifier(bus), groups=SlackGroups(client))  # resumes orphaned jobs now
+    groups = SlackGroups(client, memory=RedisMemory(bus))  # roles from Slack user groups
+    rt = build_runtime(bus, progress_notifier(bus), groups=groups)  # resumes orphaned jobs now
     stop_server: list[Callable[[], None]] = []  # filled once the server exists
 
     def refused() -> None:  # Slack refused the token: stop serving, then say why

@@ -11,7 +11,7 @@ from bot.bus import Bus
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app, web_client
-from bot.slack.groups import SlackGroups
+from bot.slack.groups import RedisMemory, SlackGroups
 from bot.web.app import create_app
 from bot.web.server import THREADS, HttpServer
 from bot.web.slack import SlackGate
@@ -24,7 +24,8 @@ class BotServer:
     background, as `busbot serve` does."""
 
     def __init__(self, bus: Bus, settings: Settings, pool=None, jobs: bool = False, threads: int = THREADS):
-        self.rt = build_runtime(bus, start_jobs=jobs, poll_s=0.05, groups=SlackGroups(web_client(settings)))
+        groups = SlackGroups(web_client(settings), memory=RedisMemory(bus))
+        self.rt = build_runtime(bus, start_jobs=jobs, poll_s=0.05, groups=groups)
         gate = SlackGate(SECRET, build_app(settings, self.rt, pool))
         self.server = HttpServer(create_app(bus, gate, rt=self.rt), host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self.server.port}"
