@@ -12,8 +12,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.bus import Bus
-from bot.envelope import ParsedEntry
+from bot.envelope import ParsedEntry, parse_entry
 from bot.jobs.select import matches, movable
+from bot.services import range_tally
 from bot.services.scan import find, walk
 from bot.timeparse import id_ms, is_stream_id
 
@@ -65,6 +66,8 @@ def select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: 
     `upper` (default: the source's last id now)."""
     upper = upper or last_id(bus, source) or "0-0"
     total = bus.r.xlen(source)
+    if range_tally.eligible(job_kind, params):
+        return _fast_select(bus, job_kind, source, params, start, upper, limit, total)
     types, tenants = Counter(), Counter()
     scanned = matched = unmovable = 0
     first = last = scanned_last = None
@@ -91,6 +94,25 @@ def select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: 
                      unmovable=unmovable, by_type=types.most_common(10),
                      by_tenant=tenants.most_common(5), first_id=first, last_id=last,
                      start=start, upper=upper, capped=capped, limited=limited)
+
+
+def _fast_select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: str, upper: str,
+                 limit: int | None, total: int) -> Selection:
+    """The same count from raw pages (bot.services.range_tally); entries it cannot read
+    the usual way go through the per-entry rules above."""
+    mask = bus.masker
+
+    def odd(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[bool, bool, str, str]:
+        e = mask.entry(parse_entry(entry_id, fields))
+        return matches(params, e), movable(job_kind, e), e.type, e.tenant
+    t = range_tally.tally(bus.r, source, start, upper, kind=job_kind, params=params, odd=odd,
+                          mask=mask.text if mask.enabled else None, limit=limit, cap=SCAN_CAP)
+    capped = t.scanned >= SCAN_CAP and not t.limited
+    return Selection(source=source, total=total, scanned=t.scanned, matched=t.matched,
+                     unmovable=t.unmovable, by_type=t.types.most_common(10),
+                     by_tenant=t.tenants.most_common(5), first_id=t.first, last_id=t.last,
+                     start=start, upper=(t.scanned_last if capped else t.last if t.limited else None) or upper,
+                     capped=capped, limited=t.limited)
 
 
 def resolve(bus: Bus, stream: str, ident: str) -> ParsedEntry:

@@ -67,9 +67,9 @@ class EntryKeys:
                 tenants = [v.tenantId or NO_TENANT for v in envelopes]
             except (msgspec.DecodeError, msgspec.ValidationError):
                 types, tenants = map(list, zip(*map(_keys_of, events)))
-            if _huge_number(b"\n".join(events)):
+            if huge_number(b"\n".join(events)):
                 for i, event in enumerate(events):
-                    if _huge_number(event):
+                    if huge_number(event):
                         types[i], tenants[i] = classify({b"event": event})
             return types, tenants, self.signatures.many(errors)
         return self._odd_page(rows)
@@ -81,7 +81,7 @@ class EntryKeys:
             fields = dict(zip(f[0::2], f[1::2]))
             event = fields.get(b"event")
             etype, tenant = classify(fields) if event is None else _keys_of(event)
-            if event is not None and _huge_number(event):
+            if event is not None and huge_number(event):
                 etype, tenant = classify(fields)
             types.append(etype)
             tenants.append(tenant)
@@ -89,7 +89,7 @@ class EntryKeys:
         return types, tenants, self.signatures.many(errors)
 
 
-def _huge_number(raw: bytes) -> bool:
+def huge_number(raw: bytes) -> bool:
     """Whether `raw` may hold a number that orjson refuses as out of range (a superset)."""
     numbers = raw.translate(_NUMBERS, _DROPPED)
     return _LONG_DIGITS in numbers or (b"e000" in numbers and _BIG_EXPONENT.search(numbers) is not None)
