@@ -144,3 +144,29 @@ def test_a_process_started_during_an_outage_knows_the_members_another_read(r):
         group = later.group(entry, "U1")
         assert group is not None and group.users == {"U1"} and group.stale, entry
     assert later.group("@unknown", "U1") is None
+
+
+def test_the_dashboard_keeps_out_non_viewers_and_lets_an_approver_approve(r):
+    from bot.actions import requests
+    from tests.factories import add_dlq
+    from tests.web.conftest import csrf_of
+    from tests.web.test_dashboard_http import post, signed_in
+    rt = rt_with(r, None, bus_viewers="api:alice", bus_operators="api:alice", bus_approvers="api:bob",
+                 bus_api_tokens=",".join(f"{k}:{v}" for k, v in TOKENS.items()), bus_dashboard_secret="s")
+    ids = [add_dlq(rt.bus.r, rt.bus.keys.dlq, 1_764_000_000_000 + i)[0] for i in range(3)]
+    app = dash_app(rt)
+    vic = app.test_client()
+    vic.post("/admin/login", data={"token": TOKENS["vic"], "csrf_token": csrf_of(vic.get("/admin/login").text)})
+    refused = vic.get("/admin/events/dlq")
+    assert refused.status_code == 403 and "Only busbot viewers can see the dashboard" in refused.text
+    alice, bob = signed_in(app, "alice"), signed_in(app, "bob")  # bob approves, and so reads too
+    resp = post(alice, "/admin/events/dlq/selected", "/admin/events/dlq", ids=ids[:2], action="reprocess")
+    token = resp.headers["Location"].rsplit("/", 1)[1]
+    post(alice, f"/admin/events/requests/{token}/confirm", f"/admin/events/requests/{token}")
+    assert requests.get(rt.bus, token).state == "AWAITING"
+    by_alice = post(alice, f"/admin/events/requests/{token}/approve", f"/admin/events/requests/{token}")
+    assert by_alice.status_code == 403 and "Only busbot approvers" in by_alice.text
+    post(bob, f"/admin/events/requests/{token}/approve", f"/admin/events/requests/{token}")
+    assert requests.get(rt.bus, token).state == "APPROVED"
+    results = [(f["who"], f["result"]) for _, f in rt.bus.r.xrange(rt.bus.keys.audit) if f["what"] == "refused"]
+    assert results == [("api:vic", "not a viewer"), ("api:alice", "not an approver")]

@@ -15,7 +15,7 @@ from bot.web import dash_flow
 from bot.web.dash_filter import clean_query
 from bot.web.dash_flow import FlowError, ReplayForm
 from bot.web.dash_pages import types_seen
-from bot.web.dashboard import bp, dash, is_operator, me, notice, page, refuse
+from bot.web.dashboard import bp, dash, is_approver, is_operator, me, notice, page, refuse
 
 MAX_LIMIT, MAX_RATE = 1_000_000, 100_000
 
@@ -93,7 +93,10 @@ def _number(raw: str | None, name: str, most: int) -> int:
 def request_button(token: str, button: str) -> ResponseReturnValue:
     if button not in dash_flow.BUTTONS:
         return _to("dashboard.request_page", token=token)
-    if not is_operator():  # viewers never make requests, so they have none to cancel either
+    if button in ("approve", "reject"):  # approvers approve, whether or not they are operators
+        if not is_approver():
+            return refuse(f"{button} guarded actions", "not an approver")
+    elif not is_operator():  # viewers never make requests, so they have none to cancel either
         return refuse(f"{button} guarded actions", "not an operator")
     req = requests.get(dash().rt.bus, token)
     if button in ("confirm", "cancel") and req is not None and req.requester != me().user:

@@ -51,6 +51,8 @@ REFUSALS = {  # why -> (sentence, what to do instead)
                         "Ask an operator to do it, or ask an admin to add you to BUS_OPERATORS."),
     "not a viewer": ("Only busbot viewers can {what}, and you are not one of them.",
                      "Ask an admin to add you to BUS_VIEWERS."),
+    "not an approver": ("Only busbot approvers can {what}, and you are not one of them.",
+                        "Ask an approver to do it, or ask an admin to add you to BUS_APPROVERS."),
     "not the requester": ("Only the operator who made this preview can {what}.",
                           "Make your own selection and preview it, or ask them to."),
     "not signed in": ("You are not signed in (or your session expired), so nothing was done.",
@@ -98,6 +100,11 @@ def me() -> Identity:
 def is_operator() -> bool:
     rt = dash().rt
     return policy.is_operator(rt.bus.settings, me().user, rt.groups)
+
+
+def is_approver() -> bool:
+    rt = dash().rt
+    return policy.is_approver(rt.bus.settings, me().user, rt.groups)
 
 
 def is_viewer() -> bool:
