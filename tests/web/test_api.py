@@ -133,6 +133,18 @@ def test_replay_by_time_range(api):
     assert len(copies) == 8 and all(json.loads(f["event"])["data"]["__replay"] for f in copies)
 
 
+def test_replay_by_event_type_with_the_runbook_body(api):
+    seed_runbook_bus(api.bus.r, api.bus)
+    code, doc = api.curl("POST", "/events/replay", """{
+    "eventTypes": ["workspace.member.invited"],
+    "limit": 1000
+  }""")
+    assert code == 202 and doc["status"] == "AWAITING_APPROVAL" and doc["toMove"] == 8
+    approved = api.curl("POST", f"/events/approvals/{doc['approvalId']}/approve", auth=OPS2)[1]
+    done = api.wait_job(approved["jobId"])
+    assert done["kind"] == "replay" and done["moved"] == 8 and done["filter"]["types"] == ["workspace.member.invited"]
+
+
 def test_replay_by_event_type_with_a_limit_and_a_batch_size(api):
     seed_runbook_bus(api.bus.r, api.bus)
     code, doc = api.curl("POST", "/events/replay", """{
