@@ -8,6 +8,7 @@ import logging
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from bot.mask import Masker, use_for_logs
 from bot.redact import install_log_redaction, redact_text
 from bot.redis_errors import describe, is_unavailable
 from bot.settings import SettingsError, check_redis_url, load_settings, shown_value
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"busbot: bad setting {exc}", file=sys.stderr)
         return getattr(args, "config_error_exit", 2)  # `check`: 3, a monitor's UNKNOWN
+    use_for_logs(Masker.from_settings(settings))  # BUS_MASK_PATTERNS apply to log records too
     problem = check_url_options(args)
     if problem:
         print(f"busbot: {problem}", file=sys.stderr)

@@ -290,8 +290,16 @@ def _at(node: Any, path: tuple[str, ...], fn: Callable[[Any], Any]) -> Any:
 
 DEFAULT = Masker()  # the defaults only: for text read before settings are known (logs)
 RAW = Masker(enabled=False)  # no masking: only for a caller that holds the unmask role
+_for_logs: list[Masker] = [DEFAULT]
+
+
+def use_for_logs(masker: Masker) -> None:
+    """Log records are masked by `masker` from now on (the process's settings, once read);
+    logs keep the default rules even where `BUS_MASK_DEFAULTS=false` turned them off."""
+    _for_logs[0] = masker if masker.enabled and masker.defaults else Masker(masker.fields, masker.patterns)
 
 
 def default_text(text: str) -> str:
-    """Free text masked by the default patterns (every log record goes through it)."""
-    return DEFAULT.text(text)
+    """Free text masked for a log record: the defaults, and the settings' own patterns once
+    `use_for_logs` has been called (every log record goes through it)."""
+    return _for_logs[0].text(text)

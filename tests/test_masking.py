@@ -208,3 +208,16 @@ def test_events_with_nothing_to_mask_keep_their_text_and_escaped_text_is_still_m
     assert untouched.fields["event"] == plain  # nothing to mask: the text as stored
     escaped = '{"id":"e1","type":"t","data":{"to":"zelda.quartermain\\u0040hyrule-mail.example"}}'
     assert not leaked(json.dumps(DEFAULT.entry(parse_entry("1-0", {"event": escaped})).event))
+
+
+def test_log_records_are_masked_by_the_settings_patterns_too(caplog):
+    from bot.mask import use_for_logs
+    install_log_redaction()
+    caplog.set_level(logging.INFO)
+    try:
+        use_for_logs(Masker.from_settings(Settings(_env_file=None, bus_mask_patterns=r"cust_\w+",
+                                                   bus_mask_defaults=False)))
+        logging.getLogger("busbot.test").info("customer cust_4711 wrote from %s", EMAIL)
+    finally:
+        use_for_logs(DEFAULT)
+    assert "cust_4711" not in caplog.text and not leaked(caplog.text) and "customer c***" in caplog.text
