@@ -97,11 +97,11 @@ def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: s
         return error_reply("That button belongs to an older busbot message and no longer does anything.",
                            "Run the command again.")
     with policy.groups_of(rt.groups):
-        if action_id in OPERATOR_ACTIONS:  # one check for every operator (or approver) button
-            role = ACTION_ROLES.get(action_id, policy.OPERATOR)
-            check = policy.has_role(bus.settings, rt.groups, user_id, role)
-            if not check:
-                return refuse(bus, user_id, OPERATOR_ACTIONS[action_id], role, check)
+        # one check for every button: operator (or approver) buttons, and reading for the rest
+        role = ACTION_ROLES.get(action_id, policy.OPERATOR if action_id in OPERATOR_ACTIONS else policy.VIEWER)
+        check = policy.has_role(bus.settings, rt.groups, user_id, role)
+        if not check:
+            return refuse(bus, user_id, OPERATOR_ACTIONS.get(action_id, "use busbot's buttons"), role, check)
         return _guarded(bus, f"action {action_id}",
                         lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
 

@@ -170,3 +170,12 @@ def test_the_dashboard_keeps_out_non_viewers_and_lets_an_approver_approve(r):
     assert requests.get(rt.bus, token).state == "APPROVED"
     results = [(f["who"], f["result"]) for _, f in rt.bus.r.xrange(rt.bus.keys.audit) if f["what"] == "refused"]
     assert results == [("api:vic", "not a viewer"), ("api:alice", "not an approver")]
+
+
+def test_every_button_needs_at_least_the_viewer_role(r):
+    from commands.actions import ACTIONS
+    rt = rt_with(r, {}, bus_viewers="U1", bus_operators="U2")
+    for action_id in ACTIONS:
+        reply = router.run_action(action_id, "x", rt, "U9")
+        assert reply.text.startswith("Only busbot ") and "you are not one of them" in reply.text, action_id
+    assert "Only busbot" not in router.run_action("bus_run", "health", rt, "U1").text
