@@ -9,8 +9,8 @@ from bot.phrase import code, phrase
 from bot.plural import plural
 from bot.render import num
 from bot.timeparse import MAX_ID_PART, id_ms, iso_ms
-from commands.forms import open_form
-from commands.guard import check_source_free, empty_reply, preview_reply
+from commands.forms import form_button, open_form
+from commands.guard import check_source_free, notice, preview_reply
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
@@ -57,8 +57,9 @@ def replay_command(inv: Invocation) -> Reply:
                                f"({iso_ms(id_ms(oldest[0][0]))}); older events were trimmed and cannot be replayed."))
     if sel.matched == 0:
         hint = phrase(*[p for n in warnings + notes for p in (n, " ")]) if warnings or notes else None
-        return empty_reply(phrase(f"No event between {span} matches ", matching(flt, "anything"),
-                                  f" ({num(sel.scanned)} read), so there is nothing to replay."), hint)
+        return notice(phrase(f"No event between {span} matches ", matching(flt, "anything"),
+                             f" ({num(sel.scanned)} read), so there is nothing to replay."), hint, "zero",
+                      [form_button("replay")])
     if sel.limited:
         notes.insert(0, phrase(code(f"limit={limit}"), " stops the selection at ", readable_id(sel.upper), "."))
     command = " ".join(w for w in ("replay", f"from={iso_ms(start_ms)}", f"to={iso_ms(end_ms)}",

@@ -11,8 +11,8 @@ from bot.phrase import code, fact, phrase
 from bot.plural import plural
 from bot.render import num
 from commands.dlq_filters import OPTIONS, USAGE, Filters
-from commands.forms import open_form
-from commands.guard import check_source_free, empty_reply, preview_reply, require_operator
+from commands.forms import form_button, open_form
+from commands.guard import check_source_free, notice, preview_reply, require_operator
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
@@ -35,9 +35,10 @@ def preview_reprocess(bus: Bus, user_id: str, type: str | None = None, tenant: s
     command = f"reprocess {flt.text() or 'all'}"
     sel = select(bus, "reprocess", dlq, params, start=flt.start(), upper=flt.upper(last_id(bus, dlq)))
     if sel.matched == 0:
-        return empty_reply(phrase("No DLQ entry matches ", flt.shown("anything"), f" ({num(sel.total)} in ",
-                                  code(dlq), "), so there is nothing to reprocess."),
-                           phrase(code("/bus dlq top"), " shows which types are in the DLQ."))
+        return notice(phrase("No DLQ entry matches ", flt.shown("anything"), f" ({num(sel.total)} in ",
+                             code(dlq), "), so there is nothing to reprocess."),
+                      phrase(code("/bus dlq top"), " shows which types are in the DLQ."), "zero",
+                      [form_button("reprocess")] if sel.total else [])
     req = GuardedRequest(token="", kind="reprocess_bulk", command=command, params=params,
                          source=dlq, target=bus.keys.events, start=flt.start(), upper=sel.upper,
                          to_move=sel.matched, requester=user_id)

@@ -136,3 +136,24 @@ def test_an_iso_time_is_read_to_the_exact_millisecond():
     # 1.019 s as a float times 1000 is 1018.99…: the `until=` bound used to drop the last millisecond
     assert parse_when("1970-01-01T00:00:01.019Z", 0) == 1019
     assert parse_iso_ms("2025-12-05T10:30:00.019Z") == 1_764_930_600_019
+
+
+def test_an_edit_may_change_the_type_only_when_the_operator_says_so():
+    import pytest
+
+    from commands.edit import EditRefused, check_edit
+    event = {"id": "e1", "type": "crm.contact.updated", "source": "platform",
+             "timestamp": "2025-12-05T10:30:00.000Z", "data": {}}
+    with pytest.raises(EditRefused, match="type changed"):
+        check_edit(json.dumps(event), "crm.contact.created", type_change=False)
+    assert check_edit(json.dumps(event), "crm.contact.created", type_change=True) == event
+    for broken, says in (({**event, "timestamp": "yesterday"}, "ISO-8601"), ({**event, "data": [1]}, "object"),
+                         ([event], "JSON object")):
+        with pytest.raises(EditRefused, match=says):
+            check_edit(json.dumps(broken), "crm.contact.updated", type_change=False)
+
+
+def test_an_empty_replay_offers_the_form_to_try_other_values(gbus, grt):
+    reply = router.run("replay from=2h to=1h", grt, "U1")
+    show(reply)
+    assert [b["action_id"] for b in reply.context["buttons"]] == ["bus_form"]
