@@ -82,11 +82,12 @@ def connect(url: str, settings: Settings | None = None) -> redis.Redis:
     if mode == "standalone":
         return client
     try:
-        if cluster_enabled(client):
-            client.close()
-            return connect_cluster(url, settings)
+        is_cluster = cluster_enabled(client)
     except UNREACHABLE:
-        pass
+        return client
+    if is_cluster:  # a cluster busbot cannot open as one is an error, never a standalone client
+        client.close()
+        return connect_cluster(url, settings)
     return client
 
 

@@ -55,8 +55,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def cause(exc: BaseException) -> str:
-    """One of auth, loading, cluster_down, no_primary, not_replicated, not_cluster, tls, refused, timeout, unknown_host,
-    closed, unreachable."""
+    """One of auth, loading, cluster_down, no_primary, not_replicated, acl, not_cluster, tls,
+    refused, timeout, unknown_host, closed, unreachable."""
     if is_auth_error(exc):
         return "auth"
     if isinstance(exc, redis.exceptions.BusyLoadingError):
@@ -67,9 +67,11 @@ def cause(exc: BaseException) -> str:
         return "no_primary"
     if isinstance(exc, NotReplicated):
         return "not_replicated"
+    chain = _chain(exc)
+    if any(is_refused(e) for e in chain[1:]):  # e.g. the cluster client refused CLUSTER SLOTS
+        return "acl"
     if "cluster mode is not enabled" in str(exc).lower() or "cluster support disabled" in str(exc).lower():
         return "not_cluster"
-    chain = _chain(exc)
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ssl.SSLError) for e in chain) or any(
             mark in text for mark in ("_ssl.c", "[ssl", "ssl:", "handshake", "wrong version number",
@@ -109,6 +111,8 @@ def describe(exc: BaseException, where: str) -> tuple[str, str]:
         return (f"No Sentinel named a primary for {where}: none answered, or none monitors that name.",
                 "Check BUS_REDIS_SENTINELS and BUS_REDIS_SENTINEL_MASTER (`SENTINEL get-master-addr-by-name`), "
                 "and wait if a failover is under way.")
+    if kind == "acl":
+        return refusal(next(e for e in _chain(exc) if is_refused(e)))
     if kind == "not_cluster":
         return (f"Redis at {where} is not a cluster node, but BUS_REDIS_MODE says cluster.",
                 "Set BUS_REDIS_MODE=auto (or standalone), or point REDIS_URL at a node of the cluster.")

@@ -28,6 +28,12 @@ PASSWORD = "acl-Test-pw-7"
 T0 = 1_764_000_000_000
 
 
+def cluster_rules() -> list[str]:
+    """What docs/redis.md adds to each rule on a Redis Cluster."""
+    [extra] = re.findall(r"On a Redis Cluster add `([^`]+)`", DOC.read_text())
+    return extra.split()
+
+
 def doc_rules() -> dict[str, list[str]]:
     """user name -> the ACL SETUSER rules docs/redis.md gives it (password replaced)."""
     rules = {}
@@ -183,3 +189,31 @@ def test_the_worker_consumes_retries_and_dead_letters(acl_server, admin):
     worker.poll()
     assert len(done) == 2 and admin.xlen(bus.settings.bus_dlq_stream) == 1
     assert refusals(admin) == []
+
+
+def test_on_a_cluster_with_the_cluster_additions(redis_cluster):
+    nodes = [redis.Redis(port=p, decode_responses=True) for p in redis_cluster.ports]
+    for node in nodes:
+        node.execute_command("ACL", "LOG", "RESET")
+        for user, rules in doc_rules().items():
+            node.execute_command("ACL", "SETUSER", f"{user}-c", "reset", *rules, *cluster_rules())
+    for user in ("busbot-viewer-c", "busbot-operator-c"):
+        bus = Bus(connect(f"redis://{user}:{PASSWORD}@127.0.0.1:{redis_cluster.ports[0]}/0"),
+                  Settings(_env_file=None, bus_operators="U1"), where="acl test cluster")
+        assert bus.mode == "cluster"
+        rt = manual_runtime(bus)
+        for text in ("redis", "events", "dlq top", "dlq list", "jobs", "audit", "alerts"):
+            assert router.run(text, rt, "U1").template != "error", (user, text)
+    denied = {f"{e['reason']} {e['object']}" for node in nodes for e in node.execute_command("ACL", "LOG")}
+    assert denied <= EXPECTED
+
+
+def test_a_cluster_without_them_is_refused_in_one_sentence(redis_cluster):
+    from bot.redis_errors import describe
+
+    node = redis.Redis(port=redis_cluster.ports[0])
+    node.execute_command("ACL", "SETUSER", "busbot-bare", "reset", *doc_rules()["busbot-viewer"])
+    with pytest.raises(redis.ConnectionError) as caught:  # never a standalone client of one node
+        connect(f"redis://busbot-bare:{PASSWORD}@127.0.0.1:{redis_cluster.ports[0]}/0")
+    sentence, hint = describe(caught.value, "cluster")
+    assert "`CLUSTER|SLOTS` command" in sentence and "docs/redis.md" in hint
