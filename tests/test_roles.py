@@ -128,6 +128,11 @@ def test_an_outage_keeps_the_last_known_members(slack_groups):
     during = groups.group("@oncall", "U1")
     assert during is not None and during.users == {"U1"} and during.stale
     assert groups.group("@nobody-knows") is None and groups.group("S0OTHER") is None  # never read: no members
+    asked = len(fake.calls)
+    fake.down, now[0] = False, 1010
+    assert groups.group("@oncall", "U1").stale and len(fake.calls) == asked  # backing off: Slack not asked
+    now[0] = 1031
+    assert not groups.group("@oncall", "U1").stale  # asked again after the backoff
 
 
 def test_a_process_started_during_an_outage_knows_the_members_another_read(r):

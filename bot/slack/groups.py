@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 TTL_S = 60.0  # members older than this are read again
 MISS_AFTER_S = 10.0  # a user not among the members re-reads them, at most this often
 TIMEOUT_S = 5  # a command waits at most this long for Slack before last known members stand
+BACKOFF_S = 30.0  # after Slack failed to answer, last known members stand this long without asking
 MEMORY_TTL_S = 30 * 86400  # last known members are kept this long after the last read
 
 
@@ -77,11 +78,13 @@ class RedisMemory:
 
 class SlackGroups:
     def __init__(self, client: WebClient, *, ttl: float = TTL_S, miss_after: float = MISS_AFTER_S,
-                 clock: Callable[[], float] = time.monotonic, memory: GroupMemory | None = None):
+                 clock: Callable[[], float] = time.monotonic, memory: GroupMemory | None = None,
+                 backoff: float = BACKOFF_S):
         # a client of its own: a short timeout and no retries, so an outage costs one wait
         self.client = WebClient(token=client.token, base_url=client.base_url, timeout=TIMEOUT_S,
                                 retry_handlers=[])
         self.ttl, self.miss_after, self.clock, self.memory = ttl, miss_after, clock, memory
+        self.backoff, self._down_until = backoff, float("-inf")  # commands do not queue on a dead Slack
         self._handles: dict[str, str] = {}  # "@handle" -> "S…"
         self._names: dict[str, str] = {}  # "S…" -> "@handle"
         self._handles_at: float | None = None
@@ -110,10 +113,8 @@ class SlackGroups:
             return self._handles[entry.lower()], False
         if fresh and now - (self._handles_at or 0) < self.miss_after:
             return None, False  # just read, and no such handle
-        try:
-            answer = self.client.usergroups_list(include_disabled=False)
-        except Exception as exc:  # noqa: BLE001 - Slack down, rate limited, bad scope: keep what we know
-            log.warning("could not read Slack's user groups (usergroups.list): %s", _why(exc))
+        answer = self._ask("usergroups.list", lambda: self.client.usergroups_list(include_disabled=False))
+        if answer is None:  # Slack down, rate limited, a missing scope: keep what we know
             if entry.lower() not in self._handles:
                 remembered = {handle.lower(): gid for gid, (handle, _) in self._recall().items()}
                 return remembered.get(entry.lower()), entry.lower() in remembered
@@ -131,10 +132,9 @@ class SlackGroups:
             users, at = cached
             if now - at < self.ttl and (user is None or user in users or now - at < self.miss_after):
                 return users, False
-        try:
-            answer = self.client.usergroups_users_list(usergroup=gid, include_disabled=False)
-        except Exception as exc:  # noqa: BLE001 - the last known members stand (or nobody, never everyone)
-            log.warning("could not read the members of Slack user group %s: %s", gid, _why(exc))
+        answer = self._ask(f"usergroups.users.list {gid}",
+                           lambda: self.client.usergroups_users_list(usergroup=gid, include_disabled=False))
+        if answer is None:  # the last known members stand (or nobody, never everyone)
             if cached is not None:
                 return cached[0], True
             remembered = self._recall().get(gid)
@@ -144,6 +144,19 @@ class SlackGroups:
         if self.memory is not None:
             self.memory.remember(gid, self._names.get(gid, gid), users)
         return users, False
+
+    def _ask(self, what: str, call: Callable[[], Any]) -> Any:
+        """Slack's answer, or None when it failed (or failed less than `backoff` s ago)."""
+        now = self.clock()
+        if now < self._down_until:
+            return None
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - any failure: the caller falls back to what is known
+            log.warning("could not ask Slack (%s): %s; last known members stand for %g s", what, _why(exc),
+                        self.backoff)
+            self._down_until = now + self.backoff
+            return None
 
     def _recall(self) -> dict[str, tuple[str, frozenset[str]]]:
         return self.memory.recall() if self.memory is not None else {}
