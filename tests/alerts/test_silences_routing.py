@@ -298,3 +298,21 @@ def test_slack_transport_looks_handles_up_once_and_survives_slack_down():
     transport = SlackTransport(SimpleNamespace(client=down))
     assert transport.usergroup_id("@oncall-platform") is None
     assert transport.usergroup_id("@oncall-platform") is None and down.calls == 1  # not asked at every post
+
+
+def test_two_processes_post_an_episode_begun_under_a_silence_once(ops, clock, slack):
+    first, second = AlertRunner(ops, slack), AlertRunner(ops, slack)
+    command(ops, "silence rule=dlq_size for=1h")
+    fill_dlq(ops.r, ops.keys.dlq, 150)
+    for _ in range(2):
+        tick(first)
+        tick(second)
+        clock.advance(ops.settings.bus_alert_for)
+    assert slack.calls == []
+    clock.advance(3600)
+    for _ in range(3):
+        first.check()
+        second.check()
+        first.deliver()
+        second.deliver()
+    assert [c["op"] for c in slack.calls] == ["post"]
