@@ -7,8 +7,8 @@ from bot.actions.selection import last_id, select
 from bot.bus import Bus
 from bot.phrase import code, phrase
 from bot.plural import plural
-from bot.services.dlq import dlq_entry, dlq_list, dlq_summary
 from bot.services import trends
+from bot.services.dlq import dlq_entry, dlq_list, dlq_summary
 from bot.services.dlq_top import dlq_top
 from bot.texttable import share
 from bot.timeparse import human_age, id_ms
