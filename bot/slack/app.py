@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 # Commands worked on at once; more wait for a thread (their ack does not). Kept small on
 # purpose: the work shares this process's GIL with the acks, so more threads answer no
 # sooner but slow the acks (bench/bench_ack.py: p99 ack 43-65 ms with 4-8, 117-145 ms
-# with 16-32, under 20 concurrent commands on a slow Redis).
+# with 16-32, under 20 concurrent commands on a slow Redis). With a worker pool, one more
+# thread per answer the pool gives at once: such a thread only waits for the worker.
 WORKERS = 4
 RERUN_ACTIONS = ("bus_run", "bus_share")  # buttons whose value is command text
 FORMS = "^bus_(replay|reprocess|edit)_form$"  # callback ids of busbot's forms (bot/slack/modals.py)
@@ -54,7 +55,8 @@ def build_app(settings: Settings, rt: Runtime, pool: CommandPool | None = None,
     """The Bolt app; `auth.test` runs once here, so a bad token fails at start-up."""
     app = App(client=client or web_client(settings), signing_secret=_secret(settings.slack_signing_secret) or "",
               process_before_response=True,
-              listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="busbot-work"))
+              listener_executor=ThreadPoolExecutor(WORKERS + (pool.capacity if pool else 0),
+                                                   thread_name_prefix="busbot-work"))
     register(app, rt, pool)
     return app
 

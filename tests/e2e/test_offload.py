@@ -77,7 +77,7 @@ def test_read_commands_and_their_buttons_run_in_the_worker(start_bot, stub, real
 def test_a_killed_worker_is_replaced(start_bot, stub, real_bus, pool):
     bot = start_bot(real_bus, pool)
     assert send(bot, stub, lambda url: command_body("health", url), "before")["text"].startswith("Event bus is")
-    for process in list(pool.executor._processes.values()):
+    for process in [worker.process for worker in pool.workers]:
         os.kill(process.pid, signal.SIGKILL)
         process.join(10)
     after = send(bot, stub, lambda url: command_body("dlq", url), "after")
@@ -98,3 +98,58 @@ def test_worker_sees_redis_down_as_one_sentence(start_bot, stub, settings, redis
         assert msg["text"] == f"Redis at {dead_url} refused the connection: nothing listens on that port."
     finally:
         dead_pool.shutdown()
+
+
+class CountingProxy:
+    """A TCP proxy to Redis that delays each reply and counts the requests waiting at once."""
+
+    def __init__(self, upstream_port: int, delay_s: float):
+        import socket
+        import threading
+        self.upstream_port, self.delay_s = upstream_port, delay_s
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.waiting = self.most_waiting = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+        while True:
+            client, _ = self.listener.accept()
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            threading.Thread(target=self._requests, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._replies, args=(upstream, client), daemon=True).start()
+
+    def _requests(self, src, dst) -> None:
+        with src, dst:
+            while data := src.recv(65536):
+                with self.lock:
+                    self.waiting += 1
+                    self.most_waiting = max(self.most_waiting, self.waiting)
+                dst.sendall(data)
+
+    def _replies(self, src, dst) -> None:
+        import time
+        with src, dst:
+            while data := src.recv(65536):
+                time.sleep(self.delay_s)
+                with self.lock:
+                    self.waiting = max(0, self.waiting - 1)
+                dst.sendall(data)
+
+
+def test_one_worker_answers_many_commands_at_once(redis_server):
+    """Answers waiting on a slow Redis overlap: a command does not queue behind the one
+    before it (a pool of two single-threaded processes answered two at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+    proxy = CountingProxy(redis_server.port, delay_s=0.3)
+    one = CommandPool(f"redis://127.0.0.1:{proxy.port}/0", processes=1, threads=8)
+    try:
+        with ThreadPoolExecutor(6) as senders:
+            replies = list(senders.map(lambda n: one.answer("health", f"U{n}")[0], range(6)))
+        assert all(reply.template for reply in replies)
+        assert proxy.most_waiting >= 4  # 1 when the worker answered one command at a time
+    finally:
+        one.shutdown(wait=True)
