@@ -102,37 +102,26 @@ def line_chart(title: str, bucketed: dict[str, list[tuple[int, float | None]]], 
     return chart
 
 
-def bar_chart(title: str, values: list[int | None], now: int) -> Chart:
-    known = [float(v) for v in values if v is not None]
+def bar_chart(title: str, hours: list[tuple[int, int | None]], now: int) -> Chart:
+    """One bar per clock hour (start ms, value), placed on the time axis; the current hour's
+    bar is as wide as the part of it that has passed."""
+    known = [float(v) for _, v in hours if v is not None]
     top = _top(known, None)
     chart = Chart(title=title, empty=not known, top=f"{top:,.0f}", ticks=_ticks(now))
-    slot = (WIDTH - PAD_L - 4) / len(values)
-    start = now - len(values) * HOUR_MS
-    for i, v in enumerate(values):
+    for start, v in hours:
         if v is None:
             continue
         y = _y(float(v), top)
-        hh = ((start + i * HOUR_MS) // HOUR_MS) % 24
-        chart.bars.append(Bar(round(PAD_L + i * slot + 1, 1), round(y, 1), round(slot - 2, 1),
+        x0, x1 = _x(max(start, now - DAY_MS), now), _x(min(start + HOUR_MS, now), now)
+        hh = (start // HOUR_MS) % 24
+        chart.bars.append(Bar(round(x0 + 1, 1), round(y, 1), round(max(1.0, x1 - x0 - 2), 1),
                               round(HEIGHT - PAD_B - y, 1), f"{hh:02d}:00: {v:,} arrivals"))
     return chart
 
 
-def arrivals_per_hour(rises: list[tuple[int, int]], now: int, hours: int = 24) -> list[int | None]:
-    """DLQ arrivals in each of the last `hours` hours, oldest first (hour i covers
-    (start + i h, start + (i+1) h]); None for an hour with no usable pair of samples."""
-    out: list[int | None] = [None] * hours
-    start = now - hours * HOUR_MS
-    for ts, rise in rises:
-        i = (ts - start - 1) // HOUR_MS
-        if 0 <= i < hours:
-            out[i] = (out[i] or 0) + rise
-    return out
-
-
 def overview_charts(day: DaySummary, now: int, dlq_warn: float, lag_warn: float) -> list[Chart]:
     dlq = line_chart("DLQ size", {"DLQ": [(_centre(t, now), b.dlq) for t, b in day.buckets]}, now, dlq_warn)
-    arrivals = bar_chart("DLQ arrivals per hour", arrivals_per_hour(day.rises, now), now)
+    arrivals = bar_chart("DLQ arrivals per hour", day.hours, now)
     lag = line_chart("Consumer lag", {g: [(_centre(t, now), b.lags[g]) for t, b in day.buckets if g in b.lags]
                                       for g in day.groups}, now, lag_warn)
     return [dlq, arrivals, lag]

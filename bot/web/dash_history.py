@@ -6,11 +6,11 @@ bucketing them all took most of a second on every view of the Overview. Here the
 reads the day once; each later one reads only the entries after the last id it holds, and
 checks in the same round trip that the oldest entry of the day is still the one it holds
 first (a trimmed, deleted or recreated stream is read again in full). Samples are summed
-into clock-aligned 5-minute buckets as they arrive, so a view works on about 290 buckets
-instead of every sample.
+into clock-aligned 5-minute buckets and DLQ arrivals into clock hours as they arrive, so a
+view works on about 290 buckets and 24 hours instead of every sample.
 
-The samples are those `bot.services.history.day` returns; the DLQ arrivals between
-consecutive samples follow `history.arrivals_per_hour`.
+The samples are those `bot.services.history.day` returns; arrivals are the rise of the DLQ's
+entries-added counter between consecutive samples, as in `history.arrivals_per_hour`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.bus import Bus
-from bot.services.history import DAY_MS, MAXLEN, Sample
+from bot.services.history import DAY_MS, HOUR_MS, MAXLEN, Sample
 from bot.services.history import _parse as parse_sample
 from bot.timeparse import id_ms
 
@@ -49,8 +49,15 @@ class Bucket:
 @dataclass
 class DaySummary:
     buckets: list[tuple[int, Bucket]]  # (start ms, bucket), oldest first
-    rises: list[tuple[int, int]]  # (sample time, DLQ arrivals since the sample before it)
+    # the last 24 clock hours, the current one last: (start ms, DLQ arrivals, None where no
+    # two consecutive samples tell)
+    hours: list[tuple[int, int | None]]
     groups: list[str]
+
+
+def hour_of(ts: int) -> int:
+    """The clock hour a sample's arrivals count in: hour h covers (h h, (h + 1) h]."""
+    return (ts - 1) // HOUR_MS
 
 
 # (id's ms, stream id, the sample or None where the entry is not one, DLQ arrivals since the
@@ -62,6 +69,7 @@ Row = tuple[int, str, Sample | None, int | None]
 class _Held:
     rows: list[Row] = field(default_factory=list)  # oldest first
     buckets: dict[int, Bucket] = field(default_factory=dict)  # ts // BUCKET_MS -> bucket
+    hourly: dict[int, list[int]] = field(default_factory=dict)  # hour_of(ts) -> [arrivals, pairs]
     last_id: str | None = None  # the newest id read
     prev: Sample | None = None  # the newest sample held
 
@@ -72,13 +80,21 @@ class _Held:
                 p = self.prev
                 if p is not None and p.added is not None and s.added is not None and s.added >= p.added:
                     rise = s.added - p.added
+                    self._count(s.ts, rise, 1)
                 self.prev = s
                 self.buckets.setdefault(s.ts // BUCKET_MS, Bucket()).add(s)
             self.rows.append((id_ms(i) or 0, i, s, rise))
             self.last_id = i
 
+    def _count(self, ts: int, rise: int, pairs: int) -> None:
+        tally = self.hourly.setdefault(hour_of(ts), [0, 0])
+        tally[0] += rise * pairs
+        tally[1] += pairs
+        if not tally[1]:
+            del self.hourly[hour_of(ts)]
+
     def reload(self, raw: list[tuple[Any, Any]] | None) -> None:
-        self.rows, self.buckets, self.prev = [], {}, None
+        self.rows, self.buckets, self.hourly, self.prev = [], {}, {}, None
         self.append(raw)
         self.last_id = self.last_id or "0-0"
 
@@ -87,7 +103,12 @@ class _Held:
         gone = bisect_left(self.rows, cutoff_ms, key=lambda row: row[0])
         if not gone:
             return
-        affected = {s.ts // BUCKET_MS for _, _, s, _ in self.rows[:gone] if s is not None}
+        affected = set()
+        for _, _, s, rise in self.rows[:gone]:
+            if s is not None:
+                affected.add(s.ts // BUCKET_MS)
+                if rise is not None:
+                    self._count(s.ts, rise, -1)
         del self.rows[:gone]
         for b in affected:
             self.buckets.pop(b, None)
@@ -98,6 +119,7 @@ class _Held:
                 continue
             if first and rise is not None:  # the sample before it is gone
                 self.rows[n] = (ms, i, s, None)
+                self._count(s.ts, rise, -1)
             first = False
             if ms >= end:
                 break
@@ -105,11 +127,14 @@ class _Held:
                 self.buckets.setdefault(s.ts // BUCKET_MS, Bucket()).add(s)
         if not any(s is not None for _, _, s, _ in self.rows):
             self.prev = None
+        for h in [h for h in self.hourly if h < hour_of(cutoff_ms)]:  # hours no chart shows any more
+            del self.hourly[h]
 
     def summary(self, now: int) -> DaySummary:
         buckets = sorted((b * BUCKET_MS, v) for b, v in self.buckets.items() if b * BUCKET_MS <= now)
-        rises = [(s.ts, rise) for _, _, s, rise in self.rows if s is not None and rise is not None and s.ts <= now]
-        return DaySummary(buckets, rises, sorted({g for _, v in buckets for g in v.lags}))
+        last = hour_of(now)
+        hours = [(h * HOUR_MS, self.hourly[h][0] if h in self.hourly else None) for h in range(last - 23, last + 1)]
+        return DaySummary(buckets, hours, sorted({g for _, v in buckets for g in v.lags}))
 
 
 _held: weakref.WeakKeyDictionary[Any, dict[str, _Held]] = weakref.WeakKeyDictionary()  # per Redis client

@@ -10,16 +10,15 @@ from bot.bus import Bus
 from bot.services import history
 from bot.services.history import DAY_MS, HOUR_MS
 from bot.web import dash_history
-from bot.web.dash_charts import arrivals_per_hour
 from bot.web.dash_history import BUCKET_MS, Bucket, DaySummary
 
 T0 = 1_764_000_000_000
 STEP = 97_000  # a sample every 97 s: buckets of one, two and three samples
 
 
-def record(bus: Bus, i: int) -> int:
+def record(bus: Bus, i: int, ts: int | None = None) -> int:
     """Sample number i (after i % 3 DLQ arrivals; the DLQ is recreated now and then): its time."""
-    ts = T0 + i * STEP
+    ts = T0 + i * STEP if ts is None else ts
     if i % 150 == 149:
         bus.r.delete(bus.keys.dlq)
     for _ in range(i % 3):
@@ -31,20 +30,28 @@ def record(bus: Bus, i: int) -> int:
 
 
 def full_read(bus: Bus, now: int) -> DaySummary:
-    """What a fresh read of the whole day gives, bucketed by hand."""
+    """What a fresh read of the whole day gives, bucketed by hand; arrivals are the counter's
+    rise between consecutive samples, in the clock hour (h, h+1] of the later one."""
     samples = history.day(bus, now)
     buckets: dict[int, Bucket] = {}
     for s in samples:
         buckets.setdefault(s.ts // BUCKET_MS * BUCKET_MS, Bucket()).add(s)
-    return DaySummary(sorted(buckets.items()), [], sorted(history.groups(samples)))
+    last = (now - 1) // HOUR_MS
+    hours: dict[int, int | None] = {h: None for h in range(last - 23, last + 1)}
+    for prev, s in zip(samples, samples[1:]):
+        h = (s.ts - 1) // HOUR_MS
+        if h in hours and prev.added is not None and s.added is not None and s.added >= prev.added:
+            hours[h] = (hours[h] or 0) + s.added - prev.added
+    return DaySummary(sorted(buckets.items()), [(h * HOUR_MS, v) for h, v in sorted(hours.items())],
+                      sorted(history.groups(samples)))
 
 
 def assert_same(bus: Bus, got: DaySummary, now: int) -> None:
     want = full_read(bus, now)
     assert got.buckets == want.buckets
     assert got.groups == want.groups
-    samples = history.day(bus, now)
-    assert arrivals_per_hour(got.rises, now) == history.arrivals_per_hour(samples, now)
+    assert got.hours == want.hours
+    assert any(v for _, v in got.hours)  # arrivals are counted, not only None
 
 
 def count_parses(monkeypatch) -> list[int]:
@@ -70,7 +77,7 @@ def test_a_second_view_reads_only_the_samples_added_since_the_first(bus, monkeyp
     assert parses[0] == 303  # three more, not the day again
     dash_history.day_summary(bus, now)
     assert parses[0] == 303
-    assert first.buckets and len(first.rises) > 0
+    assert first.buckets and any(v for _, v in first.hours)
 
 
 def test_the_day_moves_on_and_old_samples_leave_their_buckets(bus):
@@ -83,6 +90,18 @@ def test_the_day_moves_on_and_old_samples_leave_their_buckets(bus):
     got = dash_history.day_summary(bus, later)
     assert_same(bus, got, later)
     assert got.buckets[0][0] + BUCKET_MS > later - DAY_MS
+
+
+def test_after_a_gap_the_first_sample_of_the_day_counts_no_arrivals(bus):
+    """Its sample before is older than the day: the pair no longer tells anything."""
+    for i in range(10):
+        record(bus, i)
+    for j in range(10, 20):
+        now = record(bus, j, T0 + 3 * HOUR_MS + j * STEP)
+    dash_history.day_summary(bus, now)
+    later = T0 + DAY_MS + HOUR_MS  # the day starts in the gap
+    got = dash_history.day_summary(bus, later)
+    assert_same(bus, got, later)
 
 
 @pytest.mark.parametrize("change", ["trimmed", "recreated"])
