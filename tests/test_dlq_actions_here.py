@@ -157,3 +157,16 @@ def test_an_empty_replay_offers_the_form_to_try_other_values(gbus, grt):
     reply = router.run("replay from=2h to=1h", grt, "U1")
     show(reply)
     assert [b["action_id"] for b in reply.context["buttons"]] == ["bus_form"]
+
+
+def test_dlq_top_with_every_row_full_stays_within_block_kit_limits(gbus, grt):
+    p = gbus.r.pipeline(transaction=False)
+    for i in range(40):  # 40 types, tenants and error signatures: the top 25 of each get buttons
+        p.xadd(gbus.keys.dlq, {"event": json.dumps({"id": f"e{i}", "type": f"svc{i}.thing.happened-" + "x" * 40,
+                                                    "tenantId": f"tenant-{chr(97 + i % 26)}{i}"}),
+                               "error": f"handler {chr(97 + i % 26) * (i + 1)} failed"}, id=f"{1000 + i}-0")
+    p.execute()
+    reply = router.run("dlq top 25", grt, "U1")
+    message = show(reply)  # 50 blocks at most, 25 elements an actions block, 75 characters a label
+    assert sum(len(rows) for rows in reply.context["row_buttons"].values()) == 3 * 25 * 2
+    assert sum(1 for b in message["blocks"] if b["type"] == "actions") == 3 * 3 + 1
