@@ -157,6 +157,17 @@ def render(template: str, context: dict, max_blocks: int = MAX_BLOCKS) -> dict:
     return message
 
 
+def with_badge(message: dict, env: dict) -> dict:
+    """`message` with its environment's badge (bot/environments.py) as its first line."""
+    blocks = message.setdefault("blocks", [])
+    if len(blocks) >= MAX_BLOCKS:
+        blocks.pop()  # the last block (usually a context line) gives way to the environment
+    blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(env["slack"], 3000)}]})
+    if not str(message.get("text", "")).startswith(env["text"]):
+        message["text"] = fallback_text(f"{env['text']} {message.get('text', '')}")
+    return message
+
+
 RENDER_FAILED = "busbot could not display that answer (a template error); it is logged."
 
 
@@ -174,6 +185,9 @@ def render_reply(reply) -> dict:
         message["text"] = RENDER_FAILED
         return message
     message["text"] = fallback_text(reply.text or message.get("text") or "busbot")
+    env = reply.context.get("env_badge")  # several environments: the first line names this one
+    if env:
+        with_badge(message, env)
     note = reply.context.get("role_note")  # the caller's role came from last known group members
     if note and len(message.get("blocks", [])) < MAX_BLOCKS:
         message["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(md(note), 3000)}]})

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.actions.policy import NO_GROUPS, GroupDirectory
 from bot.actions.runtime import ActionRunner, hooks_for
 from bot.bus import Bus
 from bot.jobs.runner import JobRunner
 from bot.notify import Notifier, NullNotifier
+
+if TYPE_CHECKING:
+    from bot.environments import Environments
 
 
 @dataclass
@@ -25,6 +29,11 @@ class Runtime:
     jobs: JobRunner | None  # None: runners are driven by hand (tests, read-only workers)
     poll_s: float = 1.0
     groups: GroupDirectory = NO_GROUPS  # Slack user groups for the role policy (bot/slack/groups.py)
+    # the environment this runtime serves, and all of the process's (bot/environments.py);
+    # set by `Environments`, which also tells whether it is protected
+    environment: str = "default"
+    envs: Environments | None = field(default=None, repr=False, compare=False)
+    protected: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def ensure_jobs(self) -> JobRunner | None:

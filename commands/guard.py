@@ -136,6 +136,10 @@ def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
     if exc.reason == "missing" or req is None:
         return notice("busbot no longer knows this request, so nothing ran.",
                       "Run the command again for a fresh preview.", "caution")
+    if exc.reason == "environment":
+        here = bus.settings.bus_environment_name
+        return notice(f"This request was made in the environment {req.env!r}, not {here!r}, so nothing ran.", f"Use its buttons where it was posted, or start again with @{req.env}.",
+                      "caution")
     if exc.reason == "expired":
         ttl = human_age(bus.settings.bus_approval_ttl * 1000)
         return notice(f"These buttons expired ({ttl} after they were shown), so nothing ran.",

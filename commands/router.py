@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 
 from bot.actions import policy
 from bot.bus import Bus
+from bot.environments import badge, prefixed, split_target
 from bot.phrase import PhraseLike, code, join, phrase, plain
 from bot.redis_errors import describe, is_refused, is_unavailable, refusal
 from bot.runtime import Runtime
-from commands import catalog  # noqa: F401  (registers every command)
+from commands import (
+    button_values,
+    catalog,  # noqa: F401  (registers every command)
+)
 from commands.actions import ACTION_ROLES, ACTIONS, OPERATOR_ACTIONS, ActionCall, action
-from commands import button_values
 from commands.args import split_args, tokenize
 from commands.guard import refuse
 from commands.invocation import Invocation
@@ -23,6 +27,7 @@ from commands.registry import REGISTRY, Command
 from commands.reply import CommandError, Reply, UsageError
 
 log = logging.getLogger(__name__)
+BOUND = re.compile(r"^@([a-z][a-z0-9-]*) ")  # a button value bound to an environment
 
 
 def _strip_prefix(text: str) -> str:
@@ -70,12 +75,62 @@ def _check(inv: Invocation) -> None:
         raise inv.usage_error(phrase(code(cmd.name), " does not take ", code(extra), " here."))
 
 
-def run(text: str, rt: Runtime, user_id: str = "console") -> Reply:
-    text = _strip_prefix(text)
+def run(text: str, rt: Runtime, user_id: str = "console", channel: str | None = None) -> Reply:
+    """`rt`: the runtime of the environment the text runs in unless it names one (`@staging`,
+    `env=staging`) or `channel` has a default environment."""
+    target, text = pick_environment(_strip_prefix(text), rt, channel)
+    if isinstance(target, Reply):
+        return target
+    rt = target
     with policy.groups_of(rt.groups):
         reply = _guarded(rt.bus, text, lambda: _run_command(text, rt, user_id), command=text)
     reply.command = reply.command or text
+    return mark_environment(reply, rt)
+
+
+def pick_environment(text: str, rt: Runtime, channel: str | None = None) -> tuple[Runtime | Reply, str]:
+    """The runtime `text` runs in and the text without the environment's name; an unknown
+    name is a reply listing the known ones."""
+    name, rest = split_target(text)
+    envs = rt.envs
+    if envs is None:
+        if name is not None and name != rt.environment:
+            return error_reply(f"There is no environment named {name!r}; this busbot knows {rt.environment!r}.",
+                               "Leave the environment out."), rest
+        return rt, rest
+    if name is not None:
+        picked = envs.get(name) if name else None
+        if picked is None:
+            example = code(f"/bus @{envs.default} {rest or 'health'}")
+            return error_reply(envs.unknown(name), phrase("For example ", example, ".")), rest
+        return picked, rest
+    return (envs.for_channel(channel) if channel else None) or rt, rest
+
+
+def mark_environment(reply: Reply, rt: Runtime) -> Reply:
+    """With several environments: the reply's first line names its environment, and every
+    button (and "Post to channel") is bound to it, so a click can never act on another."""
+    if rt.envs is None or not rt.envs.multi:
+        return reply
+    reply.context["env_badge"] = badge(rt.environment, rt.protected)
+    _bind_buttons(reply.context, rt.environment)
+    if reply.context.get("share_value"):
+        reply.context["share_value"] = prefixed(rt.environment, reply.context["share_value"])
+    if reply.command:
+        reply.command = prefixed(rt.environment, reply.command)
     return reply
+
+
+def _bind_buttons(context, name: str) -> None:
+    if isinstance(context, list):
+        for item in context:
+            _bind_buttons(item, name)
+    elif isinstance(context, dict):
+        if isinstance(context.get("action_id"), str) and isinstance(context.get("value"), str):
+            context["value"] = prefixed(name, context["value"])
+        for key, item in context.items():
+            if key != "env_badge" and isinstance(item, (list, dict)):
+                _bind_buttons(item, name)
 
 
 def is_read_only(text: str) -> bool:
@@ -92,18 +147,40 @@ def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: s
     """A button click; unknown action ids (an old message after an upgrade) get a sentence.
     `channel`: the Slack channel it was clicked in (approvals count only where they were
     asked); None for the console, the dashboard and the API, which check their callers."""
-    handler, bus = ACTIONS.get(action_id), rt.bus
+    handler = ACTIONS.get(action_id)
     if handler is None:
         return error_reply("That button belongs to an older busbot message and no longer does anything.",
                            "Run the command again.")
+    target, value = _action_environment(value, rt, channel)
+    if isinstance(target, Reply):
+        return target
+    rt = target
+    bus = rt.bus
     with policy.groups_of(rt.groups):
         # one check for every button: operator (or approver) buttons, and reading for the rest
         role = ACTION_ROLES.get(action_id, policy.OPERATOR if action_id in OPERATOR_ACTIONS else policy.VIEWER)
         check = policy.has_role(bus.settings, rt.groups, user_id, role)
         if not check:
             return refuse(bus, user_id, OPERATOR_ACTIONS.get(action_id, "use busbot's buttons"), role, check)
-        return _guarded(bus, f"action {action_id}",
-                        lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
+        reply = _guarded(bus, f"action {action_id}",
+                         lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
+    return mark_environment(reply, rt)
+
+
+def _action_environment(value: str, rt: Runtime, channel: str | None) -> tuple[Runtime | Reply, str]:
+    """A button's environment is the `@name ` its value starts with (a button made with one
+    environment); a value without one (a form, the App Home, an older message) runs where
+    the channel's default, or `rt`, says."""
+    envs = rt.envs
+    m = BOUND.match(value or "")
+    if m is None or envs is None:
+        return (envs.for_channel(channel) if envs is not None and channel else None) or rt, value
+    picked = envs.get(m.group(1))
+    if picked is None:
+        return error_reply(f"This button was made for the environment {m.group(1)!r}, which this busbot no "
+                           f"longer serves (it knows {', '.join(envs.names)}), so nothing ran.",
+                           "Run the command again."), value
+    return picked, value[m.end():]
 
 
 def _run_command(text: str, rt: Runtime, user_id: str) -> Reply:

@@ -38,13 +38,14 @@ class GuardedRequest(BaseModel):
     rejected_by: str = ""
     job_id: str = ""
     channel: str = ""  # where the approval request was posted; approvals count only there
+    env: str = ""  # the environment it was made in (BUS_ENVIRONMENT_NAME); its buttons act only there
 
     def to_hash(self) -> dict[str, str]:
         return {k: json.dumps(v) if k in ("params", "preview") else str(v)
                 for k, v in self.model_dump().items()}
 
     @classmethod
-    def from_hash(cls, h: dict[str, str]) -> "GuardedRequest":
+    def from_hash(cls, h: dict[str, str]) -> GuardedRequest:
         data: dict[str, Any] = dict(h)
         for k in ("params", "preview"):
             data[k] = json.loads(h.get(k) or "{}")
@@ -62,6 +63,7 @@ class StepRefused(Exception):
 def create(bus: Bus, req: GuardedRequest) -> GuardedRequest:
     now = bus.clock()
     req.token = req.token or secrets.token_urlsafe(12)
+    req.env = req.env or bus.settings.bus_environment_name
     req.created, req.expires = now, now + bus.settings.bus_approval_ttl * 1000
     key = bus.keys.approval(req.token)
     p = bus.r.pipeline(transaction=True)
@@ -77,7 +79,12 @@ def get(bus: Bus, token: str) -> GuardedRequest | None:
 
 
 def step(bus: Bus, token: str, expect: str, new: str, **fields: str) -> GuardedRequest:
-    """Move the request from `expect` to `new` once; raises StepRefused for the loser."""
+    """Move the request from `expect` to `new` once; raises StepRefused for the loser, and
+    with reason `environment` for a request made in another environment (two environments
+    may share one Redis): it never moves there."""
+    before = get(bus, token) if token else None
+    if before is not None and before.env and before.env != bus.settings.bus_environment_name:
+        raise StepRefused("environment", before)
     args: list[str] = [expect, new, str(bus.clock())]
     for k, v in fields.items():
         args += [k, str(v)]

@@ -176,6 +176,9 @@ def render_reply_text(reply, color: bool = False, width: int | None = None) -> S
     """A `commands.reply.Reply` -> Screen."""
     context = {**reply.context, "command": reply.command, "__text__": reply.text}
     screen = render_text(reply.template, context, color, width)
+    env = reply.context.get("env_badge")  # several environments: the first line names this one
+    if env:
+        screen.text = env["text"] + "\n" + screen.text
     note = reply.context.get("role_note")  # the caller's role came from last known group members
     if note:
         screen.text = screen.text.rstrip("\n") + "\n" + note + "\n"
