@@ -295,11 +295,14 @@ class Settings(BaseSettings):
 def unknown_bus_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """One warning per `BUS_*` variable in the environment that is no setting (a typo would
     otherwise be ignored without a word), naming the nearest known one."""
+    from bot.environments import override_variables  # it builds on these settings
+
     env = os.environ if environ is None else environ
     known = sorted(name.upper() for name in Settings.model_fields if name.startswith("bus_"))
+    per_environment = override_variables(env)  # BUS_ENVIRONMENTS and BUS_<NAME>_... overrides
     lines = []
     for name in sorted(n.upper() for n in env if n.upper().startswith("BUS_")):
-        if name in known:
+        if name in known or name in per_environment:
             continue
         nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean {nearest[0]}?" if nearest else "no busbot setting is named like it"

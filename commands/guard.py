@@ -138,7 +138,8 @@ def lost_click(bus: Bus, exc: StepRefused, user_id: str, button: str) -> Reply:
                       "Run the command again for a fresh preview.", "caution")
     if exc.reason == "environment":
         here = bus.settings.bus_environment_name
-        return notice(f"This request was made in the environment {req.env!r}, not {here!r}, so nothing ran.", f"Use its buttons where it was posted, or start again with @{req.env}.",
+        return notice(f"This request was made in the environment {req.env!r}, not {here!r}, so nothing ran.",
+                      f"Use its buttons where it was posted, or start again with @{req.env}.",
                       "caution")
     if exc.reason == "expired":
         ttl = human_age(bus.settings.bus_approval_ttl * 1000)
