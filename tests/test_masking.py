@@ -221,3 +221,20 @@ def test_log_records_are_masked_by_the_settings_patterns_too(caplog):
     finally:
         use_for_logs(DEFAULT)
     assert "cust_4711" not in caplog.text and not leaked(caplog.text) and "customer c***" in caplog.text
+
+
+def test_a_dlq_top_signature_finds_its_entries_again(mbus):
+    """The row's signature, the list filtered by it and the reprocess it offers agree: the
+    signature is that of the masked error text wherever it is computed."""
+    errors = ["sms to +44 7700 900123 failed", "sms to +44 7700 900456 failed", f"mail to {EMAIL} bounced",
+              "card 4111 1111 1111 1111 declined", "timeout after 5003ms for ap_81"]
+    for i, error in enumerate(errors):
+        mbus.r.xadd(mbus.keys.dlq, {"event": json.dumps({"id": f"e{i}", "type": "t"}), "error": error},
+                    id=f"{T0 + i}-0")
+    rt = manual_runtime(mbus)
+    top = router.run("dlq top", rt, "U1")
+    rows = {row.key: row.count for row in top.context["t"].by_signature}
+    assert len(rows) == 4 and not leaked(json.dumps(list(rows)))
+    for key, count in rows.items():
+        listed = router.run(f"dlq list 15 signature='{key}'", rt, "U1")
+        assert len(listed.context["rows"]) == count, (key, listed.text)

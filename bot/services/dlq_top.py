@@ -11,13 +11,13 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 
 import redis
 from pydantic import BaseModel
 
 from bot.bus import Bus
 from bot.envelope import MALFORMED
+from bot.mask import Masker
 from bot.services.entry_keys import EntryKeys
 from bot.services.raw_read import pages
 
@@ -85,7 +85,7 @@ def _fingerprint(r: redis.Redis, stream: str, mask: str = "") -> dict | None:
 
 
 def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], start: str | None,
-          mask: Callable[[str], str] | None = None) -> tuple[int, int, str | None]:
+          mask: Masker | None = None) -> tuple[int, int, str | None]:
     by_type, by_sig, by_tenant = tallies
     keys = EntryKeys(mask)
     read = malformed = 0
@@ -116,7 +116,7 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
             fp = _fingerprint(r, stream, bus.masker.key)
         cached = _load(r, cache_key)  # the reader before us may have just stored it
     try:
-        tallies, malformed, read, source, last = _count(r, stream, fp, cached, bus.masker.text)
+        tallies, malformed, read, source, last = _count(r, stream, fp, cached, bus.masker)
         total = sum(tallies[0].counts.values())
         if fp and source != "cache" and len(tallies[1].counts) <= MAX_CACHED_KEYS and _complete(fp, total, last):
             r.set(cache_key, json.dumps({"version": CACHE_VERSION, "fp": fp, "malformed": malformed,
@@ -131,7 +131,7 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
                   elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
 
 
-def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, mask: Callable[[str], str]):
+def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, mask: Masker):
     """(tallies, malformed, entries read, source, last id counted) from the cheapest path."""
     if fp is None:
         return (_Tally(), _Tally(), _Tally()), 0, 0, "scan", None

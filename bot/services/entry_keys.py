@@ -10,11 +10,11 @@ any other layout (extra or repeated fields, flat entries) goes through a dict li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import msgspec
 
 from bot.envelope import NO_TENANT, UNKNOWN, classify
+from bot.mask import Masker
 from bot.services.raw_read import RawEntry
 from bot.services.signature import SignatureMemo
 
@@ -51,9 +51,9 @@ def _keys_of(event: bytes) -> tuple[str, str]:
 
 class EntryKeys:
     """Keys of raw entries; one per scan (the signature memo learns the DLQ's shapes).
-    `mask` is applied to each signature (once per distinct shape)."""
+    With `mask`, signatures are those of the masked errors (bot.services.signature)."""
 
-    def __init__(self, mask: Callable[[str], str] | None = None) -> None:
+    def __init__(self, mask: Masker | None = None) -> None:
         self.signatures = SignatureMemo(mask)
 
     def page(self, rows: list[RawEntry]) -> tuple[list[str], list[str], list[str]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
+
+from bot.mask import Masker
 
 _RULES = [
     (re.compile(r'"[^"]*"'), '"…"'),
@@ -37,7 +38,10 @@ MEMO_LIMIT = 20_000  # remembered shapes per level; beyond it, misses are comput
 
 
 class SignatureMemo:
-    """`compute` (then `mask`, if given) of raw error bytes for a scan of many entries, each shape computed once.
+    """The signature of each raw error of a scan of many entries, each shape computed once;
+    with `mask` (a `bot.mask.Masker`), the signature of the MASKED error, as everywhere else
+    (`signature(entry.error)` of a masked entry): no row shows or reveals personal data, and
+    a row's signature finds its entries again.
 
     Real messages differ by ids and numbers ("timeout after 7312ms for ap_48213"), so a
     cache of whole messages almost never hits. Two keys that provably give the same
@@ -45,17 +49,20 @@ class SignatureMemo:
     digits alike, and none survives the last rule); (2) on a miss, that text with its
     uuids and cuids already folded (the rules that fold them match the same spans before
     and after the quoted parts are folded, since they never span a quote character).
+    An error the masker may change is masked and computed by itself (`Masker.may_change`
+    does not depend on digit values, so the digit-folded key tells); any other comes out of
+    the masker unchanged, and the memo stands for it.
     """
 
-    def __init__(self, mask: Callable[[str], str] | None = None, limit: int = MEMO_LIMIT) -> None:
-        self.mask, self.limit = mask, limit
+    def __init__(self, mask: Masker | None = None, limit: int = MEMO_LIMIT) -> None:
+        self.mask, self.limit = (mask if mask is not None and mask.enabled else None), limit
         self.by_digits: dict[bytes, str] = {}
         self.by_shape: dict[str, str] = {}
 
     def of(self, raw: bytes) -> str:
         key = raw.translate(_DIGITS)
         sig = self.by_digits.get(key)
-        return sig if sig is not None else self._miss(key)
+        return sig if sig is not None else self._miss(key, raw)
 
     def many(self, raws: list[bytes]) -> list[str]:
         get, table, miss = self.by_digits.get, _DIGITS, self._miss
@@ -63,15 +70,17 @@ class SignatureMemo:
         for raw in raws:
             key = raw.translate(table)
             sig = get(key)
-            out.append(sig if sig is not None else miss(key))
+            out.append(sig if sig is not None else miss(key, raw))
         return out
 
-    def _miss(self, key: bytes) -> str:
+    def _miss(self, key: bytes, raw: bytes) -> str:
         text = key.decode("utf-8", "replace")
+        if self.mask is not None and self.mask.may_change(text):
+            return signature(self.mask.text(raw.decode("utf-8", "replace")))
         shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
         sig = self.by_shape.get(shape)
         if sig is None:
-            sig = compute(text) if self.mask is None else self.mask(compute(text))
+            sig = compute(text)  # masking leaves this text as it is
             if len(self.by_shape) < self.limit:
                 self.by_shape[shape] = sig
         if shape == text and len(self.by_digits) < self.limit:  # no uuid or cuid: likely to recur
