@@ -167,7 +167,8 @@ def test_a_long_event_type_behind_a_list_button_is_kept_whole(abus, art):
     add_dlq(abus.r, abus.keys.dlq, 1_764_000_000_000, type_=long_type)
     reply = router.run("dlq top", art, "U9")
     shown(reply)
-    listing = [b for b in reply.context["buttons"] if b["action_id"] == "bus_run" and b["text"].startswith("List ")]
+    listing = [b for b in reply.context["row_buttons"]["types"]
+               if b["action_id"] == "bus_run" and b["text"].startswith("List ")]
     assert listing and len(listing[0]["value"]) <= button_values.MAX_VALUE
     page = router.run_action("bus_run", listing[0]["value"], art, "U9")
     assert page.template == "dlq_list" and len(page.context["rows"]) == 1, page.text
