@@ -110,7 +110,7 @@ def describe(exc: BaseException, where: str) -> tuple[str, str]:
     if kind == "no_primary":
         return (f"No Sentinel named a primary for {where}: none answered, or none monitors that name.",
                 "Check BUS_REDIS_SENTINELS and BUS_REDIS_SENTINEL_MASTER (`SENTINEL get-master-addr-by-name`), "
-                "and wait if a failover is under way.")
+                "use rediss:// in REDIS_URL if the Sentinels speak TLS, and wait if a failover is under way.")
     if kind == "acl":
         return refusal(next(e for e in _chain(exc) if is_refused(e)))
     if kind == "not_cluster":

@@ -173,8 +173,8 @@ class TlsRedisServer:
     """A redis-server that only speaks TLS (no plain port), with certificates from `files`;
     `client_certs`: whether it requires a client certificate (mutual TLS)."""
 
-    def __init__(self, files: TlsFiles, client_certs: bool = False):
-        self.files, self.client_certs = files, client_certs
+    def __init__(self, files: TlsFiles, client_certs: bool = False, args: tuple[str, ...] = ()):
+        self.files, self.client_certs, self.args = files, client_certs, args
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="busbot-redis-tls-")
         self.proc: subprocess.Popen | None = None
@@ -189,7 +189,7 @@ class TlsRedisServer:
             [shutil.which("redis-server") or "redis-server", "--port", "0", "--tls-port", str(self.port),
              "--bind", "127.0.0.1", "--tls-cert-file", f.server_cert, "--tls-key-file", f.server_key,
              "--tls-ca-cert-file", f.ca, "--tls-auth-clients", "yes" if self.client_certs else "no",
-             "--save", "", "--appendonly", "no", "--dir", self.dir],
+             "--tls-replication", "yes", "--save", "", "--appendonly", "no", "--dir", self.dir, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port, ssl=True, ssl_ca_certs=f.ca, ssl_certfile=f.client_cert,
                              ssl_keyfile=f.client_key)
@@ -209,14 +209,16 @@ MASTER = "busbot"
 class SentinelSetup:
     """One primary, one replica and three Sentinels (quorum 2) on free ports. `via_proxy`: the
     replica replicates through a `ReplicationProxy` the test can hold, so the primary can
-    run ahead of its replica (a lagging replica on demand)."""
+    run ahead of its replica (a lagging replica on demand). `tls`: every server and Sentinel
+    speaks TLS only, with these certificates."""
 
-    def __init__(self, down_after_ms: int = 1000, via_proxy: bool = False):
-        self.down_after_ms = down_after_ms
-        self.primary = RedisServer()
+    def __init__(self, down_after_ms: int = 1000, via_proxy: bool = False, tls: TlsFiles | None = None):
+        self.down_after_ms, self.tls = down_after_ms, tls
+        self.primary: RedisServer | TlsRedisServer = TlsRedisServer(tls) if tls else RedisServer()
         self.proxy = ReplicationProxy(self.primary.port) if via_proxy else None
         upstream = self.proxy.port if self.proxy else self.primary.port
-        self.replica = RedisServer(args=("--replicaof", "127.0.0.1", str(upstream)))
+        replicaof = ("--replicaof", "127.0.0.1", str(upstream))
+        self.replica = TlsRedisServer(tls, args=replicaof) if tls else RedisServer(args=replicaof)
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.dir = tempfile.mkdtemp(prefix="busbot-sentinel-")
         self.sentinels: list[subprocess.Popen] = []
@@ -226,6 +228,11 @@ class SentinelSetup:
         """BUS_REDIS_SENTINELS"""
         return ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
 
+    def client(self, port: int) -> redis.Redis:
+        """A client of one server or Sentinel of this setup (TLS when it is)."""
+        ssl = dict(ssl=True, ssl_ca_certs=self.tls.ca) if self.tls else {}
+        return redis.Redis(port=port, decode_responses=True, **ssl)
+
     def start(self) -> SentinelSetup:
         self.primary.start()
         if self.proxy:
@@ -233,8 +240,11 @@ class SentinelSetup:
         self.replica.start()
         for port in self.sentinel_ports:
             conf = os.path.join(self.dir, f"sentinel-{port}.conf")
+            t = self.tls
+            listen = (f"port 0\ntls-port {port}\ntls-cert-file {t.server_cert}\ntls-key-file {t.server_key}\n"
+                      f"tls-ca-cert-file {t.ca}\ntls-auth-clients no\ntls-replication yes\n") if t else f"port {port}\n"
             with open(conf, "w") as f:
-                f.write(f"port {port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                f.write(f"{listen}bind 127.0.0.1\ndir {self.dir}\n"
                         f"sentinel monitor {MASTER} 127.0.0.1 {self.primary.port} 2\n"
                         f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}\n"
                         f"sentinel failover-timeout {MASTER} 60000\n"
@@ -244,7 +254,7 @@ class SentinelSetup:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 60
         for port in self.sentinel_ports:  # each knows the replica and the two other Sentinels
-            client = redis.Redis(port=port, decode_responses=True)
+            client = self.client(port)
             while True:
                 try:
                     master = client.sentinel_master(MASTER)
@@ -260,13 +270,12 @@ class SentinelSetup:
 
     def primary_port(self) -> int:
         """The port the Sentinels name as the primary now."""
-        _, port = redis.Redis(port=self.sentinel_ports[0]).sentinel_get_master_addr_by_name(MASTER)
+        _, port = self.client(self.sentinel_ports[0]).sentinel_get_master_addr_by_name(MASTER)
         return int(port)
 
     def wait_in_sync(self, timeout: float = 30) -> None:
         """Until the replica has everything the primary wrote."""
-        primary = redis.Redis(port=self.primary.port, decode_responses=True)
-        replica = redis.Redis(port=self.replica.port, decode_responses=True)
+        primary, replica = self.client(self.primary.port), self.client(self.replica.port)
         deadline = time.monotonic() + timeout
         while True:
             target = primary.info("replication")["master_repl_offset"]
@@ -292,7 +301,7 @@ class SentinelSetup:
         while True:
             try:
                 if self.primary_port() == self.replica.port and \
-                        redis.Redis(port=self.replica.port).info("replication")["role"] == "master":
+                        self.client(self.replica.port).info("replication")["role"] == "master":
                     return self.replica.port
             except redis.ConnectionError:
                 pass

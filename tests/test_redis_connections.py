@@ -3,6 +3,7 @@ the mode override, and errors that name their cause (real servers made by the te
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 import redis
@@ -176,3 +177,35 @@ def test_cluster_and_sentinel_outages_read_plainly(exc, kind, words):
     assert is_unavailable(exc) and cause(exc) == kind
     sentence, hint = describe(exc, "bus (Sentinels s1:26379)")
     assert words in sentence and hint
+
+
+def test_sentinels_and_servers_over_tls_through_a_failover(tls_files):
+    if not shutil.which("redis-sentinel"):
+        pytest.skip("needs redis-sentinel")
+    try:
+        setup = SentinelSetup(tls=tls_files).start()
+    except RuntimeError:
+        pytest.skip("this redis-server was built without TLS")
+    try:
+        bus = open_bus(sentinel_settings(setup, bus_redis_ca_file=tls_files.ca), f"rediss://{MASTER}/0")
+        assert bus.mode == "sentinel" and bus.r.set("k", "before") and bus.r.get("k") == "before"
+        setup.wait_in_sync()
+        setup.kill_primary()
+        setup.wait_failover()
+        deadline = time.monotonic() + 30
+        while True:  # the first command after the failover may still meet the dead primary
+            try:
+                assert bus.r.get("k") == "before" and bus.r.set("k", "after")
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "no command went through after the failover"
+                time.sleep(0.1)
+        assert setup.client(setup.replica.port).get("k") == "after"
+        # a plain client of the same Sentinels is told about TLS, not left guessing
+        plain = open_bus(sentinel_settings(setup), f"redis://{MASTER}/0")
+        with pytest.raises(redis.ConnectionError) as caught:
+            plain.r.ping()
+        assert is_unavailable(caught.value)
+        assert "No Sentinel named a primary" in describe(caught.value, plain.where)[0]
+    finally:
+        setup.stop()
