@@ -43,6 +43,11 @@ def same_slot(*names: str) -> bool:
     return len({slot(n) for n in names}) == 1
 
 
+def job_slot_matches(keys: Keys, job_id: str, source: str) -> bool:
+    """The job's hash (and so its lease and moved ids) is in `source`'s slot."""
+    return slot(keys.job(job_id)) == slot(source)
+
+
 @dataclass(frozen=True)
 class Keys:
     events: str
@@ -95,11 +100,8 @@ class Keys:
 
     def job(self, job_id: str) -> str:
         """The job's hash. Job ids are chosen so this key hashes to the slot of the job's
-        source stream (see `job_slot_matches`): the move script reads both."""
+        source stream (`job_slot_matches`): the move script reads both."""
         return f"{self.prefix}:bus:job:{job_id}"
-
-    def job_slot_matches(self, job_id: str, source: str) -> bool:
-        return slot(self.job(job_id)) == slot(source)
 
     @property
     def jobs_index(self) -> str:

@@ -125,6 +125,7 @@ def test_the_architecture_page_lists_every_redis_key():
     from bot.settings import Settings
 
     def shape(key: str) -> str:
+        key = key.replace("{hyvve:events}", "{<events>}").replace("{hyvve:dlq}", "{<dlq>}")
         key = key.replace("hyvve:bus:", "<prefix>:bus:").replace("hyvve:events:", "<events>:")
         return re.sub(r"<[a-z_]+>", "<>", key.replace("hyvve:dlq:", "<dlq>:"))
 

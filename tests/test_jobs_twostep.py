@@ -13,6 +13,7 @@ from bot.jobs import lease, store, twostep
 from bot.jobs.mover import LeaseLost, split
 from bot.jobs.runner import run_job
 from bot.jobs.select import item, selected
+from bot.keys import job_slot_matches
 from bot.settings import Settings
 from tests.jobs_helpers import TYPES, copies, new_job, seed_dlq, seed_events
 
@@ -59,7 +60,7 @@ def _reprocess(bus: Bus) -> tuple[str, set[str]]:
     want = {f"{1000 + i}-0" for i in range(N) if i % 3 != 2}
     job = new_job(bus, "reprocess", bus.keys.dlq, bus.keys.events, {"types": list(TYPES[:2])},
                   upper=f"{1000 + N - 1}-0", batch=BATCH, to_move=len(want))
-    assert split(bus, job) and bus.keys.job_slot_matches(job.id, bus.keys.dlq)
+    assert split(bus, job) and job_slot_matches(bus.keys, job.id, bus.keys.dlq)
     return job.id, want
 
 

@@ -7,7 +7,7 @@ import secrets
 from bot.bus import Bus
 from bot.jobs import lease
 from bot.jobs.model import ACTIVE, Job
-from bot.keys import slot
+from bot.keys import job_slot_matches, slot
 
 KEEP_JOBS = 500  # newest jobs listed by `/bus jobs`; older hashes expire
 FINISHED_TTL_S = 30 * 86_400
@@ -44,7 +44,7 @@ def get(bus: Bus, job_id: str) -> Job | None:
 def create(bus: Bus, job: Job) -> Job:
     """Store a RUNNING job for the runners; refuses while another job holds the source.
     On a cluster the job gets an id in its source's slot (`job.id` may change here)."""
-    if bus.cluster and not bus.keys.job_slot_matches(job.id, job.source):
+    if bus.cluster and not job_slot_matches(bus.keys, job.id, job.source):
         job.id = slotted_job_id(bus, job.source)
     active = bus.keys.job_active(job.source)
     if not bus.r.set(active, job.id, nx=True):
