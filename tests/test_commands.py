@@ -17,6 +17,7 @@ from tests.redis_server import free_port
 from tests.runtime_helpers import manual_runtime
 
 T0 = 1_764_000_000_000
+ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
 
 
 def answer(text, bus, user="U1"):
