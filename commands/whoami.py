@@ -23,10 +23,12 @@ def _source(check: policy.Check, settings) -> Phrase:
     if g.role != check.role:
         return phrase("yes, as ", "an " if g.role[0] in "aeiou" else "a ", g.role, " (", code(g.setting),
                       " lists ", code(g.entry), ")")
+    fallback = (phrase(code("BUS_APPROVERS"), " is empty, so the operators approve; ")
+                if check.role == policy.APPROVER and g.setting == "BUS_OPERATORS" else None)
     if g.group is not None:
         stale = " (as Slack last said: it could not be asked just now)" if g.group.stale else ""
-        return phrase("yes: ", code(g.setting), " lists ", code(g.entry), f", and you are a member{stale}")
-    return phrase("yes: ", code(g.setting), " lists you (", code(g.entry), ")")
+        return phrase("yes: ", fallback, code(g.setting), " lists ", code(g.entry), f", and you are a member{stale}")
+    return phrase("yes: ", fallback, code(g.setting), " lists you (", code(g.entry), ")")
 
 
 @REGISTRY.command("whoami", "Show your busbot roles and where they come from.", group="Help")
