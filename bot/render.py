@@ -188,7 +188,7 @@ def render_reply(reply) -> dict:
     env = reply.context.get("env_badge")  # several environments: the first line names this one
     if env:
         with_badge(message, env)
-    note = reply.context.get("role_note")  # the caller's role came from last known group members
+    note = reply.context.get("role_note")  # under the answer: roles from last known members, unmasked values
     if note and len(message.get("blocks", [])) < MAX_BLOCKS:
         message["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(md(note), 3000)}]})
     return message

@@ -19,8 +19,7 @@ from commands.forms import form_button
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.unmask import NOTE as UNMASKED
-from commands.unmask import unmasking
+from commands.unmask import unmasked, unmasking
 from commands.views import entry_row, event_json, paging_buttons, run_button
 
 MAX_TOP, MAX_LIST = 25, 15
@@ -113,8 +112,8 @@ def dlq_show_command(inv: Invocation) -> Reply:
     e = view.entry
     buttons = [act_button("Reprocess", f"reprocess {e.entry_id}", "primary"),
                edit_button(e.entry_id), act_button("Delete", f"dlq delete {e.entry_id}", "danger")]
-    return Reply("dlq_show", {"v": view, "row": entry_row(e, inv.bus.clock()),
-                              "json": event_json(e), "buttons": buttons if "event" in e.fields else buttons[2:]},
-                 f"DLQ entry {view.entry.entry_id}: {view.entry.type}"
-                 + (UNMASKED if raw else ""), shareable=not raw)
+    reply = Reply("dlq_show", {"v": view, "row": entry_row(e, inv.bus.clock()),
+                               "json": event_json(e), "buttons": buttons if "event" in e.fields else buttons[2:]},
+                  f"DLQ entry {view.entry.entry_id}: {view.entry.type}")
+    return unmasked(reply) if raw else reply
 

@@ -8,8 +8,7 @@ from bot.timeparse import is_stream_id
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import CommandError, Reply
-from commands.unmask import NOTE as UNMASKED
-from commands.unmask import unmasking
+from commands.unmask import unmasked, unmasking
 from commands.views import entry_row, event_json, paging_buttons
 
 MAX_EVENTS = 25
@@ -41,6 +40,6 @@ def event_command(inv: Invocation) -> Reply:
                            phrase("Check the id, or look for it with ", code("/bus events type=..."), " or ",
                                   code("/bus dlq list"), "."))
     now = inv.bus.clock()
-    return Reply("event", {"f": found, "row": entry_row(found.entry, now),
-                           "json": event_json(found.entry)},
-                 f"Event {ident} is in {found.where}" + (UNMASKED if raw else ""), shareable=not raw)
+    reply = Reply("event", {"f": found, "row": entry_row(found.entry, now), "json": event_json(found.entry)},
+                  f"Event {ident} is in {found.where}")
+    return unmasked(reply) if raw else reply

@@ -7,10 +7,10 @@ from bot.actions import audit, policy
 from bot.mask import RAW, Masker
 from bot.phrase import code, phrase
 from commands.invocation import Invocation
-from commands.reply import CommandError
+from commands.reply import CommandError, Reply
 
 OPTION = "unmask"
-NOTE = " (unmasked, only you see it)"
+NOTE = "Unmasked: personal data is shown as stored. Only you see this answer, and the audit records that you looked."
 
 
 def unmasking(inv: Invocation, what: str) -> Masker | None:
@@ -32,3 +32,11 @@ def unmasking(inv: Invocation, what: str) -> Masker | None:
         raise CommandError(message, phrase("Leave out ", code("unmask=yes"), " to see it with personal data masked."))
     audit.record(bus, inv.user_id, "unmask", what, "shown unmasked in a private reply")
     return RAW
+
+
+def unmasked(reply: Reply) -> Reply:
+    """A reply with raw values: private, never posted to the channel, and it says so."""
+    reply.visibility, reply.shareable = "private", False
+    reply.text += " (unmasked, only you see it)"
+    reply.context["role_note"] = NOTE  # shown under the answer, in Slack and in the console
+    return reply

@@ -189,6 +189,7 @@ def test_the_unmask_role_sees_raw_values_privately_and_audited(r):
     assert not leaked(json.dumps(render_reply(refused)))
     shown = router.run(f"dlq show {entry_id} unmask=yes", rt, "U2")
     assert EMAIL in json.dumps(render_reply(shown)) and shown.visibility == "private" and not shown.shareable
+    assert "Only you see this answer" in json.dumps(render_reply(shown)["blocks"])
     event = router.run(f"event {T0 - 1000}-0 unmask=yes", rt, "U2")
     assert EMAIL in json.dumps(render_reply(event)) and not event.shareable
     assert EMAIL not in json.dumps(render_reply(router.run(f"event {T0 - 1000}-0", rt, "U2")))

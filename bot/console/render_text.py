@@ -179,7 +179,7 @@ def render_reply_text(reply, color: bool = False, width: int | None = None) -> S
     env = reply.context.get("env_badge")  # several environments: the first line names this one
     if env:
         screen.text = env["text"] + "\n" + screen.text
-    note = reply.context.get("role_note")  # the caller's role came from last known group members
+    note = reply.context.get("role_note")  # under the answer: roles from last known members, unmasked values
     if note:
         screen.text = screen.text.rstrip("\n") + "\n" + note + "\n"
     return screen
