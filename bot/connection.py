@@ -16,6 +16,7 @@ demo and fast tests.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import fakeredis
@@ -23,10 +24,13 @@ import redis
 import redis.sentinel
 from redis.connection import parse_url
 
+from bot import durability
 from bot.bus import Bus
 from bot.redact import redact_url
 from bot.redis_errors import UNREACHABLE, note_refusal
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _CLIENT_OPTIONS: dict[str, Any] = dict(decode_responses=True, encoding_errors="replace")
 
@@ -138,7 +142,16 @@ def embedded() -> redis.Redis:
 
 def open_bus(settings: Settings, url: str | None = None) -> Bus:
     """The bus of this process: REDIS_URL (or `url`) in the mode found out or set; the
-    embedded demo Redis when neither a URL nor Sentinels are given."""
+    embedded demo Redis when neither a URL nor Sentinels are given. Says so in the log when
+    BUS_WAIT_REPLICAS asks for more replicas than are connected."""
+    bus = _open_bus(settings, url)
+    short = durability.replicas_short(bus)
+    if short:
+        log.warning("%s", short)
+    return bus
+
+
+def _open_bus(settings: Settings, url: str | None) -> Bus:
     url = url or settings.redis_url
     sentinel = settings.bus_redis_mode in ("auto", "sentinel") and bool(settings.bus_redis_sentinel_master)
     if sentinel:

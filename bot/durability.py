@@ -80,3 +80,19 @@ def run_script(bus: Bus, name: str, keys: Sequence[Any], args: Sequence[Any]) ->
         result = script(keys=list(keys), args=list(args), client=client)
         wait_replicas(bus, client)
         return result
+
+
+def replicas_short(bus: Bus) -> str | None:
+    """A warning when fewer replicas are connected than BUS_WAIT_REPLICAS asks for (jobs
+    would pause at their first batch); None when enough are, or when it cannot be told."""
+    n = wanted(bus)
+    if not n:
+        return None
+    try:
+        connected = int(bus.r.info("replication").get("connected_slaves", 0))
+    except (redis.RedisError, ValueError):
+        return None
+    if connected >= n:
+        return None
+    return (f"BUS_WAIT_REPLICAS={n} but Redis at {bus.where} has {connected} replica(s) connected: "
+            "jobs will pause at their first batch until enough replicas are.")

@@ -209,3 +209,13 @@ def test_sentinels_and_servers_over_tls_through_a_failover(tls_files):
         assert "No Sentinel named a primary" in describe(caught.value, plain.where)[0]
     finally:
         setup.stop()
+
+
+def test_too_few_replicas_for_bus_wait_replicas_are_named_at_start_up(redis_server, sentinels, caplog):
+    with caplog.at_level("WARNING", logger="bot.connection"):
+        open_bus(settings(bus_wait_replicas=1), redis_server.url)
+        open_bus(sentinel_settings(sentinels, bus_wait_replicas=1))  # one replica: enough
+        open_bus(settings(bus_wait_replicas=1))  # embedded: never waits
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1, warnings
+    assert "BUS_WAIT_REPLICAS=1 but Redis at" in warnings[0] and "0 replica(s) connected" in warnings[0]
