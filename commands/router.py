@@ -278,6 +278,10 @@ def _share(call: ActionCall) -> Reply:
         log.warning("refused to share %r for %s: not a read-only command", text[:200], call.user_id)
         return error_reply("Only answers of read-only commands can be posted to the channel, "
                            "so this button did nothing.", "Run the command yourself to see its answer.")
+    if "unmask" in split_args(tokenize(text)).options:  # raw values never go to a channel
+        log.warning("refused to share %r for %s: unmasked values", text[:200], call.user_id)
+        return error_reply("Unmasked answers cannot be posted to the channel, so this button did nothing.",
+                           "Post the answer without unmask=yes: its personal data is masked.")
     reply = run(text, call.rt, call.user_id)
     reply.visibility, reply.shareable = "channel", False
     reply.context["shared_by"] = call.user_id

@@ -190,6 +190,8 @@ def test_the_unmask_role_sees_raw_values_privately_and_audited(r):
     shown = router.run(f"dlq show {entry_id} unmask=yes", rt, "U2")
     assert EMAIL in json.dumps(render_reply(shown)) and shown.visibility == "private" and not shown.shareable
     assert "Only you see this answer" in json.dumps(render_reply(shown)["blocks"])
+    posted = router.run_action("bus_share", f"dlq show {entry_id} unmask=yes", rt, "U2")  # a forged value
+    assert posted.visibility == "private" and EMAIL not in json.dumps(render_reply(posted))
     event = router.run(f"event {T0 - 1000}-0 unmask=yes", rt, "U2")
     assert EMAIL in json.dumps(render_reply(event)) and not event.shareable
     assert EMAIL not in json.dumps(render_reply(router.run(f"event {T0 - 1000}-0", rt, "U2")))
