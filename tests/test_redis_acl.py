@@ -115,9 +115,6 @@ def test_a_read_only_busbot_answers_every_read_command(acl_server, admin):
     assert redis_reply.context["mode"] == "standalone" and redis_reply.context["i"].save is None  # CONFIG refused
 
 
-@pytest.mark.xfail(strict=True, reason="health, groups and the DLQ summary count with a script (count_range.lua) "
-                                       "that Redis treats as a writer (no no-writes flag, not called "
-                                       "read-only), so a read-only user is refused the DLQ key")
 @pytest.mark.parametrize("text", ["health", "groups", "dlq"])
 def test_a_read_only_busbot_answers_health_and_the_dlq_summary(acl_server, admin, text):
     bus = bus_as(acl_server, "busbot-viewer")

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Count the entries of a stream between two ids, at most COUNT of them in one call,
 -- so a caller can count a large range in short steps that never block Redis for long.
 -- KEYS[1]  stream

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- One step over the processing metadata stream: count `status=failed` entries, and return
 -- the `durationMs` of entries at or after the p99 window's start, so a caller reads an hour
 -- of metadata in short calls that never block Redis for long.

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- The p99 of `durationMs` over the most recent metadata entries of a window, computed inside
 -- Redis so only two numbers cross the wire; reads at most ARGV[2] entries (newest first).
 -- KEYS[1]  metadata stream (fields eventId, type, status, durationMs, group, consumer)
