@@ -16,6 +16,7 @@ from tests.e2e.test_serve_process import busbot, stderr_of, wait_ready
 from tests.jobs_helpers import seed_dlq
 
 N = 300
+API_TOKEN = "t0ken-for-the-cluster-e2e"
 
 
 @pytest.fixture
@@ -23,7 +24,8 @@ def serving_cluster(redis_cluster, cluster_r, stub):
     from tests.redis_server import free_port
     port = free_port()
     proc = busbot("serve", PORT=str(port), REDIS_URL=redis_cluster.url, SLACK_SIGNING_SECRET=SECRET,
-                  SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url, BUS_OPERATORS="U0ALICE,U0BOB")
+                  SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url, BUS_OPERATORS="U0ALICE,U0BOB,api:ops",
+                  BUS_API_TOKENS=f"ops:{API_TOKEN}")
     yield f"http://127.0.0.1:{port}", proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -74,3 +76,8 @@ def test_serve_on_a_cluster_health_dlq_top_and_an_approved_reprocess(serving_clu
     while r.hget(f"hyvve:bus:job:{job_id}", "status") != "COMPLETED" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert r.hget(f"hyvve:bus:job:{job_id}", "status") == "COMPLETED"
+    auth = {"Authorization": f"Bearer {API_TOKEN}"}
+    status, text, _ = http("GET", url + f"/events/jobs/{job_id}", headers=auth)
+    assert status == 200 and json.loads(text)["status"] == "COMPLETED", text
+    status, text, _ = http("GET", url + "/events/dlq/top", headers=auth)
+    assert status == 200, text
