@@ -221,3 +221,18 @@ def test_no_older_page_when_nothing_is_older(cbus):
     assert recent_events(cbus, 9).next_before == f"{T0 + 1000}-0"
     assert dlq_list(cbus, 5, DlqFilter()).next_before is None
     assert dlq_list(cbus, 4, DlqFilter()).next_before == f"{T0 + 1}-0"
+
+
+def test_health_never_calls_a_stream_missing_when_redis_could_not_answer(redis_cluster, cluster_r):
+    """A client of one cluster node (e.g. BUS_REDIS_MODE=standalone on a cluster) is told
+    MOVED for a stream another node holds: health raises, it does not report the stream as
+    missing."""
+    import redis
+
+    from bot.settings import Settings
+    cluster_r.xadd("hyvve:events", {"event": "{}"})
+    node = redis.Redis.from_url(redis_cluster.url, decode_responses=True)
+    assert cluster_r.keyslot("hyvve:events") > 5461  # not served by the first node
+    with pytest.raises(redis.exceptions.MovedError):
+        get_health(Bus(node, Settings(_env_file=None)))
+    node.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 
+import redis
 from pydantic import BaseModel
 
 from bot.bus import Bus
@@ -125,6 +126,18 @@ def _groups(bus: Bus, raw_groups, now: int, probe: int, deep_probe: int | None) 
     return groups
 
 
+_REDIRECTED = (redis.exceptions.AskError, redis.exceptions.TryAgainError, redis.exceptions.ClusterError)
+
+
+def _unanswered(reply: object) -> bool:
+    """A pipeline reply that is no answer about the key: the connection failed, or a
+    cluster sent the command elsewhere (MOVED, ASK, TRYAGAIN, CLUSTERDOWN). An error
+    Redis gave about the key itself (no such key, wrong type) is an answer."""
+    if not isinstance(reply, Exception):
+        return False
+    return not isinstance(reply, redis.ResponseError) or isinstance(reply, _REDIRECTED)
+
+
 def _text(v) -> str | None:
     return v.decode() if isinstance(v, bytes) else v
 
@@ -191,6 +204,9 @@ def get_health(bus: Bus, lag_probe: int = LAG_PROBE, deep_probe: int | None = No
     p.xinfo_groups(k.events)
     p.xrevrange(k.metadata, "+", "-", count=1)
     info, dlq_len, raw_groups, meta = p.execute(raise_on_error=False)
+    for reply in (info, dlq_len, raw_groups, meta):
+        if _unanswered(reply):
+            raise reply  # Redis could not answer (a node down, a slot moved): never "does not exist"
     exists = not isinstance(info, Exception)
     readable = exists and not isinstance(raw_groups, Exception)
     groups = _groups(bus, raw_groups if readable else [], now, lag_probe, deep_probe)
