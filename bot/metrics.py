@@ -21,8 +21,10 @@ GROUP_LABELS = ["stream", "group"]
 
 
 class BusCollector:
-    def __init__(self, bus: Bus):
-        self.bus = bus
+    """One environment's samples; `env` (several environments) adds an `env` label to each."""
+
+    def __init__(self, bus: Bus, env: str | None = None):
+        self.bus, self.env = bus, env
 
     def streams(self) -> list[str]:
         k = self.bus.keys
@@ -32,17 +34,19 @@ class BusCollector:
         return []  # nothing to describe ahead of a scrape: every sample comes from Redis
 
     def collect(self):
-        up = GaugeMetricFamily("busbot_redis_up", "1 when Redis answered this scrape, else 0")
+        extra = [self.env] if self.env else []
+        up = GaugeMetricFamily("busbot_redis_up", "1 when Redis answered this scrape, else 0",
+                               labels=["env"] if self.env else None)
         try:
             facts = self._read()
         except UNREACHABLE as exc:
             log.warning("metrics: Redis unreachable at %s: %s", self.bus.where, exc)
-            up.add_metric([], 0)
+            up.add_metric(extra, 0)
             yield up
             return
-        up.add_metric([], 1)
+        up.add_metric(extra, 1)
         yield up
-        yield from _families(facts)
+        yield from _families(facts, self.env)
 
     def _read(self) -> list[tuple[str, int, list[dict]]]:
         """(stream, length, groups) per stream; a missing stream has length 0, no groups."""
@@ -60,20 +64,23 @@ class BusCollector:
                 for stream, (length, groups) in zip(self.streams(), pairs)]
 
 
-def _families(facts):
-    length = GaugeMetricFamily("redis_stream_length", "Entries in the stream (XLEN)", labels=["stream"])
+def _families(facts, env: str | None = None):
+    extra = [env] if env else []
+    group_labels = GROUP_LABELS + (["env"] if env else [])
+    length = GaugeMetricFamily("redis_stream_length", "Entries in the stream (XLEN)",
+                               labels=["stream"] + (["env"] if env else []))
     lag = GaugeMetricFamily("redis_stream_group_lag", "Entries not yet delivered to the group "
-                            "(absent when Redis cannot tell)", labels=GROUP_LABELS)
+                            "(absent when Redis cannot tell)", labels=group_labels)
     unknown = GaugeMetricFamily("redis_stream_group_lag_unknown",
-                                "1 when Redis reports the group's lag as NULL", labels=GROUP_LABELS)
+                                "1 when Redis reports the group's lag as NULL", labels=group_labels)
     pending = GaugeMetricFamily("redis_stream_group_pending",
-                                "Entries delivered but not acknowledged", labels=GROUP_LABELS)
+                                "Entries delivered but not acknowledged", labels=group_labels)
     consumers = GaugeMetricFamily("redis_stream_group_consumers", "Consumers in the group",
-                                  labels=GROUP_LABELS)
+                                  labels=group_labels)
     for stream, n, groups in facts:
-        length.add_metric([stream], n)
+        length.add_metric([stream, *extra], n)
         for g in groups:
-            labels = [stream, g["name"]]
+            labels = [stream, g["name"], *extra]
             if g.get("lag") is not None:
                 lag.add_metric(labels, g["lag"])
             unknown.add_metric(labels, 1 if g.get("lag") is None else 0)
@@ -82,10 +89,37 @@ def _families(facts):
     return [length, lag, unknown, pending, consumers]
 
 
-def metrics_registry(bus: Bus) -> CollectorRegistry:
+def metrics_registry(bus: Bus, *others: Bus) -> CollectorRegistry:
+    """One scrape of `bus`; with `others` (several environments) of each of them too, every
+    sample labelled with its environment's name (`env`). With one environment the samples
+    carry no `env` label, as before there were several."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BusCollector(bus))
+    if not others:
+        registry.register(BusCollector(bus))
+        return registry
+    collectors = [BusCollector(b, b.settings.bus_environment_name) for b in (bus, *others)]
+    registry.register(_Together(collectors))
     return registry
+
+
+class _Together:
+    """Several environments' collectors as one: each family once, with every environment's samples."""
+
+    def __init__(self, collectors: list[BusCollector]):
+        self.collectors = collectors
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        merged: dict[str, GaugeMetricFamily] = {}
+        for collector in self.collectors:
+            for family in collector.collect():
+                if family.name in merged:
+                    merged[family.name].samples.extend(family.samples)
+                else:
+                    merged[family.name] = family
+        yield from merged.values()
 
 
 def exposition(registry: CollectorRegistry) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import redis
@@ -15,13 +16,14 @@ from bot.connection import open_bus
 from bot.console.logfile import log_handler
 from bot.console.repl import Console, show
 from bot.demo import seed
+from bot.environments import Environments, plan
 from bot.eventbus.demo_load import start_in_background
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.worker import WorkerConfig
 from bot.notify import PrintNotifier
 from bot.redis_errors import describe
-from bot.runtime import build_runtime
-from bot.settings import Settings
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, SettingsError
 from commands import router
 
 HINT = "try: health, dlq top, dlq list, groups, help  (a number runs that choice; quit to leave)"
@@ -45,6 +47,8 @@ def add_parser(sub) -> None:
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None,
                    help="on the demo bus, publish events and run a failing worker in the background "
                    "(default: on in a terminal, off when input is piped)")
+    p.add_argument("--env", metavar="NAME", help="the environment commands run in when they name none "
+                   "(BUS_ENVIRONMENTS; default: the first one); `@name` before a command picks another")
     p.add_argument("--user", metavar="NAME", default=DEFAULT_USER,
                    help="who you act as (operators are BUS_OPERATORS; default: %(default)s)")
     p.set_defaults(func=run_console)
@@ -77,9 +81,32 @@ def start_live_demo(bus: Bus):
     return start_in_background(bus, config, LIVE_RATE, LIVE_FAILURES)
 
 
+def console_environments(settings: Settings, args: argparse.Namespace, start_jobs: bool) -> Runtime | str:
+    """With BUS_ENVIRONMENTS (and no --redis): every environment's runtime, the one `--env`
+    names (or the first) returned; a sentence when a variable or the name is wrong."""
+    try:
+        envs_plan, channels = plan(settings, redis_url=args.redis)
+    except SettingsError as exc:
+        return str(exc)
+    notifier = PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True))
+    envs = Environments({e.name: build_runtime(open_bus(e.settings), notifier, start_jobs=start_jobs)
+                         for e in envs_plan}, channels, frozenset(e.name for e in envs_plan if e.protected))
+    rt = envs.get(args.env)
+    if rt is None:
+        envs.stop()
+        return envs.unknown(str(args.env))
+    return rt
+
+
 def run_console(settings: Settings, args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):
         _log_to_file()
+    if os.environ.get("BUS_ENVIRONMENTS", "").strip() and not args.redis:
+        return _run_environments(settings, args)
+    if getattr(args, "env", None) and args.env != settings.bus_environment_name:
+        print(f"busbot: there is no environment named {args.env!r}; set BUS_ENVIRONMENTS to serve several.",
+              file=sys.stderr)
+        return 2
     demo = not (args.redis or settings.redis_url)
     if demo:
         settings = demo_settings(settings, args.user)
@@ -115,3 +142,29 @@ def _enable_history() -> None:
         import readline  # noqa: F401
     except ImportError:
         pass
+
+
+def _run_environments(settings: Settings, args: argparse.Namespace) -> int:
+    """The console on several environments (BUS_ENVIRONMENTS)."""
+    rt = console_environments(settings, args, start_jobs=args.command is None)
+    if isinstance(rt, str):
+        print(f"busbot: {rt}", file=sys.stderr)
+        return 2
+    try:
+        rt.bus.r.ping()
+    except redis.RedisError as exc:
+        sentence, hint = describe(exc, rt.bus.where)
+        print(f"busbot: {sentence} {hint}", file=sys.stderr)
+        return 1
+    names = ", ".join(rt.envs.names) if rt.envs is not None else rt.environment
+    print(f"busbot console on {rt.environment} ({rt.bus.where}); environments: {names}", file=sys.stderr)
+    try:
+        if args.command is not None:
+            reply = router.run(args.command, rt, args.user)
+            show(reply, sys.stdout, sys.stdout.isatty())
+            return 1 if reply.template == "error" else 0
+        _enable_history()
+        return Console(rt, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty(), user=args.user).loop()
+    finally:
+        if rt.envs is not None:
+            rt.envs.stop()

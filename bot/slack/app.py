@@ -87,7 +87,7 @@ def answer_command(body: dict, respond, rt: Runtime, pool: CommandPool | None, c
     if pool and router.is_read_only(text):
         reply, message = pool.answer(text, user)
     else:
-        reply = router.run(text, rt, user)
+        reply = router.run(text, rt, user, body.get("channel_id") or None)  # the channel's environment
         if _opened_form(reply, body, client, body.get("channel_id", "")):
             return
         message = render_reply(reply)
@@ -118,6 +118,9 @@ def _opened_form(reply: Reply, body: dict, client: WebClient, channel: str) -> b
     form, trigger = reply.context.get("form"), body.get("trigger_id")
     if not form or not trigger:
         return False
+    env = reply.context.get("env_badge")
+    if env:  # several environments: the submission runs where the form was asked for
+        form = {**form, "env": env["name"]}
     modals.open_form(client, trigger, form, channel)
     return True
 
@@ -151,10 +154,12 @@ def answer_form(body: dict, respond, rt: Runtime, pool: CommandPool | None, clie
 
 def answer_shortcut(body: dict, respond, rt: Runtime, pool: CommandPool | None, client: WebClient) -> None:
     """"Look up event in busbot" on a message: `event <id>`, privately."""
-    reply = shortcuts.lookup(shortcuts.message_text(body.get("message") or {}), rt, body["user"]["id"])
+    channel = (body.get("channel") or {}).get("id", "")
+    here = (rt.envs.for_channel(channel) if rt.envs is not None else None) or rt  # the channel's environment
+    reply = shortcuts.lookup(shortcuts.message_text(body.get("message") or {}), here, body["user"]["id"])
     reply.visibility, reply.shareable = "private", False
     if respond is None or not respond.response_url:
-        modals.post_privately(client, (body.get("channel") or {}).get("id", ""), body["user"]["id"], reply)
+        modals.post_privately(client, channel, body["user"]["id"], reply)
         return
     respond(**for_slack(reply, render_reply(reply)), replace_original=False)
 

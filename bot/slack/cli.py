@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from bot.bus import Bus
 from bot.connection import embedded, open_bus
-from bot.settings import Settings, unknown_bus_variables
+from bot.environments import plan
+from bot.settings import Settings, SettingsError, unknown_bus_variables
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,9 @@ def add_parser(sub) -> None:
 
 def missing(settings: Settings, args) -> str | None:
     """What keeps `serve` from starting, as one line; None when it can start."""
-    if not (args.redis or settings.redis_url or args.demo):
-        return "no Redis to watch: set REDIS_URL (or pass --redis URL), or pass --demo for the embedded demo Redis."
+    if not (args.redis or settings.redis_url or args.demo or os.environ.get("BUS_ENVIRONMENTS", "").strip()):
+        return ("no Redis to watch: set REDIS_URL or BUS_ENVIRONMENTS (or pass --redis URL), or pass --demo for "
+                "the embedded demo Redis.")
     if args.redis and not args.redis.startswith(("redis://", "rediss://", "unix://")):
         return f"--redis must start with redis://, rediss:// or unix:// (got {args.redis!r})."
     needed = ["SLACK_BOT_TOKEN"] + ([] if settings.slack_app_token else ["SLACK_SIGNING_SECRET"])
@@ -55,6 +58,16 @@ def demo_bus(settings: Settings) -> Bus:
     return bus
 
 
+def open_environments(settings: Settings, url: str | None = None
+                      ) -> tuple[Bus, dict[str, Bus], dict[str, str], frozenset[str]]:
+    """The default environment's bus, the others' by name, the channel defaults and the
+    protected environments (bot/environments.py); SettingsError for a bad variable."""
+    envs, channels = plan(settings, redis_url=url)
+    buses = {env.name: open_bus(env.settings) for env in envs}
+    first = envs[0].name
+    return (buses.pop(first), buses, channels, frozenset(env.name for env in envs if env.protected))
+
+
 def run_serve(settings: Settings, args) -> int:
     from bot.slack.serve import StartupError, serve  # Bolt and waitress load only when serving
 
@@ -68,9 +81,19 @@ def run_serve(settings: Settings, args) -> int:
     if bad_tokens:
         print(f"busbot serve: {bad_tokens}", file=sys.stderr)
         return 2
-    bus = demo_bus(settings) if args.demo else open_bus(settings, args.redis)
+    others: dict[str, Bus] = {}
+    channels: dict[str, str] = {}
+    protected: frozenset[str] = frozenset()
+    if args.demo:
+        bus = demo_bus(settings)
+    else:
+        try:
+            bus, others, channels, protected = open_environments(settings, args.redis)
+        except SettingsError as exc:
+            print(f"busbot serve: {exc}", file=sys.stderr)
+            return 2
     try:
-        return serve(settings, bus, args.port or settings.port)
+        return serve(settings, bus, args.port or settings.port, others, channels, protected)
     except StartupError as exc:
         print(f"busbot serve: {exc}", file=sys.stderr)
         return 2

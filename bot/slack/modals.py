@@ -31,7 +31,7 @@ MAX_RATE = 100_000
 
 def form_view(form: dict[str, Any], channel: str) -> dict:
     """The modal for a reply's `form` (kind replay, reprocess or edit)."""
-    meta: dict[str, Any] = {"channel": channel, **{k: form[k] for k in ("entry", "type") if k in form}}
+    meta: dict[str, Any] = {"channel": channel, **{k: form[k] for k in ("entry", "type", "env") if k in form}}
     context = {**form, "types": form.get("types", []), "meta": json.dumps(meta)}
     out = environment().get_template(f"modal_{form['kind']}.json.j2").render(**context)
     return json.loads(strip_trailing_commas(out))
@@ -116,10 +116,12 @@ def check(kind: str, view: dict, now_ms: int) -> tuple[dict[str, str], dict[str,
 
 def submitted(kind: str, view: dict, values_: dict[str, Any], rt: Runtime, user: str) -> Reply:
     """What a submitted (and checked) form does: the command's preview."""
+    env = metadata(view).get("env")  # the environment the form was opened in, if several
+    bound = f"@{env} " if env else ""
     if kind == "edit":
         value = json.dumps({"entry": metadata(view).get("entry", ""), **values_})
-        return router.run_action(EDIT_SUBMIT, value, rt, user, metadata(view).get("channel") or None)
-    return router.run(form_command(kind, values_), rt, user)
+        return router.run_action(EDIT_SUBMIT, bound + value, rt, user, metadata(view).get("channel") or None)
+    return router.run(bound + form_command(kind, values_), rt, user)
 
 
 def post_privately(client: WebClient, channel: str, user: str, reply: Reply) -> None:

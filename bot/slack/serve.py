@@ -18,10 +18,12 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.actions.policy import GroupDirectory
 from bot.alerts.outbox import OutboxNotifier
 from bot.alerts.schedule import start_alerts
 from bot.bus import Bus
-from bot.notify import Notifier, NullNotifier
+from bot.environments import BadgedTransport, Environments, badge
+from bot.notify import Notifier, NullNotifier, Transport
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app, web_client
@@ -61,6 +63,21 @@ class Background:
             self.rt.jobs.join(JOIN_S)
 
 
+class Backgrounds:
+    """One `Background` per environment, shut down together."""
+
+    def __init__(self, parts: list[Background]):
+        self.parts = parts
+
+    def shutdown(self, wait: bool = False) -> None:
+        for part in self.parts:
+            part.shutdown(wait=False)
+        if wait:
+            for part in self.parts:
+                if part.rt.jobs is not None:
+                    part.rt.jobs.join(JOIN_S)
+
+
 def progress_notifier(bus: Bus) -> Notifier:
     """Job progress and follow-ups go through the outbox to BUS_ACTIONS_CHANNEL (default:
     BUS_ALERT_CHANNEL), or nowhere."""
@@ -70,8 +87,21 @@ def progress_notifier(bus: Bus) -> Notifier:
 
 def start_background(settings: Settings, rt: Runtime, client: WebClient) -> Background:
     """Scheduled work inside `busbot serve` beside the runtime's job runner: the alert
-    checks, and the outbox's deliveries to Slack (APScheduler)."""
-    return Background(start_alerts(rt.bus, SlackTransport(SlackPoster(client))), rt)
+    checks, and the outbox's deliveries to Slack (APScheduler). With several environments,
+    each has its own, and what it posts names its environment first."""
+    transport: Transport = SlackTransport(SlackPoster(client))
+    if rt.envs is not None and rt.envs.multi:
+        transport = BadgedTransport(transport, badge(rt.environment, rt.protected))
+    return Background(start_alerts(rt.bus, transport), rt)
+
+
+def build_environments(default: Bus, others: dict[str, Bus], groups: GroupDirectory,
+                       channels: dict[str, str] | None = None, protected: frozenset[str] = frozenset(),
+                       start_jobs: bool = True) -> Environments:
+    """One runtime (job runner, notifier) per environment; `default` first."""
+    buses = {default.settings.bus_environment_name: default, **others}
+    return Environments({name: build_runtime(bus, progress_notifier(bus), groups=groups, start_jobs=start_jobs)
+                         for name, bus in buses.items()}, channels or {}, protected)
 
 
 _QUIET = logging.getLogger("bot.slack.serve.auth_check")
@@ -119,11 +149,15 @@ class SlackSide:
             self.socket_mode.close()
 
 
-def serve(settings: Settings, bus: Bus, port: int) -> int:
-    pool = pool_for(bus)
+def serve(settings: Settings, bus: Bus, port: int, others: dict[str, Bus] | None = None,
+          channels: dict[str, str] | None = None, protected: frozenset[str] = frozenset()) -> int:
+    """`bus`: the default environment's; `others`: the other environments' by name."""
+    # read-only commands go to worker processes that know one Redis: one environment only
+    pool = None if others else pool_for(bus)
     client = web_client(settings)
     groups = SlackGroups(client, memory=RedisMemory(bus))  # roles from Slack user groups
-    rt = build_runtime(bus, progress_notifier(bus), groups=groups)  # resumes orphaned jobs now
+    envs = build_environments(bus, others or {}, groups, channels, protected)  # resumes orphaned jobs now
+    rt = envs.default_runtime()
     stop_server: list[Callable[[], None]] = []  # filled once the server exists
 
     def refused() -> None:  # Slack refused the token: stop serving, then say why
@@ -133,7 +167,7 @@ def serve(settings: Settings, bus: Bus, port: int) -> int:
     try:
         server = HttpServer(create_app(bus, slack.gate, slack_ready=slack.ready, rt=rt), port=port)
     except OSError as exc:
-        rt.stop()
+        envs.stop()
         if pool:
             pool.shutdown()
         raise StartupError(f"cannot listen on port {port}: {exc.strerror}.") from None
@@ -141,12 +175,13 @@ def serve(settings: Settings, bus: Bus, port: int) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: server.stop())
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    background = start_background(settings, rt, client)
+    background = Backgrounds([start_background(settings, env_rt, client) for env_rt in envs.runtimes.values()])
     slack.starter.start()
     try:
         log.info("busbot serving %s on port %d (Redis: %s)",
                  "Socket Mode, health and metrics" if slack.app_token else "/slack/events, health and metrics",
-                 port, bus.where)
+                 port, ", ".join(f"{name}: {r.bus.where}" for name, r in envs.runtimes.items())
+                 if envs.multi else bus.where)
         server.run()
     finally:
         log.info("busbot stopping")

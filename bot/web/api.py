@@ -329,8 +329,21 @@ def _body(route: Route) -> Any:
     return _validated(route.body, data)
 
 
+def environment_of(rt: Runtime) -> Runtime | Response:
+    """The environment `?env=` names (default: the default one); 404 for an unknown name."""
+    name = request.args.get("env")
+    if not name or rt.envs is None:
+        if name and name != rt.environment:
+            return _error(404, f"There is no environment named {name!r}.", f"This busbot serves {rt.environment}.")
+        return rt
+    picked = rt.envs.get(name)
+    if picked is None:
+        return _error(404, rt.envs.unknown(name), f"Leave env out for {rt.envs.default}, or name one of those.")
+    return picked
+
+
 def _query(route: Route) -> Any:
-    args = {k: v for k, v in request.args.items()}
+    args = {k: v for k, v in request.args.items() if k != "env"}  # env= picks the environment
     return _validated(route.query, args)
 
 
@@ -340,9 +353,12 @@ def _view(rt: Runtime, tokens: dict[str, str], route: Route, limiter: ProbeLimit
         if isinstance(who, Response):
             return who
         g.api_user = who
+        here = environment_of(rt)
+        if isinstance(here, Response):
+            return here
         try:
             with limiter.slot():
-                return _answer(route, rt, who, params)
+                return _answer(route, here, who, params)
         except Busy:
             return _error(503, "busbot is answering as many API requests as it allows at once.",
                           "Retry in a few seconds.", **{"Retry-After": str(BUSY_RETRY_S)})

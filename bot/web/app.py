@@ -34,8 +34,11 @@ def create_app(bus: Bus, gate: slack.SlackGate | None, probe: Bus | None = None,
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     if gate is not None:
         app.register_blueprint(slack.blueprint(gate))
+    others = tuple(probes.probe_bus(other.bus) for other in rt.envs.runtimes.values()
+                   if other is not rt) if rt is not None and rt.envs is not None else ()  # other environments
     app.register_blueprint(probes.blueprint(probe or probes.probe_bus(bus),
-                                            slack_ready=slack_ready or ((lambda: gate.ready) if gate else None)))
+                                            slack_ready=slack_ready or ((lambda: gate.ready) if gate else None),
+                                            others=others))
     if rt is not None:
         dashboard.register(app, rt)  # /admin/events (bot/web/dashboard.py)
         api.register(app, rt)  # /events/... admin API and /events/openapi.json (bot/web/api.py)

@@ -25,6 +25,7 @@ from flask import (
     flash,
     g,
     get_flashed_messages,
+    has_request_context,
     redirect,
     request,
     session,
@@ -66,10 +67,16 @@ bp = Blueprint("dashboard", __name__, url_prefix=PREFIX)
 
 @dataclass
 class Dashboard:
-    rt: Runtime
+    base: Runtime  # the default environment's; `rt` is the one the request names
     auth: DashboardAuth
     env: jinja2.Environment
     csrf: CSRFProtect
+
+    @property
+    def rt(self) -> Runtime:
+        """The environment `?env=` names (links and forms of its pages keep it), else the default."""
+        picked = g.get("dash_rt") if has_request_context() else None
+        return picked or self.base
 
 
 def environment() -> jinja2.Environment:
@@ -114,8 +121,11 @@ def is_viewer() -> bool:
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
     ident: Identity | None = g.get("dash_me")
+    envs = dash().base.envs
     html = dash().env.get_template(template).render(
         me=ident, operator=bool(ident) and is_operator(), nonce=g.dash_nonce,
+        environment=dash().rt.environment if envs is not None and envs.multi else None,
+        protected_env=dash().rt.protected,
         tab=context.pop("tab", ""), flashes=_flashes(), **context)
     return Response(html, status=status, mimetype="text/html")
 
@@ -142,9 +152,33 @@ def refuse(what: str, why: str, status: int = 403) -> Response:
     return page("message.html", status, title="Refused", message=msg, hint=hint, tab="")
 
 
+@bp.url_defaults
+def _keep_environment(endpoint: str, values: dict[str, Any]) -> None:
+    """Every link and form of a page shown for an environment stays in it (`?env=`)."""
+    name = g.get("dash_env") if has_request_context() else None
+    if name and "env" not in values:
+        values["env"] = name
+
+
+def _environment() -> Response | None:
+    """`?env=` picks the environment of this request (several environments); an unknown name is a 404."""
+    envs, name = dash().base.envs, request.args.get("env")
+    if not name or envs is None or not envs.multi:
+        return None
+    picked = envs.get(name)
+    if picked is None:
+        return page("message.html", 404, title="No such environment", message=envs.unknown(name),
+                    hint=f"Leave env out for {envs.default}.", tab="")
+    g.dash_rt, g.dash_env = picked, picked.environment
+    return None
+
+
 @bp.before_request
 def _gate() -> ResponseReturnValue | None:
     g.dash_nonce = secrets.token_urlsafe(16)
+    unknown = _environment()
+    if unknown is not None:
+        return unknown
     g.dash_me = dash().auth.current()
     if request.method == "POST":
         try:

@@ -94,11 +94,13 @@ def _json(status: int, doc: dict) -> Response:
 
 
 def blueprint(bus: Bus, slack_ready: Callable[[], bool] | None = None,
-              limiter: ProbeLimiter | None = None) -> Blueprint:
-    """`bus` should be a `probe_bus`; `slack_ready` is None when this process has no Slack."""
+              limiter: ProbeLimiter | None = None, others: tuple[Bus, ...] = ()) -> Blueprint:
+    """`bus` should be a `probe_bus`; `slack_ready` is None when this process has no Slack.
+    `others`: the other environments' probe buses, whose samples `/metrics` adds (labelled
+    `env`); the health document and the probes answer for `bus`, the default environment."""
     bp = Blueprint("probes", __name__)
     limiter = limiter or ProbeLimiter()
-    registry = metrics_registry(bus)
+    registry = metrics_registry(bus, *others)
 
     @bp.get("/healthz")
     def healthz() -> Response:
