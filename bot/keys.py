@@ -34,6 +34,12 @@ def near(name: str) -> str:
     return "{" + hash_tag(name) + "}"
 
 
+def beside(name: str, suffix: str) -> str:
+    """A key named after `name` (so unique to it) in `name`'s slot: `name:suffix` when
+    `name` carries its own hash tag, else `{name}:suffix`."""
+    return f"{name}:{suffix}" if hash_tag(name) != name else f"{{{name}}}:{suffix}"
+
+
 def slot(name: str) -> int:
     """The Redis Cluster hash slot of a key (the same on every cluster)."""
     return key_slot(name.encode())
@@ -129,7 +135,7 @@ class Keys:
 
     def alert_outbox(self, rule: str) -> str:
         """In the slot of the rule's state: a transition writes both in one script."""
-        return f"{near(self.alert(rule))}:outbox"
+        return beside(self.alert(rule), "outbox")
 
     def legacy_alert_outbox(self, rule: str) -> str:
         """The outbox's name before it moved next to the state; read once on upgrade."""
@@ -157,12 +163,12 @@ class Keys:
     def job_lease(self, job_id: str) -> str:
         """Owner token of the process running the job; expires unless heartbeated. Next to
         the job's hash (and so its source stream)."""
-        return f"{near(self.job(job_id))}:lease"
+        return beside(self.job(job_id), "lease")
 
     def job_event_ids(self, job_id: str) -> str:
         """Set of envelope ids a reprocess job moved (for the settle-time follow-up). Next
         to the job's hash."""
-        return f"{near(self.job(job_id))}:eventids"
+        return beside(self.job(job_id), "eventids")
 
     def job_copied(self, job_id: str, target: str) -> str:
         """Set of source entry ids a job has written to `target`, in the target's slot: the

@@ -169,3 +169,29 @@ def test_wait_replicas_holds_the_commit_until_the_targets_shard_has_the_copies(c
     relaxed = Bus(cluster_r, Settings(_env_file=None))
     run_job(relaxed, job_id, owner)
     _check_reprocess(relaxed, job_id, want)
+
+
+def test_job_ids_with_a_hash_tagged_prefix(cluster_r):
+    """BUS_PREFIX={hyvve}: every job key is in the tag's slot; with streams of the same tag a
+    job is created at once, with untagged streams it is refused in one sentence (never an
+    endless search for an id)."""
+    tagged = Bus(cluster_r, Settings(_env_file=None, bus_prefix="{hyvve}", bus_events_stream="{hyvve}:events",
+                                     bus_dlq_stream="{hyvve}:dlq"))
+    assert store.slotted_job_id(tagged, tagged.keys.dlq)
+    mixed = Bus(cluster_r, Settings(_env_file=None, bus_prefix="{hyvve}"))
+    with pytest.raises(store.JobPlacement, match="BUS_PREFIX"):
+        store.slotted_job_id(mixed, mixed.keys.dlq)
+
+
+@pytest.mark.parametrize("prefix", ["hyvve", "{hyvve}"])
+def test_keys_placed_beside_another_stay_unique_and_in_its_slot(prefix):
+    """A lease, a moved-ids set and an alert outbox sit in their owner's slot and are named
+    after it, whether or not BUS_PREFIX carries a hash tag (with a tagged prefix every key
+    has the same tag: a name taken from the tag alone would be shared by all jobs)."""
+    from bot.keys import Keys, slot
+    k = Keys.from_settings(Settings(_env_file=None, bus_prefix=prefix))
+    built = {k.job_lease("j1"), k.job_lease("j2"), k.job_event_ids("j1"), k.job_event_ids("j2"),
+             k.alert_outbox("dlq_size"), k.alert_outbox("lag:g")}
+    assert len(built) == 6
+    assert slot(k.job_lease("j1")) == slot(k.job("j1")) == slot(k.job_event_ids("j1"))
+    assert slot(k.alert_outbox("lag:g")) == slot(k.alert("lag:g"))

@@ -138,7 +138,7 @@ def _adopt_legacy(bus: Bus, rule_id: str) -> bool:
     if bus.cluster:
         return False
     legacy = bus.keys.legacy_alert_outbox(rule_id)
-    if not bus.r.exists(legacy):
+    if legacy == bus.keys.alert_outbox(rule_id) or not bus.r.exists(legacy):
         return False
     bus.r.rename(legacy, bus.keys.alert_outbox(rule_id))  # the new queue is empty: nothing overwritten
     return True

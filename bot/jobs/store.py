@@ -7,7 +7,7 @@ import secrets
 from bot.bus import Bus
 from bot.jobs import lease
 from bot.jobs.model import ACTIVE, Job
-from bot.keys import job_slot_matches, slot
+from bot.keys import hash_tag, job_slot_matches, slot
 
 KEEP_JOBS = 500  # newest jobs listed by `/bus jobs`; older hashes expire
 FINISHED_TTL_S = 30 * 86_400
@@ -30,10 +30,23 @@ def slotted_job_id(bus: Bus, source: str) -> str:
     slot, so one script can check the lease, advance the cursor and delete from the source.
     About 16,000 tries on average (under 0.1 s), once per job."""
     want = slot(source)
+    if hash_tag(bus.keys.job("j")) != bus.keys.job("j"):  # BUS_PREFIX carries a hash tag
+        if slot(bus.keys.job("j")) != want:  # every job key is in that tag's slot
+            raise JobPlacement(source)
+        return new_job_id()
     while True:
         job_id = new_job_id()
         if slot(bus.keys.job(job_id)) == want:
             return job_id
+
+
+class JobPlacement(Exception):
+    """On a cluster, BUS_PREFIX's hash tag keeps job keys out of the source stream's slot."""
+
+    def __init__(self, source: str):
+        super().__init__(f"On a Redis Cluster, the hash tag in BUS_PREFIX puts busbot's job keys in another "
+                         f"slot than `{source}`, so no job can move its entries; give the streams the same "
+                         "hash tag as BUS_PREFIX, or drop the tag from BUS_PREFIX.")
 
 
 def get(bus: Bus, job_id: str) -> Job | None:
