@@ -257,3 +257,25 @@ def badge(name: str, protected: bool) -> dict[str, Any]:
 def prefixed(name: str, value: str) -> str:
     """A button value bound to environment `name`."""
     return value if value.startswith(f"@{name} ") else f"@{name} {value}"
+
+
+class BadgedTransport:
+    """A chat transport that puts an environment's badge on the first line of every message
+    it posts or updates (alerts, job cards, approval requests from that environment's outbox)."""
+
+    def __init__(self, inner: Any, env: dict[str, Any]):
+        self.inner, self.env = inner, env
+
+    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> str:
+        return self.inner.post(channel, self._badged(message), thread_ts)
+
+    def update(self, channel: str, ts: str, message: dict) -> None:
+        self.inner.update(channel, ts, self._badged(message))
+
+    def _badged(self, message: dict) -> dict:
+        from bot.render import with_badge
+
+        return with_badge({**message, "blocks": list(message.get("blocks") or [])}, self.env)
+
+    def __getattr__(self, name: str) -> Any:  # what else the transport offers (user group ids)
+        return getattr(self.inner, name)
