@@ -214,6 +214,20 @@ class Masker:
         which digits the text holds, only on where (the signature memo of `dlq top` relies on it)."""
         return self.enabled and (bool(self.patterns) or (self.defaults and _maybe(text)))
 
+    @property
+    def names_keys(self) -> bool:
+        """Whether a field rule names an event's type or tenant (`type`, `tenantId`, `*`):
+        then only whole masked entries tell what a filter on them selects."""
+        return self.enabled and any(path[0] in ("type", "tenantId", "*") for path in self.fields)
+
+    def top_level(self, name: str, value: str) -> str:
+        """An event's top-level string (`type`, `tenantId`) as a masked entry shows it; the
+        markers busbot writes itself (`<malformed>`, `<none>`) as they are."""
+        if not self.enabled or value.startswith("<"):
+            return value
+        masked = self.event({name: value}).get(name, value)
+        return masked if isinstance(masked, str) else value
+
     def value(self, v: Any) -> Any:
         """Every string inside `v` (dicts, lists) masked by the patterns; numbers that look
         like card or phone numbers too (then they become strings)."""
@@ -257,8 +271,14 @@ class Masker:
             raw = fields["event"] = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
         elif event is not None and "payload" in e.fields and "data" in event:
             fields["payload"] = json.dumps(event["data"], separators=(",", ":"), ensure_ascii=False)
-        return replace(e, fields=fields, event=event, raw_event=raw,
-                       type=self.text(e.type), tenant=self.text(e.tenant))
+        return replace(e, fields=fields, event=event, raw_event=raw,  # a field rule may name type or tenantId
+                       type=_key(event, "type", self.text(e.type)), tenant=_key(event, "tenantId", self.text(e.tenant)))
+
+
+def _key(event: Any, name: str, otherwise: str) -> str:
+    """The masked event's type or tenant (as parse_entry reads them), else `otherwise`."""
+    value = event.get(name) if isinstance(event, dict) else None
+    return value if isinstance(value, str) and value else otherwise
 
 
 def _whole(v: Any) -> Any:

@@ -241,3 +241,23 @@ def test_a_dlq_top_signature_finds_its_entries_again(mbus):
     for key, count in rows.items():
         listed = router.run(f"dlq list 15 signature='{key}'", rt, "U1")
         assert len(listed.context["rows"]) == count, (key, listed.text)
+
+
+def test_a_field_rule_on_the_tenant_masks_the_tenant_column_and_its_filter(r):
+    settings = Settings(_env_file=None, bus_mask_fields="tenantId", bus_operators="U1,U2")
+    bus = Bus(r, settings, clock=FakeClock(T0 + 1000))
+    bus.r.xadd(bus.keys.dlq, {"event": json.dumps({"id": "e1", "type": "t", "tenantId": "acme-industries"}),
+                              "error": "boom"}, id=f"{T0}-0")
+    rt = manual_runtime(bus)
+    listed = router.run("dlq list", rt, "U1")
+    assert [row["tenant"] for row in listed.context["rows"]] == ["a***-i***"]
+    assert "acme-industries" not in json.dumps(render_reply(listed))
+    assert router.run("dlq list tenant=acme-industries", rt, "U1").context["rows"] == []
+    top = router.run("dlq top", rt, "U1").context["t"]
+    assert [row.key for row in top.by_tenant] == ["a***-i***"] and top.malformed == 0
+    preview = router.run("reprocess tenant=a***-i***", rt, "U1")  # the masked tenant selects it
+    assert "guard_confirm" in buttons(preview), preview.text
+    click(rt, click(rt, preview, "guard_confirm", "U1"), "guard_approve", "U2")
+    ActionRunner(bus, rt.notifier, hooks=hooks_for(rt.notifier)).tick()
+    moved = [json.loads(f["event"]) for _, f in bus.r.xrange(bus.keys.events)]
+    assert [m["tenantId"] for m in moved] == ["acme-industries"]  # the job selected it too, and moved it as stored

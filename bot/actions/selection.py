@@ -66,7 +66,7 @@ def select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: 
     `upper` (default: the source's last id now)."""
     upper = upper or last_id(bus, source) or "0-0"
     total = bus.r.xlen(source)
-    if range_tally.eligible(job_kind, params):
+    if range_tally.eligible(job_kind, params) and not bus.masker.names_keys:
         return _fast_select(bus, job_kind, source, params, start, upper, limit, total)
     types, tenants = Counter(), Counter()
     scanned = matched = unmovable = 0

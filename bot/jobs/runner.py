@@ -52,7 +52,8 @@ def run_batch(bus: Bus, job: Job, owner: str,
     for entry_id, fields in rows:
         e = parse_entry(entry_id, fields)
         # filters see masked text, as the preview did; the move copies the entry as it is
-        seen = bus.masker.entry(e) if job.params.get("error") or job.params.get("signature") else e
+        masked = job.params.get("error") or job.params.get("signature") or bus.masker.names_keys
+        seen = bus.masker.entry(e) if masked else e
         if selected(job.kind, job.params, seen):
             items.append(item(job, e))
     for i in range(0, max(1, len(items)), chunk):

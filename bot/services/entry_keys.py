@@ -55,9 +55,24 @@ class EntryKeys:
 
     def __init__(self, mask: Masker | None = None) -> None:
         self.signatures = SignatureMemo(mask)
+        self.mask = mask if mask is not None and mask.enabled else None
+        self.masked: dict[tuple[str, str], str] = {}  # (field, value) -> masked: few distinct values
 
     def page(self, rows: list[RawEntry]) -> tuple[list[str], list[str], list[str]]:
-        """(types, tenants, signatures) of `rows`, in order."""
+        """(types, tenants, signatures) of `rows`, in order; masked as entries are."""
+        types, tenants, signatures = self._page(rows)
+        if self.mask is not None:
+            types = [self._masked("type", t) for t in types]
+            tenants = [self._masked("tenantId", t) for t in tenants]
+        return types, tenants, signatures
+
+    def _masked(self, name: str, value: str) -> str:
+        got = self.masked.get((name, value))
+        if got is None:
+            got = self.masked[(name, value)] = self.mask.top_level(name, value) if self.mask else value
+        return got
+
+    def _page(self, rows: list[RawEntry]) -> tuple[list[str], list[str], list[str]]:
         if all(f[0::2] in _LAYOUTS for _, f in rows):
             events = [f[1] for _, f in rows]
             errors = [f[3] for _, f in rows]
