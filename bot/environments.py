@@ -261,7 +261,8 @@ def prefixed(name: str, value: str) -> str:
 
 class BadgedTransport:
     """A chat transport that puts an environment's badge on the first line of every message
-    it posts or updates (alerts, job cards, approval requests from that environment's outbox)."""
+    it posts or updates (alerts, job cards, approval requests from that environment's outbox)
+    and binds their buttons to it (`@name ` before each value), as replies are."""
 
     def __init__(self, inner: Any, env: dict[str, Any]):
         self.inner, self.env = inner, env
@@ -275,7 +276,17 @@ class BadgedTransport:
     def _badged(self, message: dict) -> dict:
         from bot.render import with_badge
 
-        return with_badge({**message, "blocks": list(message.get("blocks") or [])}, self.env)
+        blocks = [bound_block(b, self.env["name"]) for b in message.get("blocks") or []]
+        return with_badge({**message, "blocks": blocks}, self.env)
 
     def __getattr__(self, name: str) -> Any:  # what else the transport offers (user group ids)
         return getattr(self.inner, name)
+
+
+def bound_block(block: dict, name: str) -> dict:
+    """An actions block whose buttons' values are bound to environment `name`."""
+    if block.get("type") != "actions":
+        return block
+    return {**block, "elements": [{**e, "value": prefixed(name, e["value"])}
+                                  if e.get("type") == "button" and isinstance(e.get("value"), str) else e
+                                  for e in block.get("elements") or []]}
