@@ -16,9 +16,10 @@ KEEP_S = 7 * 86_400
 RERUN_ACTIONS = frozenset({"bus_run", "bus_share", "bus_act"})  # buttons whose value is command text
 
 
-def keep(bus: Bus, command: str) -> str:
-    """The value a button running `command` carries: the text, or a reference to it."""
-    if len(command) <= MAX_VALUE and not command.startswith(PREFIX):
+def keep(bus: Bus, command: str, room: int = 0) -> str:
+    """The value a button running `command` carries: the text, or a reference to it.
+    `room`: characters the value must leave free (an environment's `@name ` goes before it)."""
+    if len(command) <= MAX_VALUE - room and not command.startswith(PREFIX):
         return command
     token = secrets.token_urlsafe(12)
     bus.r.set(bus.keys.button_value(token), command, ex=KEEP_S)

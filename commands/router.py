@@ -112,25 +112,34 @@ def mark_environment(reply: Reply, rt: Runtime) -> Reply:
     button (and "Post to channel") is bound to it, so a click can never act on another."""
     if rt.envs is None or not rt.envs.multi:
         return reply
-    reply.context["env_badge"] = badge(rt.environment, rt.protected)
-    _bind_buttons(reply.context, rt.environment)
-    if reply.context.get("share_value"):
-        reply.context["share_value"] = prefixed(rt.environment, reply.context["share_value"])
-    if reply.command:
-        reply.command = prefixed(rt.environment, reply.command)
+    name, room = rt.environment, len(rt.environment) + 2  # "@name " before every value
+    reply.context["env_badge"] = badge(name, rt.protected)
+    try:
+        _bind_buttons(rt.bus, reply.context, name, room)
+        if reply.shareable and reply.command:  # "Post to channel" runs it again, in this environment
+            shared = reply.context.get("share_value") or button_values.keep(rt.bus, reply.command, room)
+            reply.context["share_value"] = prefixed(name, shared)
+    except Exception:  # noqa: BLE001 - no buttons rather than buttons that act elsewhere
+        log.warning("could not bind a reply's buttons to %s; the reply goes out without buttons", name)
+        reply.shareable = False
+        reply.context.pop("buttons", None)
     return reply
 
 
-def _bind_buttons(context, name: str) -> None:
+def _bind_buttons(bus: Bus, context, name: str, room: int) -> None:
     if isinstance(context, list):
         for item in context:
-            _bind_buttons(item, name)
+            _bind_buttons(bus, item, name, room)
     elif isinstance(context, dict):
-        if isinstance(context.get("action_id"), str) and isinstance(context.get("value"), str):
-            context["value"] = prefixed(name, context["value"])
+        value = context.get("value")
+        if isinstance(context.get("action_id"), str) and isinstance(value, str):
+            if context["action_id"] in button_values.RERUN_ACTIONS and not value.startswith(button_values.PREFIX):
+                # command text, kept in Redis if it is too long with the environment's name
+                value = button_values.keep(bus, value, room)
+            context["value"] = prefixed(name, value)
         for key, item in context.items():
             if key != "env_badge" and isinstance(item, (list, dict)):
-                _bind_buttons(item, name)
+                _bind_buttons(bus, item, name, room)
 
 
 def is_read_only(text: str) -> bool:
