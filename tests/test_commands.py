@@ -219,7 +219,7 @@ def test_every_operator_button_refuses_others_before_its_handler_runs(bus):
     from commands.actions import OPERATOR_ACTIONS
     assert set(OPERATOR_ACTIONS) == {"guard_confirm", "guard_cancel", "guard_approve", "guard_reject",
                                      "job_cancel", "alert_reprocess", "bus_act", "bus_form", "bus_edit",
-                                     "alert_silence_2h", "silence_expire"}
+                                     "bus_edit_submit", "alert_silence_2h", "silence_expire"}
     for action_id, what in OPERATOR_ACTIONS.items():
         reply = run_action(action_id, "no-such-token", manual_runtime(bus), "U0NOBODY")
         assert reply.text == f"Only busbot operators can {what}, and you are not one of them.", action_id
