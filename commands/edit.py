@@ -17,6 +17,7 @@ from bot.actions import archive, audit
 from bot.actions.requests import GuardedRequest
 from bot.bus import Bus
 from bot.jobs import store
+from bot.keys import same_slot
 from bot.phrase import code, fact, phrase
 from bot.timeparse import parse_iso_ms
 from commands.actions import ActionCall, action
@@ -185,34 +186,46 @@ def preview_edit(bus: Bus, user_id: str, entry_id: str, text: str, type_change: 
 
 
 def run_edit(bus: Bus, req: GuardedRequest) -> Reply:
-    """Archive the original, publish the edited event, remove the DLQ entry: one transaction
-    on a single Redis; on a cluster in that order, so a failure part-way never loses the
-    original (it is archived first)."""
-    entry_id, dlq = req.params["ids"][0], bus.keys.dlq
-    rows = cast("list[tuple[str, dict[str, str]]]", bus.r.xrange(dlq, entry_id, entry_id))  # decoded replies
-    if not rows or rows[0][1].get("event") != req.params["original"]:
+    """Archive the original, publish the edited event, remove the DLQ entry; nothing runs when
+    the entry is gone or changed since the preview."""
+    entry_id = req.params["ids"][0]
+    job_id = store.new_job_id()
+    archive.expire_old(bus)
+    new_id = retry_edited(bus, entry_id, req.params["original"], req.params["event"], job_id)
+    if new_id is None:
         audit.record(bus, req.approved_by, f"{KIND}.skipped", req.command, "entry gone or changed")
         return notice(phrase("DLQ entry ", code(entry_id), " is gone or changed since the preview, so nothing ran."),
                       phrase(code("/bus dlq show <id>"), " shows what the DLQ holds now."), "caution", replace=True)
-    fields = rows[0][1]
-    job_id = store.new_job_id()
-    archived: dict[str, str] = {"event": fields["event"], **{k: v for k, v in fields.items() if k != "event"},
-                "archivedFrom": entry_id, "archiveJob": job_id}
-    archive.expire_old(bus)
-    p = bus.r.pipeline(transaction=not bus.cluster)
-    p.xadd(bus.keys.dlq_archive, archived)  # type: ignore[arg-type]
-    edited: dict[str, str] = {"event": req.params["event"], "editedFrom": entry_id, "editJob": job_id}
-    p.xadd(bus.keys.events, edited)  # type: ignore[arg-type]  # str -> str is a valid field map
-    p.xdel(dlq, entry_id)
-    _, new_id, _ = p.execute()
     audit.record(bus, req.approved_by, f"{KIND}.original", req.command, req.params["original"], job_id)
     audit.record(bus, req.approved_by, f"{KIND}.edited", req.command, req.params["event"], job_id)
     audit.record(bus, req.approved_by, f"{KIND}.done", req.command,
                  f"published {new_id}, requested by {req.requester}", job_id)
     return notice(phrase("Retried the edited event as ", code(new_id), " on ", code(bus.keys.events),
                          " (job ", code(job_id), "); the original is archived."),
-                  phrase(code(f"/bus dlq restore {job_id}"), " puts the original back in the DLQ."), "done",
+                  phrase(code(f"/bus dlq restore {job_id}"), " puts the original back in the DLQ."), "completed",
                   replace=True)
+
+
+def retry_edited(bus: Bus, entry_id: str, original: str, edited: str, job_id: str) -> str | None:
+    """The new main-stream id, or None when the entry is gone or its event changed. One script
+    (bot/lua/edit_retry.lua) when the three streams share a slot (a single Redis, hash-tagged
+    names); otherwise the same steps in the same order, so a failure part-way leaves the
+    original archived and still in the DLQ: never lost, at worst archived twice."""
+    keys = [bus.keys.dlq, bus.keys.dlq_archive, bus.keys.events]
+    if not bus.cluster or same_slot(*keys):
+        done, out = bus.scripts.get("edit_retry")(keys=keys, args=[entry_id, original, edited, job_id])
+        return str(out) if done == 1 else None
+    rows = cast("list[tuple[str, dict[str, str]]]", bus.r.xrange(keys[0], entry_id, entry_id))  # decoded
+    if not rows or rows[0][1].get("event") != original:
+        return None
+    fields = rows[0][1]
+    archived = {"event": original, **{k: v for k, v in fields.items()
+                                      if k not in ("event", "archivedFrom", "archiveJob")},
+                "archivedFrom": entry_id, "archiveJob": job_id}
+    bus.r.xadd(keys[1], archived)  # type: ignore[arg-type]  # str -> str is a valid field map
+    new_id = bus.r.xadd(keys[2], {"event": edited, "editedFrom": entry_id, "editJob": job_id})
+    bus.r.xdel(keys[0], entry_id)
+    return str(new_id)
 
 
 EXECUTORS[KIND] = run_edit
