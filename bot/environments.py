@@ -242,7 +242,7 @@ def split_target(text: str) -> tuple[str | None, str]:
         return m.group(1).lower(), text[m.end():].strip()
     m = _OPTION.search(text)
     if m:
-        return m.group(1).lower(), (text[:m.start()] + " " + text[m.end():]).strip()
+        return m.group(1).lower(), (text[:m.start()].rstrip() + " " + text[m.end():].lstrip()).strip()
     return None, text
 
 
