@@ -8,6 +8,7 @@ import pytest
 
 from bot.connection import open_bus
 from bot.environments import Environments, plan
+from bot.runtime import build_runtime
 from bot.settings import Settings
 from tests.redis_server import RedisServer, require_binary
 from tests.runtime_helpers import RecordingNotifier, manual_runtime
@@ -26,7 +27,7 @@ def servers() -> Iterator[tuple[RedisServer, RedisServer]]:
 
 
 def base_settings(**values) -> Settings:
-    return Settings(_env_file=None, bus_operators=OPERATORS, **values)
+    return Settings(_env_file=None, **{"bus_operators": OPERATORS, **values})
 
 
 def environ_of(servers, **more: str) -> dict[str, str]:
@@ -34,12 +35,14 @@ def environ_of(servers, **more: str) -> dict[str, str]:
     return {"BUS_ENVIRONMENTS": f"prod={prod.url},staging={staging.url}", **more}
 
 
-def open_environments(base: Settings, environ: Mapping[str, str]) -> Environments:
-    """Every environment's runtime (no background runners: tests tick them), flushed."""
+def open_environments(base: Settings, environ: Mapping[str, str], jobs: bool = False) -> Environments:
+    """Every environment's runtime, flushed; `jobs`: each with a background job runner, as
+    `busbot serve` has (else tests tick runners by hand)."""
     planned, channels = plan(base, environ)
     runtimes = {}
     for env in planned:
         bus = open_bus(env.settings)
         bus.r.flushdb()
-        runtimes[env.name] = manual_runtime(bus, RecordingNotifier())
+        runtimes[env.name] = (build_runtime(bus, RecordingNotifier(), poll_s=0.05) if jobs
+                              else manual_runtime(bus, RecordingNotifier()))
     return Environments(runtimes, channels, frozenset(e.name for e in planned if e.protected))
