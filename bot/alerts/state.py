@@ -25,12 +25,12 @@ def load(bus: Bus, rule_id: str) -> tuple[AlertState, int]:
     return parse(raw[0]), int(raw[1] or 0)
 
 
-def parse(raw: str | None) -> AlertState:
+def parse(raw: str | bytes | None) -> AlertState:
     return AlertState.model_validate_json(raw) if raw else AlertState()
 
 
 def load_all(bus: Bus) -> dict[str, AlertState]:
-    rules = sorted(bus.r.smembers(bus.keys.alert_rules))
+    rules = sorted(str(x) for x in bus.r.smembers(bus.keys.alert_rules))  # the client decodes
     p = bus.r.pipeline(transaction=False)
     for rule_id in rules:
         p.hget(bus.keys.alert(rule_id), "state")
