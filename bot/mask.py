@@ -115,7 +115,6 @@ def _maybe(text: str) -> bool:
     return any(w in low for w in _WORDS) or _NUMBERS.search(text) is not None
 
 
-
 class MaskError(ValueError):
     """A mask setting that busbot cannot use; the message says what is wrong."""
 
