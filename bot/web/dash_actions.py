@@ -48,7 +48,8 @@ def dlq_selected() -> ResponseReturnValue:
     except FlowError as exc:
         notice(exc.message, exc.hint, "warn")
         back = clean_query(request.form.get("back", ""))  # the list's filter, as it was
-        return redirect(url_for("dashboard.dlq") + (f"?{back}" if back else ""), code=303)
+        url = url_for("dashboard.dlq")  # may carry ?env= already
+        return redirect(url + (("&" if "?" in url else "?") + back if back else ""), code=303)
     return _to("dashboard.request_page", token=req.token)
 
 
