@@ -184,3 +184,17 @@ def test_every_button_needs_at_least_the_viewer_role(r):
         reply = router.run_action(action_id, "x", rt, "U9")
         assert reply.text.startswith("Only busbot ") and "you are not one of them" in reply.text, action_id
     assert "Only busbot" not in router.run_action("bus_run", "health", rt, "U1").text
+
+
+def test_a_handle_or_id_slack_does_not_know_is_a_group_nobody_is_in(slack_groups, caplog):
+    groups, fake, now = slack_groups
+    missing = groups.group("@no-such-team", "U1")
+    assert missing is not None and missing.users == frozenset() and not missing.stale
+    assert "Slack has no user group @no-such-team" in caplog.text
+
+    def no_such(usergroup: str, **_):
+        raise SlackApiError("no such", {"ok": False, "error": "no_such_subteam"})
+    fake.usergroups_users_list = no_such  # type: ignore[method-assign]
+    gone = groups.group("S0GONE", "U1")
+    assert gone is not None and gone.users == frozenset() and not gone.stale
+    assert groups.group("@oncall", "U1").users == frozenset()  # a no_such_subteam is an answer: no backoff

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.actions.policy import NO_GROUPS, Group, GroupDirectory
 from bot.bus import Bus
@@ -32,6 +33,7 @@ TTL_S = 60.0  # members older than this are read again
 MISS_AFTER_S = 10.0  # a user not among the members re-reads them, at most this often
 TIMEOUT_S = 5  # a command waits at most this long for Slack before last known members stand
 BACKOFF_S = 30.0  # after Slack failed to answer, last known members stand this long without asking
+NO_SUCH_GROUP = frozenset({"no_such_subteam", "subteam_not_found"})  # an answer, not an outage
 MEMORY_TTL_S = 30 * 86400  # last known members are kept this long after the last read
 
 
@@ -89,11 +91,15 @@ class SlackGroups:
         self._names: dict[str, str] = {}  # "S…" -> "@handle"
         self._handles_at: float | None = None
         self._members: dict[str, tuple[frozenset[str], float]] = {}  # "S…" -> (users, read at)
+        self._warned: set[str] = set()  # unknown handles already logged
         self._lock = threading.Lock()
 
     def group(self, entry: str, user: str | None = None) -> Group | None:
         with self._lock:
             gid, stale = self._id(entry, user)
+            if gid == "":  # Slack answered and has no such handle: a group nobody is in
+                self._unknown(entry)
+                return Group("", entry, frozenset())
             if gid is None:
                 return None
             handle = self._names.get(gid, entry if entry.startswith("@") else gid)
@@ -112,7 +118,7 @@ class SlackGroups:
         if fresh and entry.lower() in self._handles:
             return self._handles[entry.lower()], False
         if fresh and now - (self._handles_at or 0) < self.miss_after:
-            return None, False  # just read, and no such handle
+            return "", False  # just read, and no such handle
         answer = self._ask("usergroups.list", lambda: self.client.usergroups_list(include_disabled=False))
         if answer is None:  # Slack down, rate limited, a missing scope: keep what we know
             if entry.lower() not in self._handles:
@@ -123,7 +129,7 @@ class SlackGroups:
         self._handles = {"@" + g["handle"].lower(): g["id"] for g in groups if g.get("handle")}
         self._names = {gid: handle for handle, gid in self._handles.items()}
         self._handles_at = now
-        return self._handles.get(entry.lower()), False
+        return self._handles.get(entry.lower(), ""), False
 
     def _users(self, gid: str, user: str | None) -> tuple[frozenset[str], bool] | None:
         now = self.clock()
@@ -152,11 +158,25 @@ class SlackGroups:
             return None
         try:
             return call()
+        except SlackApiError as exc:
+            if exc.response is not None and exc.response.get("error") in NO_SUCH_GROUP:
+                log.warning("Slack has no user group for %s (named in BUS_VIEWERS, BUS_OPERATORS or "
+                            "BUS_APPROVERS): nobody gets a role from it", what)
+                return {"users": []}
+            return self._failed(now, what, exc)
         except Exception as exc:  # noqa: BLE001 - any failure: the caller falls back to what is known
-            log.warning("could not ask Slack (%s): %s; last known members stand for %g s", what, _why(exc),
-                        self.backoff)
-            self._down_until = now + self.backoff
-            return None
+            return self._failed(now, what, exc)
+
+    def _failed(self, now: float, what: str, exc: Exception) -> None:
+        log.warning("could not ask Slack (%s): %s; last known members stand for %g s", what, _why(exc),
+                    self.backoff)
+        self._down_until = now + self.backoff
+
+    def _unknown(self, handle: str) -> None:
+        if handle not in self._warned:
+            self._warned.add(handle)
+            log.warning("Slack has no user group %s (named in BUS_VIEWERS, BUS_OPERATORS or BUS_APPROVERS): "
+                        "nobody gets a role from it; check the handle", handle)
 
     def _recall(self) -> dict[str, tuple[str, frozenset[str]]]:
         return self.memory.recall() if self.memory is not None else {}
