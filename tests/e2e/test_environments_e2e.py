@@ -126,3 +126,45 @@ def test_metrics_health_and_the_api_per_environment(bot):
     assert counts == {"": 3, "?env=prod": 3, "?env=staging": 7}
     status, body, _ = http("GET", bot.url + "/events/dlq?env=qa", None, auth)
     assert status == 404 and "There is no environment named 'qa'" in json.loads(body)["error"]
+
+
+def test_busbot_serve_runs_every_environment(servers, stub):  # noqa: F811
+    """The process as deployed: BUS_ENVIRONMENTS in, per-environment alerts out (staging's
+    lower threshold fires there only, its message names staging first), commands in either
+    environment, no warning about the valid override, a clean stop."""
+    import redis as redis_py
+
+    from tests.alerts.helpers import fill_dlq
+    from tests.e2e.test_serve_process import busbot, stderr_of, wait_ready
+    from tests.redis_server import free_port
+
+    prod, staging = servers
+    for server in servers:
+        redis_py.Redis.from_url(server.url).flushdb()
+    fill_dlq(redis_py.Redis.from_url(prod.url, decode_responses=True), "hyvve:dlq", 20)
+    fill_dlq(redis_py.Redis.from_url(staging.url, decode_responses=True), "hyvve:dlq", 20)
+    port = free_port()
+    proc = busbot("serve", PORT=str(port), SLACK_SIGNING_SECRET=SECRET, SLACK_BOT_TOKEN="xoxb-e2e",
+                  SLACK_API_URL=stub.api_url, BUS_ALERT_CHANNEL="C0ALERTS", BUS_CHECK_INTERVAL="1",
+                  BUS_ALERT_FOR="0", BUS_ENVIRONMENTS=f"prod={prod.url},staging={staging.url}",
+                  BUS_STAGING_DLQ_WARN="5", BUS_PROTECTED_ENVIRONMENTS="prod")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc)
+        alert = stub.wait_for("/api/chat.postMessage", timeout=20)[0]
+        assert alert["channel"] == "C0ALERTS" and alert["text"].startswith("[staging] ")
+        blocks = json.loads(alert["blocks"]) if isinstance(alert["blocks"], str) else alert["blocks"]
+        assert blocks[0]["elements"][0]["text"] == ":large_blue_circle: *staging*"
+        body = command_body("@prod dlq", stub.url + "response/p")
+        assert http("POST", url + "/slack/events", body, signed_headers(body))[0] == 200
+        answer = stub.wait_for("/response/p", timeout=20)[0]
+        assert answer["text"].startswith("[PROD · protected] ") and "20 entries" in answer["text"]
+        metrics = http("GET", url + "/metrics")[1]
+        assert 'busbot_redis_up{env="prod"} 1.0' in metrics and 'busbot_redis_up{env="staging"} 1.0' in metrics
+        posts = [p for p in stub.to("/api/chat.postMessage") if p.get("channel") == "C0ALERTS"
+                 and not p.get("thread_ts")]
+        assert len(posts) == 1  # prod's 20 entries are below its threshold (100)
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
+    assert "BUS_STAGING_DLQ_WARN" not in stderr_of(proc)
