@@ -4,33 +4,44 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from bot.bus import Bus
 from bot.envelope import parse_entry
+from bot.settings import Settings
 from commands.edit import retry_edited
-from tests.guard_helpers import gbus  # noqa: F401  (fixture)
+from tests.conftest import FakeClock, names
 
 ON_CLUSTER = True  # also on a 3-primary Redis Cluster: default names (three slots) and hash-tagged
 
 
-def test_the_edited_event_goes_first_and_the_original_is_archived_whole(gbus):
-    k = gbus.keys
+@pytest.fixture
+def obus(r, request) -> Bus:
+    """A bus whose operators are U1, U2 and U3, with a fake clock."""
+    return Bus(r, Settings(_env_file=None, bus_operators="U1,U2,U3", **names(request)), clock=FakeClock(),
+               where="test redis")
+
+
+def test_the_edited_event_goes_first_and_the_original_is_archived_whole(obus):
+    k = obus.keys
     original = json.dumps({"id": "e1", "type": "a.b", "data": {"n": 1}})
-    gbus.r.xadd(k.dlq, {"event": original, "error": "boom", "attempts": "3"}, id="1000-0")
-    gbus.r.xadd(k.dlq, {"event": original, "error": "other"}, id="1001-0")
+    obus.r.xadd(k.dlq, {"event": original, "error": "boom", "attempts": "3"}, id="1000-0")
+    obus.r.xadd(k.dlq, {"event": original, "error": "other"}, id="1001-0")
     edited = json.dumps({"id": "e1", "type": "a.b", "data": {"n": 2}})
-    new_id = retry_edited(gbus, "1000-0", original, edited, "j1")
-    (got_id, fields), = gbus.r.xrange(k.events)
+    new_id = retry_edited(obus, "1000-0", original, edited, "j1")
+    (got_id, fields), = obus.r.xrange(k.events)
     assert got_id == new_id and list(fields.items()) == [("event", edited), ("editedFrom", "1000-0"),
                                                          ("editJob", "j1")]
-    (_, kept), = gbus.r.xrange(k.dlq_archive)
+    (_, kept), = obus.r.xrange(k.dlq_archive)
     assert list(kept) == ["event", "error", "attempts", "archivedFrom", "archiveJob"]
     assert (kept["event"], kept["archiveJob"]) == (original, "j1")
-    assert [i for i, _ in gbus.r.xrange(k.dlq)] == ["1001-0"]
+    assert [i for i, _ in obus.r.xrange(k.dlq)] == ["1001-0"]
 
 
-def test_nothing_runs_when_the_entry_is_gone_or_changed(gbus):
-    k = gbus.keys
-    gbus.r.xadd(k.dlq, {"event": '{"id": "e1", "type": "a.b"}'}, id="1000-0")
-    assert retry_edited(gbus, "1000-0", '{"id": "e0"}', '{"id": "e2"}', "j1") is None  # changed
-    assert retry_edited(gbus, "999-0", '{"id": "e1"}', '{"id": "e2"}', "j1") is None  # gone
-    assert gbus.r.xlen(k.events) == 0 and gbus.r.xlen(k.dlq_archive) == 0
-    assert parse_entry(*gbus.r.xrange(k.dlq)[0]).event_id == "e1"
+def test_nothing_runs_when_the_entry_is_gone_or_changed(obus):
+    k = obus.keys
+    obus.r.xadd(k.dlq, {"event": '{"id": "e1", "type": "a.b"}'}, id="1000-0")
+    assert retry_edited(obus, "1000-0", '{"id": "e0"}', '{"id": "e2"}', "j1") is None  # changed
+    assert retry_edited(obus, "999-0", '{"id": "e1"}', '{"id": "e2"}', "j1") is None  # gone
+    assert obus.r.xlen(k.events) == 0 and obus.r.xlen(k.dlq_archive) == 0
+    assert parse_entry(*obus.r.xrange(k.dlq)[0]).event_id == "e1"
