@@ -239,3 +239,34 @@ def test_metrics_label_every_sample_with_its_environment(envs):
     assert samples and all('env="' in line for line in samples)
     one = exposition(metrics_registry(prod.bus)).decode()
     assert 'redis_stream_length{stream="hyvve:dlq"} 3.0' in one and "env=" not in one
+
+
+# -- the console -----------------------------------------------------------------------------
+
+def test_the_console_takes_env_and_at_name(servers):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    envs = open_environments(base_settings(), environ_of(servers))
+    seed_dlq(envs.get("prod").bus.r, "hyvve:dlq", 3)
+    seed_dlq(envs.get("staging").bus.r, "hyvve:dlq", 7)
+    environ = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("BUS_")},
+               **environ_of(servers)}
+
+    def console(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", "console", *args], cwd=Path(__file__).parent.parent,
+                              env=environ, capture_output=True, text=True, timeout=60)
+
+    default, chosen = console("-c", "dlq"), console("--env", "staging", "-c", "dlq")
+    named, unknown = console("--env", "staging", "-c", "@prod dlq"), console("--env", "qa", "-c", "dlq")
+
+    def entries(out: str) -> str:
+        return next(line.split()[-1] for line in out.splitlines() if line.startswith("Entries:"))
+
+    assert default.stdout.splitlines()[0] == "[prod]" and entries(default.stdout) == "3"
+    assert chosen.stdout.splitlines()[0] == "[staging]" and entries(chosen.stdout) == "7"
+    assert named.stdout.splitlines()[0] == "[prod]" and entries(named.stdout) == "3"
+    assert unknown.returncode == 2
+    assert "There is no environment named 'qa'; this busbot knows prod, staging." in unknown.stderr
