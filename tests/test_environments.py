@@ -270,3 +270,25 @@ def test_the_console_takes_env_and_at_name(servers):  # noqa: F811
     assert named.stdout.splitlines()[0] == "[prod]" and entries(named.stdout) == "3"
     assert unknown.returncode == 2
     assert "There is no environment named 'qa'; this busbot knows prod, staging." in unknown.stderr
+
+
+def test_a_job_card_from_an_environment_names_it_and_binds_its_buttons(servers):  # noqa: F811
+    from bot.alerts.outbox import OutboxNotifier
+
+    envs = open_environments(base_settings(bus_approval_required=""), environ_of(servers))
+    staging = envs.get("staging")
+    staging.notifier = OutboxNotifier(staging.bus, "C0ACTIONS")  # as `busbot serve` posts progress
+    seed_dlq(staging.bus.r, "hyvve:dlq", 7)
+    preview = router.run("@staging reprocess all", envs.default_runtime(), "U0ALICE")
+    router.run_action("guard_confirm", preview.context["buttons"][0]["value"], envs.default_runtime(),
+                      "U0ALICE", "C0E2E")
+    JobRunner(staging.bus, hooks=ActionHooks(staging.notifier)).tick()
+    slack = FakeTransport()
+    AlertRunner(staging.bus, BadgedTransport(slack, badge("staging", False))).deliver()
+    cards = [c["message"] for c in slack.calls if c["channel"] == "C0ACTIONS"]
+    assert cards
+    for card in cards:
+        valid_message(card)
+        assert card["blocks"][0]["elements"][0]["text"] == ":large_blue_circle: *staging*"
+        assert card["text"].startswith("[staging] ")
+        assert all(v.startswith("@staging ") for v in buttons(card).values())
