@@ -91,55 +91,50 @@ def cause(exc: BaseException) -> str:
     return "unreachable"
 
 
+# cause -> (sentence, what to do); {where} stands for the redacted address
+_CAUSES: dict[str, tuple[str, str]] = {
+    "auth": ("Redis at {where} refused busbot's credentials (authentication failed).",
+             "Check the password (and user name) in REDIS_URL against the server's."),
+    "loading": ("Redis at {where} is still loading its data after a restart.",
+                "Wait a few seconds and try again."),
+    "cluster_down": ("The Redis Cluster at {where} is down: some hash slots have no node serving them.",
+                     "Check `CLUSTER INFO` on a node (cluster_state, cluster_slots_ok); busbot carries on "
+                     "once the cluster is ok again."),
+    "no_primary": ("No Sentinel named a primary for {where}: none answered, or none monitors that name.",
+                   "Check BUS_REDIS_SENTINELS and BUS_REDIS_SENTINEL_MASTER (`SENTINEL get-master-addr-by-name`), "
+                   "use rediss:// in REDIS_URL if the Sentinels speak TLS, and wait if a failover is under way."),
+    "not_cluster": ("Redis at {where} is not a cluster node, but BUS_REDIS_MODE says cluster.",
+                    "Set BUS_REDIS_MODE=auto (or standalone), or point REDIS_URL at a node of the cluster."),
+    "not_replicated": ("Redis at {where} answers, but its replicas did not confirm the last write in time.",
+                       "Check the replicas (`INFO replication`: connected, lag); jobs go on once they catch up, "
+                       "or lower BUS_WAIT_REPLICAS."),
+    "closed": ("Redis at {where} closed the connection as soon as busbot spoke.",
+               "If that port expects TLS, use rediss:// in REDIS_URL; otherwise check the "
+               "server's log (client limits, protected mode)."),
+    "tls": ("The TLS handshake with Redis at {where} failed.",
+            "Use rediss:// only for a TLS port and redis:// for a plain one, "
+            "and check the certificate settings (BUS_REDIS_CA_FILE)."),
+    "unknown_host": ("The host of {where} could not be found (unknown host name).",
+                     "Check the host name in REDIS_URL and the DNS of this machine."),
+    "refused": ("Redis at {where} refused the connection: nothing listens on that port.",
+                "Check the host and port in REDIS_URL and that Redis is up "
+                "(`redis-cli -u $REDIS_URL ping`)."),
+    "timeout": ("Redis at {where} did not answer in time.",
+                "Check that Redis is up and not overloaded, and that this machine can reach it."),
+    "unreachable": ("Redis is not answering at {where}.",
+                    "Check REDIS_URL and that Redis is up (`redis-cli -u $REDIS_URL ping`), then try again."),
+}
+
+
 def describe(exc: BaseException, where: str) -> tuple[str, str]:
     """(one sentence naming the real cause, what to do about it) for a Redis error.
 
     `where` is shown as given after redaction, so a caller may pass the raw URL."""
-    where = redact_text(where)
     kind = cause(exc)
-    if kind == "auth":
-        return (f"Redis at {where} refused busbot's credentials (authentication failed).",
-                "Check the password (and user name) in REDIS_URL against the server's.")
-    if kind == "loading":
-        return (f"Redis at {where} is still loading its data after a restart.",
-                "Wait a few seconds and try again.")
-    if kind == "cluster_down":
-        return (f"The Redis Cluster at {where} is down: some hash slots have no node serving them.",
-                "Check `CLUSTER INFO` on a node (cluster_state, cluster_slots_ok); busbot carries on "
-                "once the cluster is ok again.")
-    if kind == "no_primary":
-        return (f"No Sentinel named a primary for {where}: none answered, or none monitors that name.",
-                "Check BUS_REDIS_SENTINELS and BUS_REDIS_SENTINEL_MASTER (`SENTINEL get-master-addr-by-name`), "
-                "use rediss:// in REDIS_URL if the Sentinels speak TLS, and wait if a failover is under way.")
     if kind == "acl":
         return refusal(next(e for e in _chain(exc) if is_refused(e)))
-    if kind == "not_cluster":
-        return (f"Redis at {where} is not a cluster node, but BUS_REDIS_MODE says cluster.",
-                "Set BUS_REDIS_MODE=auto (or standalone), or point REDIS_URL at a node of the cluster.")
-    if kind == "not_replicated":
-        return (f"Redis at {where} answers, but its replicas did not confirm the last write in time.",
-                "Check the replicas (`INFO replication`: connected, lag); jobs go on once they catch up, "
-                "or lower BUS_WAIT_REPLICAS.")
-    if kind == "closed":
-        return (f"Redis at {where} closed the connection as soon as busbot spoke.",
-                "If that port expects TLS, use rediss:// in REDIS_URL; otherwise check the "
-                "server's log (client limits, protected mode).")
-    if kind == "tls":
-        return (f"The TLS handshake with Redis at {where} failed.",
-                "Use rediss:// only for a TLS port and redis:// for a plain one, "
-                "and check the certificate settings (BUS_REDIS_CA_FILE).")
-    if kind == "unknown_host":
-        return (f"The host of {where} could not be found (unknown host name).",
-                "Check the host name in REDIS_URL and the DNS of this machine.")
-    if kind == "refused":
-        return (f"Redis at {where} refused the connection: nothing listens on that port.",
-                "Check the host and port in REDIS_URL and that Redis is up "
-                "(`redis-cli -u $REDIS_URL ping`).")
-    if kind == "timeout":
-        return (f"Redis at {where} did not answer in time.",
-                "Check that Redis is up and not overloaded, and that this machine can reach it.")
-    return (f"Redis is not answering at {where}.",
-            "Check REDIS_URL and that Redis is up (`redis-cli -u $REDIS_URL ping`), then try again.")
+    sentence, hint = _CAUSES.get(kind, _CAUSES["unreachable"])
+    return sentence.replace("{where}", redact_text(where)), hint
 
 
 # NOPERM replies, and what a script says when a command inside it is refused
