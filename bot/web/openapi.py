@@ -19,6 +19,11 @@ REASONS = {200: "done", 202: "accepted: a job runs, or an approval is awaited", 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
+ENV_PARAM: dict[str, Any] = {
+    "name": "env", "in": "query", "required": False, "schema": {"type": "string"},
+    "description": "the environment (a name of BUS_ENVIRONMENTS); default: the first one; an unknown name is a 404"}
+
+
 def document(routes: list) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
@@ -30,8 +35,8 @@ def document(routes: list) -> dict[str, Any]:
                   for p in _PARAM.findall(route.path)]
         if route.query is not None:
             params += _query_params(route.query, schemas)
-        if params:
-            op["parameters"] = params
+        params.append(ENV_PARAM)  # several environments (BUS_ENVIRONMENTS): which one
+        op["parameters"] = params
         if route.body is not None:
             op["requestBody"] = {"required": bool(route.body.model_fields) and any(
                 f.is_required() for f in route.body.model_fields.values()),

@@ -346,7 +346,7 @@ def test_openapi_is_generated_from_the_route_table_and_valid(api):
     one = doc["components"]["schemas"]["ReprocessOne"]
     assert one["additionalProperties"] is False and one["required"] == ["eventId"]
     params = {p["name"] for p in doc["paths"]["/events/dlq"]["get"]["parameters"]}
-    assert params == {"type", "since", "until", "error", "tenant", "cursor", "limit"}
+    assert params == {"type", "since", "until", "error", "tenant", "cursor", "limit", "env"}
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(doc)
 
