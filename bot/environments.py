@@ -124,8 +124,9 @@ def override_variables(environ: Mapping[str, str] | None = None) -> set[str]:
     env = os.environ if environ is None else environ
     out = {v for v in ENV_VARIABLES}
     raw = env.get("BUS_ENVIRONMENTS", "")
-    try:
-        names = list(parse_environments(raw)) if raw.strip() else []
+    try:  # one environment: the name BUS_ENVIRONMENT_NAME gives it
+        names = (list(parse_environments(raw)) if raw.strip()
+                 else [(env.get("BUS_ENVIRONMENT_NAME") or DEFAULT).strip().lower()])
     except SettingsError:
         names = []
     for name in names:

@@ -204,6 +204,9 @@ def test_unknown_variable_warnings_skip_valid_overrides(servers):  # noqa: F811
     environ = environ_of(servers, BUS_PROD_DLQ_WARN="5", BUS_PROD_DLQ_WRN="5", BUS_PROTECTED_ENVIRONMENTS="prod")
     lines = unknown_bus_variables(environ)
     assert [line.split()[0] for line in lines] == ["BUS_PROD_DLQ_WRN"]
+    one = {"REDIS_URL": "redis://x", "BUS_ENVIRONMENT_NAME": "eu", "BUS_EU_DLQ_WARN": "5", "BUS_PROD_DLQ_WARN": "5"}
+    assert [line.split()[0] for line in unknown_bus_variables(one)] == ["BUS_PROD_DLQ_WARN"]
+    assert plan(base_settings(bus_environment_name="eu"), one)[0][0].settings.bus_dlq_warn == 5
 
 
 def test_a_threshold_override_fires_in_its_environment_only(servers):  # noqa: F811
