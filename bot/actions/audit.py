@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from bot.bus import Bus
+from bot.redis_types import entries, text
 
 MAXLEN = 100_000  # approximate: the oldest audit entries go first
 
@@ -22,11 +23,11 @@ def record(bus: Bus, who: str, what: str, args: str = "", result: str = "", job:
     """Arguments and results are masked (bot/mask.py): a typed `error=` fragment or a
     reason holding an e-mail never reaches the audit stream raw."""
     mask = bus.masker.text
-    return bus.r.xadd(bus.keys.audit, {"who": who, "what": what, "args": mask(args), "result": mask(result),
-                                       "job": job}, maxlen=MAXLEN, approximate=True)
+    return text(bus.r.xadd(bus.keys.audit, {"who": who, "what": what, "args": mask(args), "result": mask(result),
+                                            "job": job}, maxlen=MAXLEN, approximate=True))
 
 
 def latest(bus: Bus, n: int) -> list[AuditEntry]:
-    rows = bus.r.xrevrange(bus.keys.audit, "+", "-", count=n)
+    rows = entries(bus.r.xrevrange(bus.keys.audit, "+", "-", count=n))
     return [AuditEntry(id=i, **{k: f.get(k, "") for k in ("who", "what", "args", "result", "job")})
             for i, f in rows]

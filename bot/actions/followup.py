@@ -16,6 +16,7 @@ from bot.envelope import parse_entry
 from bot.jobs import store
 from bot.jobs.model import Job
 from bot.notify import Message, Notifier
+from bot.redis_types import entries, texts
 
 READ = 1000
 SHOW_IDS = 10
@@ -39,14 +40,16 @@ def schedule(bus: Bus, job: Job) -> None:
 def check(bus: Bus, job: Job) -> Followup:
     """Walk the DLQ entries added since the job started; which carry an event it moved?"""
     members = bus.keys.job_event_ids(job.id)
-    back, ids, errors, scanned, cursor = 0, [], Counter(), 0, f"{job.started}-0"
+    ids: list[str] = []
+    errors: Counter[str] = Counter()
+    back, scanned, cursor = 0, 0, f"{job.started}-0"
     while True:
-        rows = bus.r.xrange(bus.keys.dlq, cursor, "+", count=READ)
-        if not rows:
+        read = entries(bus.r.xrange(bus.keys.dlq, cursor, "+", count=READ))
+        if not read:
             break
-        scanned += len(rows)
-        cursor = "(" + rows[-1][0]
-        rows = [(i, f, _event_id(f)) for i, f in rows]
+        scanned += len(read)
+        cursor = "(" + read[-1][0]
+        rows = [(i, f, _event_id(f)) for i, f in read]
         hits = bus.r.smismember(members, [eid or "" for _, _, eid in rows])
         for (_, f, eid), hit in zip(rows, hits):
             if hit and eid:
@@ -61,13 +64,13 @@ def check(bus: Bus, job: Job) -> Followup:
                     errors=errors.most_common(5), scanned=scanned)
 
 
-def _event_id(fields: dict) -> str | None:
+def _event_id(fields: dict[str, str]) -> str | None:
     return parse_entry("0-0", fields).event_id
 
 
 def run_due(bus: Bus, notifier: Notifier) -> int:
     """Post every follow-up that is due and not yet claimed by another process."""
-    due = bus.r.zrangebyscore(bus.keys.jobs_followups, "-inf", bus.clock())
+    due = texts(bus.r.zrangebyscore(bus.keys.jobs_followups, "-inf", bus.clock()))
     done = 0
     for job_id in due:
         if not bus.r.zrem(bus.keys.jobs_followups, job_id):
