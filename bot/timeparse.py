@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from typing import overload
 
 STREAM_ID_RE = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 _RELATIVE_RE = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
@@ -68,8 +69,16 @@ def _not_before_epoch(text: str, ms: int) -> int:
     return ms
 
 
+@overload
+def iso_ms(ms: int) -> str: ...
+@overload
+def iso_ms(ms: None) -> None: ...
+@overload
+def iso_ms(ms: int | None) -> str | None: ...
+
+
 def iso_ms(ms: int | None) -> str | None:
-    """Epoch milliseconds -> `2025-12-05T10:30:00.000Z`."""
+    """Epoch milliseconds -> `2025-12-05T10:30:00.000Z` (None stays None)."""
     if ms is None:
         return None
     dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)

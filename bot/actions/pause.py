@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import redis
-
 from pydantic import BaseModel
 
 from bot.bus import Bus
+from bot.redis_types import maybe_text
 from bot.timeparse import iso_ms
 
 
@@ -29,7 +29,7 @@ def group_state(bus: Bus, group: str) -> GroupState:
         if "no such key" not in str(exc).lower():
             raise
         groups = []
-    raw = bus.r.get(bus.keys.paused(group))
+    raw = maybe_text(bus.r.get(bus.keys.paused(group)))
     paused = _parse(raw) if raw is not None else None
     for g in groups:
         if g["name"] == group:
