@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.bus import Bus
 from bot.demo.catalog import ErrorPattern, handler_duration_ms, make_event, pick_error
+from bot.redis_types import group_reads
 from bot.timeparse import iso_ms
 
 HOUR_MS = 3_600_000
@@ -102,11 +103,12 @@ def _dlq_today(rng: random.Random, events: list[tuple[int, dict]], now: int) -> 
         if ms + RETRY_MS < now - 60_000:
             by_type.setdefault(ev["type"], []).append(i)
     taken: set[int] = set()
-    out = []
+    out: list[tuple[int, dict]] = []
     while len(out) < DLQ_TODAY:
         pattern = pick_error(rng)
         pool = [i for t in pattern.types for i in by_type.get(t, [])
-                if i not in taken and (pattern.name != "rate-limit" or now - 9 * HOUR_MS < events[i][0] < now - 2 * HOUR_MS)]
+                if i not in taken
+                and (pattern.name != "rate-limit" or now - 9 * HOUR_MS < events[i][0] < now - 2 * HOUR_MS)]
         if pool:
             i = rng.choice(pool)
             taken.add(i)
@@ -161,11 +163,12 @@ def _create_group(bus: Bus, plan: GroupPlan, ids: list[str]) -> tuple[int, set[s
     r.xgroup_create(stream, plan.name, id=ids[start - 1], entries_read=start)
     pending_ids: set[str] = set()
     for host, read, pending, idle in plan.consumers:
-        got = [eid for eid, _ in r.xreadgroup(plan.name, host, {stream: ">"}, count=read)[0][1]]
+        got = [eid for eid, _ in group_reads(r.xreadgroup(plan.name, host, {stream: ">"}, count=read))[0][1]]
         if got[pending:]:
             r.xack(stream, plan.name, *got[pending:])
         if pending:  # real pending entries that have sat with the consumer for `idle` ms
-            r.xclaim(stream, plan.name, host, 0, got[:pending], idle=idle, justid=True)
+            # redis-py annotates the ids `list[StreamIdT]`, and list is invariant: a list[str] is refused
+            r.xclaim(stream, plan.name, host, 0, got[:pending], idle=idle, justid=True)  # type: ignore[arg-type]
             pending_ids.update(got[:pending])
     return len(ids) - plan.lag, pending_ids
 
