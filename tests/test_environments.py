@@ -295,3 +295,24 @@ def test_a_job_card_from_an_environment_names_it_and_binds_its_buttons(servers):
         assert card["blocks"][0]["elements"][0]["text"] == ":large_blue_circle: *staging*"
         assert card["text"].startswith("[staging] ")
         assert all(v.startswith("@staging ") for v in buttons(card).values())
+
+
+def test_a_form_opened_from_staging_submits_to_staging(envs):
+    import json
+
+    from bot.slack import modals
+    from bot.slack.app import _opened_form
+
+    class Client:  # what the Slack adapter asks of Slack: views.open
+        views: list[dict] = []
+
+        def views_open(self, trigger_id: str, view: dict) -> None:
+            self.views.append(view)
+
+    asked = router.run("@staging reprocess", envs.default_runtime(), "U0ALICE")  # no arguments: the form
+    client = Client()
+    assert _opened_form(asked, {"trigger_id": "1.2.3"}, client, "C0E2E")  # type: ignore[arg-type]
+    view = client.views[0]
+    assert json.loads(view["private_metadata"])["env"] == "staging"
+    preview = modals.submitted("reprocess", view, {}, envs.default_runtime(), "U0ALICE")
+    assert preview.context["env_badge"]["name"] == "staging" and "7 of 7" in preview.text
