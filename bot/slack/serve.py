@@ -6,6 +6,9 @@ The HTTP server comes up first: health, metrics and `/healthz` answer while `aut
 still being retried (`/readyz` says not ready until Slack and Redis both answer). SIGTERM
 stops accepting connections, answers the requests in flight, then stops the job runner,
 which releases its lease so another process resumes its job at once.
+
+With several environments (bot/environments.py) each has its own runtime, alert checks and
+outbox; Slack, the HTTP server and the probes are shared, and answer for the first one.
 """
 from __future__ import annotations
 
