@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bot.bus import Bus
+from bot.redis_types import fields as hash_fields
+from bot.redis_types import hash_mapping
 
 KEEP_S = 7 * 86_400  # the key outlives its expiry so a late click says "expired", not "unknown"
 
@@ -67,14 +69,14 @@ def create(bus: Bus, req: GuardedRequest) -> GuardedRequest:
     req.created, req.expires = now, now + bus.settings.bus_approval_ttl * 1000
     key = bus.keys.approval(req.token)
     p = bus.r.pipeline(transaction=True)
-    p.hset(key, mapping=req.to_hash())
+    p.hset(key, mapping=hash_mapping(req.to_hash()))
     p.expire(key, bus.settings.bus_approval_ttl + KEEP_S)
     p.execute()
     return req
 
 
 def get(bus: Bus, token: str) -> GuardedRequest | None:
-    h = bus.r.hgetall(bus.keys.approval(token)) if token else {}
+    h = hash_fields(bus.r.hgetall(bus.keys.approval(token))) if token else {}
     return GuardedRequest.from_hash(h) if h else None
 
 
@@ -92,6 +94,8 @@ def step(bus: Bus, token: str, expect: str, new: str, **fields: str) -> GuardedR
     req = get(bus, token) if token else None
     if not ok:
         raise StepRefused(state, req)
+    if req is None:  # moved, then deleted before it could be read back
+        raise StepRefused("missing", None)
     return req
 
 
@@ -104,7 +108,7 @@ def awaiting(bus: Bus, limit: int = 200) -> list[GuardedRequest]:
     out). Requests are few and short-lived; they are found by their key pattern."""
     now, found = bus.clock(), []
     for key in bus.r.scan_iter(match=bus.keys.approval("*"), count=1000):
-        h = cast("dict[str, str]", bus.r.hgetall(key))  # the bus's client decodes replies
+        h = hash_fields(bus.r.hgetall(key))
         if h.get("state") == "AWAITING" and int(h.get("expires") or 0) > now:
             found.append(GuardedRequest.from_hash(h))
         if len(found) >= limit:
