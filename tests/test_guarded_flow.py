@@ -31,11 +31,13 @@ def test_bulk_preview_counts_exactly_and_binds_a_dangerous_confirm(gbus, grt):
     assert ["crm.contact.created", 5] in reply.context["breakdown"]["by_type"]
 
 
-def test_empty_selection_says_so_with_nothing_to_click(gbus, grt):
+def test_empty_selection_says_so_and_offers_only_its_form(gbus, grt):
     seed_dlq(gbus.r, gbus.keys.dlq, 5)
     reply = router.run("reprocess type=no.such.type", grt, "U1")
     show(reply)
-    assert "No DLQ entry matches type=no.such.type" in reply.text and not buttons(reply)
+    assert "No DLQ entry matches type=no.such.type" in reply.text
+    offered = buttons(reply)
+    assert set(offered) == {"bus_form"} and offered["bus_form"]["value"] == "reprocess"  # nothing to confirm
 
 
 def test_bulk_reprocess_end_to_end_with_approval(gbus, grt):
