@@ -15,9 +15,9 @@ def runs(monkeypatch) -> list[str]:
     seen: list[str] = []
     real = router.run
 
-    def recording(text, rt, user_id="console"):
+    def recording(text, *args, **kwargs):  # whatever else the router takes (user, channel) passes through
         seen.append(text)
-        return real(text, rt, user_id)
+        return real(text, *args, **kwargs)
     monkeypatch.setattr(router, "run", recording)
     return seen
 
