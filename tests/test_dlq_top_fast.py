@@ -125,3 +125,28 @@ def test_signature_memo_equals_the_rules(seed):
     got = memo.many([m.encode() for m in messages])
     assert got == [signature(m) for m in messages]
     assert memo.many([b"bad \xff utf-8 1"]) == [signature("bad \ufffd utf-8 1")]
+
+
+def test_masked_signature_memo_equals_masking_each_message():
+    """With the default masking rules, messages that differ by digits share a memo entry
+    only where masking cannot tell digits apart (no card candidate, no URL)."""
+    from bot.mask import Masker
+    masker = Masker()
+    rng = random.Random(5)
+    messages = []
+    for _ in range(3000):
+        n = rng.randint(0, 10**6)
+        messages.append(rng.choice([
+            f"SMTP 451 temporary failure for user {n}@example.com",
+            f"user u{n}@x{n % 7}.io bounced after {n % 90}s",
+            f"call +44 7700 {n:06d} failed",
+            f"card 4242 4242 4242 {n % 10000:04d} declined",  # Luhn-valid for some, not others
+            f"card {rng.choice('2345678')}{n:012d}{n % 10} declined",
+            f"GET https://u:p{n}@api.example.com:{rng.choice([80, 8080, 99999, n])}/v1 failed",
+            f"Authorization: Bearer abc{n}def{n} rejected",
+            f"timeout after {n}ms for ap_{n}",
+        ]))
+    memo = SignatureMemo(masker)
+    got = memo.many([m.encode() for m in messages])
+    assert [m for m, sig in zip(messages, got) if sig != signature(masker.text(m))] == []
+    assert len(memo.by_digits) < 200  # the e-mail, phone and bearer messages share entries

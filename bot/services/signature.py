@@ -49,9 +49,11 @@ class SignatureMemo:
     digits alike, and none survives the last rule); (2) on a miss, that text with its
     uuids and cuids already folded (the rules that fold them match the same spans before
     and after the quoted parts are folded, since they never span a quote character).
-    An error the masker may change is masked and computed by itself (`Masker.may_change`
-    does not depend on digit values, so the digit-folded key tells); any other comes out of
-    the masker unchanged, and the memo stands for it.
+    An error the masker may change is masked first (`Masker.may_change` does not depend on
+    digit values, so the digit-folded key tells). Where the masker is blind to digit values
+    too (see `_digit_blind`) the masked message and the masked digit-folded one differ only
+    by digits, and key (1) still holds; otherwise the message is masked and computed by
+    itself. Any other message comes out of the masker unchanged, and the memo stands for it.
     """
 
     def __init__(self, mask: Masker | None = None, limit: int = MEMO_LIMIT) -> None:
@@ -76,7 +78,12 @@ class SignatureMemo:
     def _miss(self, key: bytes, raw: bytes) -> str:
         text = key.decode("utf-8", "replace")
         if self.mask is not None and self.mask.may_change(text):
-            return signature(self.mask.text(raw.decode("utf-8", "replace")))
+            if not _digit_blind(self.mask, text):
+                return signature(self.mask.text(raw.decode("utf-8", "replace")))
+            sig = signature(self.mask.text(text))  # masks as the message itself would
+            if len(self.by_digits) < self.limit:
+                self.by_digits[key] = sig
+            return sig
         shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
         sig = self.by_shape.get(shape)
         if sig is None:
@@ -86,3 +93,14 @@ class SignatureMemo:
         if shape == text and len(self.by_digits) < self.limit:  # no uuid or cuid: likely to recur
             self.by_digits[key] = sig
         return sig
+
+
+_CARD_LENGTH = re.compile(r"\d(?:[ -]?\d){12}")  # 13 digits: what the card rule needs at least
+
+
+def _digit_blind(mask: Masker, text: str) -> bool:
+    """Whether `mask.text` treats every digit of `text` alike (matches by digit classes,
+    copies digits or stars them): no rule of the operator's own (it may name digits), no
+    card-number candidate (its first digit and Luhn check depend on values), no URL (a
+    port's value decides how it parses)."""
+    return not mask.patterns and "://" not in text and _CARD_LENGTH.search(text) is None
