@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from bot.bus import Bus
 from bot.envelope import ParsedEntry, parse_entry
 from bot.jobs.select import matches, movable
+from bot.redis_types import entries
 from bot.services import range_tally
 from bot.services.scan import find, walk
 from bot.timeparse import id_ms, is_stream_id
@@ -56,7 +57,7 @@ class BadId(ValueError):
 
 
 def last_id(bus: Bus, stream: str) -> str | None:
-    rows = bus.r.xrevrange(stream, "+", "-", count=1)
+    rows = entries(bus.r.xrevrange(stream, "+", "-", count=1))
     return rows[0][0] if rows else None
 
 
@@ -68,7 +69,8 @@ def select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: 
     total = bus.r.xlen(source)
     if range_tally.eligible(job_kind, params) and not bus.masker.names_keys:
         return _fast_select(bus, job_kind, source, params, start, upper, limit, total)
-    types, tenants = Counter(), Counter()
+    types: Counter[str] = Counter()
+    tenants: Counter[str] = Counter()
     scanned = matched = unmovable = 0
     first = last = scanned_last = None
     capped = limited = False
@@ -86,9 +88,9 @@ def select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], start: 
         if limit and matched >= limit:
             limited = True
             break
-    if scanned >= SCAN_CAP and not limited:
+    if scanned >= SCAN_CAP and not limited and scanned_last is not None:  # is not None: scanned > 0
         capped, upper = True, scanned_last
-    if limited:
+    if limited and last is not None:  # is not None: limited means one matched at least
         upper = last
     return Selection(source=source, total=total, scanned=scanned, matched=matched,
                      unmovable=unmovable, by_type=types.most_common(10),

@@ -8,6 +8,7 @@ import redis
 from pydantic import BaseModel
 
 from bot.bus import Bus
+from bot.redis_types import entries
 
 READ = 10_000  # ids read per XRANGE while locating the cut
 WALK_CAP = 5_000_000
@@ -59,7 +60,7 @@ def plan(bus: Bus, maxlen: int, force: bool = False) -> TrimPlan:
     bound, group, why = (None, None, None) if force else safety_bound(bus)
     may_go, last_gone, seen, cursor, stopped = 0, None, 0, "-", False
     while seen < min(over, WALK_CAP) and not stopped:
-        rows = bus.r.xrange(stream, cursor, "+", count=min(READ, over - seen))
+        rows = entries(bus.r.xrange(stream, cursor, "+", count=min(READ, over - seen)))
         if not rows:
             break
         for entry_id, _ in rows:
