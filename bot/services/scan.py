@@ -8,12 +8,14 @@ the default patterns still apply. Only `mask=RAW` (the unmask role) reads raw va
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import redis
 
 from bot.envelope import ParsedEntry, parse_entry
 from bot.mask import DEFAULT, Masker
+from bot.redis_types import entries
 from bot.timeparse import is_stream_id
 
 BATCH = 1000
@@ -28,8 +30,8 @@ def walk(r: redis.Redis, stream: str, *, newest_first: bool = True, start: str |
     seen = 0
     while limit is None or seen < limit:
         count = batch if limit is None else min(batch, limit - seen)
-        rows = (r.xrevrange(stream, cursor, end, count=count) if newest_first
-                else r.xrange(stream, cursor, end, count=count))
+        rows = entries(r.xrevrange(stream, cursor, end, count=count) if newest_first
+                       else r.xrange(stream, cursor, end, count=count))
         for entry_id, fields in rows:
             yield mask.entry(parse_entry(entry_id, fields))
         seen += len(rows)
@@ -79,7 +81,7 @@ def find(r: redis.Redis, stream: str, ident: str, *, limit: int, mask: Masker = 
     """The entry whose stream id is `ident`, or whose envelope `id` is `ident` among the
     newest `limit` entries; masked."""
     if is_stream_id(ident):
-        rows = r.xrange(stream, ident, ident, count=1)
+        rows = entries(r.xrange(stream, ident, ident, count=1))
         return mask.entry(parse_entry(*rows[0])) if rows else None
     for entry in walk(r, stream, limit=limit, mask=mask):
         if entry.event_id == ident:
