@@ -8,7 +8,7 @@ finds nothing left to do. A restarted process reads the state back and posts not
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from bot.alerts.machine import AlertState
 from bot.bus import Bus
