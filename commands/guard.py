@@ -18,6 +18,7 @@ from bot.bus import Bus
 from bot.jobs import lease, store
 from bot.jobs.model import Job
 from bot.phrase import PhraseLike, code, join, person, phrase, plain
+from bot.redis_types import maybe_text
 from bot.runtime import Runtime
 from bot.timeparse import human_age
 from commands.actions import ActionCall, action
@@ -62,7 +63,7 @@ def require_operator(bus: Bus, user_id: str, what: PhraseLike) -> Reply | None:
 
 def check_source_free(bus: Bus, stream: str) -> None:
     """One job per source stream: say so at preview time, not after the approval."""
-    active = bus.r.get(bus.keys.job_active(stream))
+    active = maybe_text(bus.r.get(bus.keys.job_active(stream)))
     job = store.get(bus, active) if active else None
     if job is not None and job.active:
         raise CommandError(phrase("Job ", code(job.id), f" ({job.kind}) is still {job.status.lower()} on ",
