@@ -91,16 +91,23 @@ def move_batch(bus: Bus, job: Job, owner: str, new_cursor: str, items: list[Item
     if split(bus, job):
         from bot.jobs import twostep
         return twostep.move(bus, job, owner, new_cursor, items, fields)
+    keys, args = script_call(bus, job, owner, new_cursor, items)
+    # BUS_WAIT_REPLICAS: the script, then WAIT on the same connection (bot/durability.py)
+    return outcome(*durability.run_script(bus, "move_batch", keys, args))
+
+
+def script_call(bus: Bus, job: Job, owner: str, new_cursor: str,
+                items: list[Item]) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of bot/lua/move_batch.lua for one batch (one slot)."""
     spec = SPECS[job.kind]
     keys = [job.source, job.target, bus.keys.job(job.id), bus.keys.job_lease(job.id),
             bus.keys.job_event_ids(job.id)]
-    args = [job.id, owner, job.cursor, new_cursor, "1" if spec.delete else "0", spec.body,
-            spec.from_field, spec.job_field, spec.drop, bus.settings.bus_job_lease * 1000,
-            bus.clock()]
+    args: list[str | int] = [job.id, owner, job.cursor, new_cursor, "1" if spec.delete else "0", spec.body,
+                             spec.from_field, spec.job_field, spec.drop, bus.settings.bus_job_lease * 1000,
+                             bus.clock()]
     for item in items:
         args.extend(item)
-    # BUS_WAIT_REPLICAS: the script, then WAIT on the same connection (bot/durability.py)
-    return outcome(*durability.run_script(bus, "move_batch", keys, args))
+    return keys, args
 
 
 def outcome(a: int, b: str | int) -> Moved:

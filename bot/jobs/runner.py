@@ -1,29 +1,41 @@
 """Driving jobs: batches under a lease, a rate limit, cancel between batches, and pausing
 while Redis is unreachable. `bot.runtime.build_runtime` runs a `JobRunner` in a
-background thread of the serving process (and the console); any runner takes over a job
-whose owner died."""
+background thread of the serving process (and the console); it runs each job it leases in
+a thread of its own, so jobs on different streams go side by side, and any runner takes
+over a job whose owner died.
+
+An unthrottled job reads its source with bot/lua/scan_batch.lua (candidates only) and moves
+each read in one call of bot/lua/move_batch.lua, sent together with the next read (one
+round trip a batch); the size of a batch grows while both calls answer fast and halves when
+they do not, so no call holds Redis for long."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from bot import durability
 from bot.bus import Bus
 from bot.envelope import parse_entry
-from bot.jobs import lease, store, twostep
+from bot.jobs import lease, scan, store, twostep, wake
 from bot.jobs.model import Job
-from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch
+from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch, outcome, script_call, split
 from bot.jobs.pace import Pacer, Wait, burst_for
 from bot.jobs.select import item, selected
 from bot.notify import Notifier, NullNotifier
-from bot.redis_errors import UNREACHABLE
+from bot.redis_errors import UNREACHABLE, describe, is_refused, refusal
 
 log = logging.getLogger(__name__)
 
-READ = 1000  # source entries read per XRANGE (~1 ms on the server)
+READ = 1000  # source entries examined per read of a throttled job (~1 ms on the server)
+MAX_SIZE = 4000  # entries examined (and moved) per call of an unthrottled job, at most
+FAST_S, SLOW_S = 0.008, 0.025  # a batch's round trip under FAST_S doubles its size, over SLOW_S halves it
 PROGRESS_EVERY_S = 2.0
 OUTAGE_BACKOFF_S = (0.2, 0.5, 1, 2, 5)
+PARALLEL = 8  # jobs one runner runs side by side (each in its own thread)
 
 
 class Hooks:
@@ -34,36 +46,99 @@ class Hooks:
 
 
 def _chunk(job: Job) -> int:
-    """Entries per Lua call: the batch size, smaller under a low rate so pacing is smooth."""
+    """Entries per Lua call of a throttled job: the batch size, smaller under a low rate so
+    pacing is smooth."""
     return max(1, min(job.batch, job.rate // 10)) if job.rate else job.batch
 
 
+@dataclass
+class Pace:
+    """How an unthrottled job sizes its batches, and the read it sent ahead."""
+    size: int
+    ahead: tuple[str, Any] | None = None  # (where the read starts, its raw reply)
+
+    def observe(self, seconds: float) -> None:
+        if seconds < FAST_S:
+            self.size = min(MAX_SIZE, self.size * 2)
+        elif seconds > SLOW_S:
+            self.size = max(1, self.size // 2)
+
+
+def _pipelined(bus: Bus, job: Job) -> bool:
+    """A move and the next read may share a round trip: one Redis that needs no WAIT."""
+    return not bus.cluster and not durability.wanted(bus) and not split(bus, job)
+
+
 def run_batch(bus: Bus, job: Job, owner: str,
-              pace: Callable[[Job, int], None] | None = None) -> bool:
-    """One read of up to READ source entries, moved in atomic chunks of `_chunk(job)`
-    (each chunk one Lua call that also advances the cursor). `pace(job, n)` runs before
-    each chunk of n entries. False when nothing is left."""
+              pace: Callable[[Job, int], bool | None] | None = None, sizing: Pace | None = None) -> bool:
+    """One read of the source from the job's cursor, its selected entries moved in atomic
+    chunks (each chunk one Lua call that also advances the cursor). A throttled job reads
+    READ entries and moves chunks of `_chunk(job)`; an unthrottled one reads and moves
+    `sizing.size` at a time. `pace(job, n)` runs before each chunk of n entries; when it
+    returns False (the runner is stopping) the batch ends there. False when nothing is left."""
     lo = "(" + job.cursor if job.cursor else job.start
-    rows = bus.r.xrange(job.source, lo, job.upper, count=READ)
-    if not rows:
+    sizing = sizing or Pace(job.batch)
+    throttled = bool(job.rate)
+    ahead, sizing.ahead = sizing.ahead, None
+    if ahead is not None and ahead[0] == lo:
+        got = scan.parse(ahead[1])
+    else:
+        t0 = time.monotonic()
+        got = scan.read(bus, job, lo, READ if throttled else sizing.size)
+        if not throttled:
+            sizing.observe(time.monotonic() - t0)
+    if not got.last:
         return False
-    chunk, items, last = _chunk(job), [], rows[-1][0]
-    read = dict(rows)
-    for entry_id, fields in rows:
+    # filters see masked text, as the preview did; the move copies the entry as it is
+    masked = job.params.get("error") or job.params.get("signature") or bus.masker.names_keys
+    items = []
+    for entry_id, fields in got.rows:
         e = parse_entry(entry_id, fields)
-        # filters see masked text, as the preview did; the move copies the entry as it is
-        masked = job.params.get("error") or job.params.get("signature") or bus.masker.names_keys
-        seen = bus.masker.entry(e) if masked else e
-        if selected(job.kind, job.params, seen):
-            items.append(item(job, e))
+        if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
+            items.append(item(job, e, as_read=True))
+    read = dict(got.rows)
+    chunk = _chunk(job) if throttled else max(1, len(items))
     for i in range(0, max(1, len(items)), chunk):
         part = items[i:i + chunk]
-        cursor = part[-1][0] if i + chunk < len(items) else last
-        if pace:
-            pace(job, len(part))
-        done = move_batch(bus, job, owner, cursor, part, read)
+        final = i + chunk >= len(items)
+        cursor = got.last if final else part[-1][0]
+        if pace and pace(job, len(part)) is False:
+            return True  # stopping: the cursor is where the last chunk left it
+        if final and not throttled and _pipelined(bus, job):
+            done = _move_and_read_on(bus, job, owner, cursor, part, sizing)
+        else:
+            done = move_batch(bus, job, owner, cursor, part, read)
         job.cursor, job.moved, job.skipped = cursor, job.moved + done.moved, job.skipped + done.skipped
     return True
+
+
+def _move_and_read_on(bus: Bus, job: Job, owner: str, cursor: str, part: list, sizing: Pace) -> Any:
+    """The batch's move and the next read in one round trip; the read is kept for the next
+    batch, which uses it only if it starts where this move left the cursor."""
+    keys, args = script_call(bus, job, owner, cursor, part)
+    p = bus.r.pipeline(transaction=False)
+    bus.scripts.get("move_batch")(keys=keys, args=args, client=p)
+    scan.call(bus, job, "(" + cursor, sizing.size, client=p)
+    t0 = time.monotonic()
+    moved, following = p.execute()
+    sizing.observe(time.monotonic() - t0)
+    done = outcome(*moved)  # a refusal raises here, and the read sent ahead is dropped
+    sizing.ahead = ("(" + cursor, following)
+    return done
+
+
+def paused_note(bus: Bus, exc: BaseException) -> str:
+    """The progress message's note while a job waits for Redis, naming the cause."""
+    sentence, _ = describe(exc, bus.where)
+    return f"paused: {sentence} The job resumes by itself once Redis answers again."
+
+
+def failed_error(exc: BaseException) -> str:
+    """The job's status sentence when it ends on an error it cannot wait out."""
+    if is_refused(exc):
+        sentence, hint = refusal(exc)
+        return f"{sentence} {hint}"
+    return f"internal error ({type(exc).__name__}); see the log"
 
 
 def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
@@ -81,15 +156,20 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
         store.update(bus, job_id, started=bus.clock())
     outage = 0
     bucket = Pacer(job.rate, burst_for(job.rate, _chunk(job)), clock, wait)
+    sizing = Pace(max(1, job.batch))
     shown = [clock()]
 
-    def pacer(j: Job, n: int) -> None:
+    def pacer(j: Job, n: int) -> bool:
         """Before each chunk: hold the job's rate (events/s), and update the progress
-        message every PROGRESS_EVERY_S."""
+        message every PROGRESS_EVERY_S. False once the runner is stopping: the wait was cut
+        short, so the chunk must not go."""
         bucket.take(n)
+        if stop.is_set():
+            return False
         if clock() - shown[0] >= PROGRESS_EVERY_S:
             shown[0] = clock()
             hooks.progress(bus, store.get(bus, job_id) or j)
+        return True
 
     hooks.progress(bus, job)  # the message appears as the job starts
     while not stop.is_set():
@@ -105,7 +185,7 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
             if outage:
                 store.update(bus, job_id, note="")
                 outage = 0
-            if not run_batch(bus, job, owner, pacer):
+            if not run_batch(bus, job, owner, pacer, sizing):
                 twostep.close(bus, job, owner)
                 job = store.finish(bus, job, "COMPLETED")
                 hooks.progress(bus, job, final=True)
@@ -119,11 +199,11 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
                 log.info("job %s: lease taken over by %s", job_id, lease.holder(bus, job_id))
                 return job
             continue
-        except UNREACHABLE:
+        except UNREACHABLE as exc:
             pause = OUTAGE_BACKOFF_S[min(outage, len(OUTAGE_BACKOFF_S) - 1)]
             outage += 1
             log.warning("job %s: Redis unreachable, pausing %.1fs", job_id, pause)
-            job.note = "paused: Redis is unreachable; it resumes by itself when Redis is back"
+            job.note = paused_note(bus, exc)
             hooks.progress(bus, job)
             wait(pause)
             bucket.reset()  # the outage is not owed time: no burst once Redis is back
@@ -132,57 +212,108 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
 
 
 class JobRunner(threading.Thread):
-    """Polls the runnable set and runs the jobs it can lease, one after another: a slow
-    throttled job delays the next one in this process (and its follow-ups). Runners of
-    several processes work side by side; the lease makes each job run in exactly one."""
+    """Polls the runnable set and runs each job it can lease in a thread of its own (at
+    most PARALLEL at once), so a slow throttled job delays neither a job on another stream
+    nor the settle-time follow-ups. A job created in this process wakes it at once
+    (bot/jobs/wake.py). Runners of several processes work side by side; the lease makes
+    each job run in exactly one. `tick()` runs the jobs one after another in the caller's
+    thread instead (tests, the crash-test child)."""
 
     def __init__(self, bus: Bus, notifier: Notifier | None = None, hooks: Hooks | None = None,
-                 poll_s: float = 1.0):
+                 poll_s: float = 1.0, parallel: int = PARALLEL):
         super().__init__(name="busbot-jobs", daemon=True)
-        self.bus, self.poll_s = bus, poll_s
+        self.bus, self.poll_s, self.parallel = bus, poll_s, parallel
         self.notifier = notifier or NullNotifier()
         self.hooks = hooks or Hooks()
         self.owner = lease.new_owner()
         self.stopping = threading.Event()
+        self.woken = threading.Event()
+        self.workers: dict[str, threading.Thread] = {}
+
+    def _runnable(self) -> list[str]:
+        return sorted(self.bus.r.smembers(self.bus.keys.jobs_runnable))
+
+    def run_one(self, job_id: str) -> None:
+        """Run a job whose lease this runner holds, then release the lease. A bug or a
+        refusal by Redis's ACL ends the job as FAILED (with a sentence saying why) rather
+        than retrying it forever; it is raised again for the caller to log."""
+        try:
+            if run_job(self.bus, job_id, self.owner, self.hooks, self.stopping) is None:
+                # listed without its hash (a cluster writes the two apart, the hash
+                # first; or the hash expired): nothing to run, stop polling it
+                self.bus.r.srem(self.bus.keys.jobs_runnable, job_id)
+        except UNREACHABLE:
+            raise
+        except Exception as exc:
+            job = store.get(self.bus, job_id)
+            if job is not None and job.active:  # never turn a finished job into a failed one
+                self.hooks.progress(self.bus, store.finish(self.bus, job, "FAILED", failed_error(exc)),
+                                    final=True)
+            raise
+        finally:
+            lease.release(self.bus, job_id, self.owner)
 
     def tick(self) -> int:
-        """Run every job this runner can lease; returns how many it ran."""
+        """Run every job this runner can lease, one after another; returns how many it ran."""
         ran = 0
-        for job_id in sorted(self.bus.r.smembers(self.bus.keys.jobs_runnable)):
+        for job_id in self._runnable():
             if self.stopping.is_set() or not lease.acquire(self.bus, job_id, self.owner):
                 continue
-            try:
-                if run_job(self.bus, job_id, self.owner, self.hooks, self.stopping) is None:
-                    # listed without its hash (a cluster writes the two apart, the hash
-                    # first; or the hash expired): nothing to run, stop polling it
-                    self.bus.r.srem(self.bus.keys.jobs_runnable, job_id)
-                ran += 1
-            except UNREACHABLE:
-                raise
-            except Exception as exc:  # a bug: end the job as FAILED rather than retry it forever
-                job = store.get(self.bus, job_id)
-                if job is not None and job.active:  # never turn a finished job into a failed one
-                    self.hooks.progress(self.bus, store.finish(self.bus, job, "FAILED",
-                                                               f"internal error ({type(exc).__name__}); see the log"),
-                                        final=True)
-                raise
-            finally:
-                lease.release(self.bus, job_id, self.owner)
+            self.run_one(job_id)
+            ran += 1
         return ran
 
+    def dispatch(self) -> int:
+        """Start a thread for each runnable job this runner can lease and is not running
+        yet, up to `parallel` at once; returns how many it started."""
+        for job_id, worker in list(self.workers.items()):
+            if not worker.is_alive():
+                del self.workers[job_id]
+        started = 0
+        for job_id in self._runnable():
+            if self.stopping.is_set() or len(self.workers) >= self.parallel:
+                break
+            if job_id in self.workers or not lease.acquire(self.bus, job_id, self.owner):
+                continue
+            worker = threading.Thread(target=self._work, args=(job_id,), name=f"busbot-job-{job_id}",
+                                      daemon=True)
+            self.workers[job_id] = worker
+            worker.start()
+            started += 1
+        return started
+
+    def _work(self, job_id: str) -> None:
+        """A job's thread: its errors are logged here, the thread's one boundary."""
+        try:
+            self.run_one(job_id)
+        except UNREACHABLE:
+            log.warning("job %s: Redis unreachable; the runner takes it up again later", job_id)
+        except Exception:
+            log.exception("job %s failed", job_id)
+        finally:
+            self.woken.set()  # a slot is free: look for the next job now
+
     def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                self.tick()
-                self.after_tick()
-            except UNREACHABLE:
-                log.warning("job runner: Redis unreachable; retrying")
-            except Exception:  # the thread's one boundary: a bug must not stop all jobs
-                log.exception("job runner tick failed")
-            self.stopping.wait(self.poll_s)
+        wake.register(self.woken)
+        try:
+            while not self.stopping.is_set():
+                self.woken.clear()
+                try:
+                    self.dispatch()
+                    self.after_tick()
+                except UNREACHABLE:
+                    log.warning("job runner: Redis unreachable; retrying")
+                except Exception:  # the thread's one boundary: a bug must not stop all jobs
+                    log.exception("job runner tick failed")
+                self.woken.wait(self.poll_s)
+        finally:
+            wake.unregister(self.woken)
+            for worker in list(self.workers.values()):
+                worker.join()  # each stops between two chunks and releases its lease
 
     def after_tick(self) -> None:
         """Periodic work besides jobs (settle-time follow-ups)."""
 
     def stop(self) -> None:
         self.stopping.set()
+        self.woken.set()

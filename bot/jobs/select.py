@@ -9,6 +9,8 @@ import json
 import uuid
 from typing import Any
 
+import orjson
+
 from bot.envelope import ParsedEntry
 from bot.jobs.model import Job
 from bot.jobs.mover import Item
@@ -59,12 +61,17 @@ def replay_copy(job_id: str, e: ParsedEntry) -> str:
     elif data is None:
         event["data"] = {"__replay": True}
     event["correlationId"] = f"replay-{job_id}"
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return orjson.dumps(event).decode()
+    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
+        return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
-def item(job: Job, e: ParsedEntry) -> Item:
+def item(job: Job, e: ParsedEntry, as_read: bool = False) -> Item:
+    """What the move writes for `e`. `as_read`: a reprocess passes the event as it was
+    read, so the move need not read the entry again (it still checks that it exists)."""
     if job.kind == "replay":
         return (e.entry_id, replay_copy(job.id, e), "")
     if job.kind == "reprocess":
-        return (e.entry_id, "", e.event_id or "")
+        return (e.entry_id, e.fields.get("event", "") if as_read else "", e.event_id or "")
     return (e.entry_id, "", "")

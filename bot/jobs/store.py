@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from bot.bus import Bus
-from bot.jobs import lease
+from bot.jobs import lease, wake
 from bot.jobs.model import ACTIVE, Job
 from bot.keys import hash_tag, job_slot_matches, slot
 
@@ -74,6 +74,7 @@ def create(bus: Bus, job: Job) -> Job:
     p.zremrangebyrank(bus.keys.jobs_index, 0, -KEEP_JOBS - 1)
     p.execute()
     bus.r.sadd(bus.keys.jobs_runnable, job.id)
+    wake.notify()  # this process's runners look at once, not at their next poll
     return job
 
 

@@ -92,9 +92,14 @@ def commit(bus: Bus, job: Job, owner: str, new_cursor: str, done: list[tuple[str
 
 def move(bus: Bus, job: Job, owner: str, new_cursor: str, items: list[Item],
          fields: Fields | None = None) -> Moved:
-    holder = bus.r.get(bus.keys.job_lease(job.id))
+    p = bus.r.pipeline(transaction=False)  # the lease and the job's hash share a slot
+    p.get(bus.keys.job_lease(job.id))
+    p.hget(bus.keys.job(job.id), "status")
+    holder, status = p.execute()
     if holder != owner:  # a runner that knows it lost the job copies nothing (step 2 checks again)
         raise LeaseLost(str(holder))
+    if status != "RUNNING":  # cancelled: no new copy starts (step 2 still settles one under way)
+        raise NotRunning(str(status))
     if fields is None:
         fields = _read(bus, job.source, [i[0] for i in items])
     done, skipped = copy(bus, job, items, fields)

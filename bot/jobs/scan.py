@@ -1,0 +1,80 @@
+"""One read of a job's source, through bot/lua/scan_batch.lua: the entries of the id range
+that may match the job's filter, and how far the read went.
+
+The script drops, inside Redis, entries that provably cannot match a `type=` / `types=` /
+`tenant=` filter (their event does not contain the value as a JSON string), and for
+reprocess and replay returns the `event` field only; whatever it returns is still decided
+by `bot.jobs.select.selected`, the preview's own test. A selection by ids, error text or
+signature, or a type or tenant that masking rewrites, reads every entry in full, as before.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.bus import Bus
+from bot.envelope import MALFORMED, NO_TENANT, UNKNOWN
+from bot.jobs.model import Job
+
+EVENT_ONLY = frozenset({"reprocess", "replay"})  # kinds that write nothing but the event
+_PLACEHOLDERS = frozenset({MALFORMED, UNKNOWN, NO_TENANT})  # matched without any literal text
+
+
+@dataclass
+class Read:
+    last: str  # last id examined ("" : nothing left in the range)
+    rows: list[tuple[str, dict[str, str]]]  # the candidates, in id order
+
+
+def _literal(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def needles(params: Mapping[str, Any]) -> list[list[str]]:
+    """Groups of JSON string literals, one group per filter: an event that contains none of
+    a group's literals cannot match. Values read without literal text (`<unknown>`,
+    `<malformed>`, `<none>`) give no group."""
+    groups: list[list[str]] = []
+    types: list[Any] = []
+    if params.get("type"):
+        types.append(params["type"])
+    if params.get("types"):
+        types.extend(params["types"] if isinstance(params["types"], list) else [params["types"]])
+    if types and all(isinstance(t, str) and t not in _PLACEHOLDERS for t in types):
+        groups.append([_literal(t) for t in types])
+    tenant = params.get("tenant")
+    if tenant and isinstance(tenant, str) and tenant not in _PLACEHOLDERS:
+        groups.append([_literal(tenant)])
+    return groups
+
+
+def plan(bus: Bus, job: Job) -> list[str]:
+    """The script's arguments after the range and count: mode and needle groups."""
+    p = job.params
+    event_only = job.kind in EVENT_ONLY and not (p.get("error") or p.get("signature") or p.get("archive_job"))
+    groups = [] if bus.masker.names_keys else needles(p)
+    args = ["event" if event_only else "all", str(len(groups))]
+    for g in groups:
+        args += [str(len(g)), *g]
+    return args
+
+
+def call(bus: Bus, job: Job, lo: str, count: int, client: Any = None) -> Any:
+    """Issue the read (on `client`: a pipeline collects it); `parse` reads the reply."""
+    return bus.scripts.get("scan_batch")(keys=[job.source], args=[lo, job.upper, count, *plan(bus, job)],
+                                         client=client)
+
+
+def parse(reply: list) -> Read:
+    last = reply[0] if reply else ""
+    rows = []
+    for i in range(1, len(reply), 2):
+        f = reply[i + 1]
+        rows.append((reply[i], dict(zip(f[::2], f[1::2]))))
+    return Read(last, rows)
+
+
+def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
+    return parse(call(bus, job, lo, count))
