@@ -34,7 +34,8 @@ def prepare(r, s: Settings, events: int, dlq: int, now: int, null_lag: bool = Tr
         r.xgroup_create(s.bus_events_stream, s.bus_group, id="0")
     p = r.pipeline(transaction=False)
     for i in range(1000):
-        p.xadd(s.bus_metadata_stream, {"eventId": f"e{i}", "type": "t", "status": "failed" if i % 50 == 0 else "completed",
+        p.xadd(s.bus_metadata_stream, {"eventId": f"e{i}", "type": "t",
+                                       "status": "failed" if i % 50 == 0 else "completed",
                                        "durationMs": str(20 + i % 400), "group": s.bus_group, "consumer": "c1"},
                id=f"{now - 600_000 + i}-0")
     p.execute()

@@ -12,7 +12,7 @@ class SlowProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
 
-    def start(self) -> "SlowProxy":
+    def start(self) -> SlowProxy:
         threading.Thread(target=self._accept, daemon=True).start()
         return self
 

@@ -54,7 +54,7 @@ def copies(r: redis.Redis, stream: str, job_id: str, from_field: str, job_field:
     last = start
     while True:
         rows = r.xrange(stream, last, "+", count=10_000)
-        for eid, f in rows:
+        for _, f in rows:
             if f.get(job_field) == job_id:
                 out.append(f[from_field])
         if len(rows) < 10_000:

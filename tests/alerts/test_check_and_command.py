@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from bot.alerts.engine import run_check
 from bot.alerts import cli as check_cli
+from bot.alerts.engine import run_check
 from bot.cli import SUBCOMMAND_MODULES
-from bot.settings import Settings
 from bot.render import render_reply
+from bot.settings import Settings
 from commands.router import run
 from tests.alerts.helpers import fill_dlq
 from tests.conftest import FakeClock

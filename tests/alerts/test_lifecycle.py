@@ -169,7 +169,8 @@ def test_a_root_post_recorded_before_a_crash_is_not_posted_again(alerting, clock
     episode = int(buttons(slack.calls[0]["message"])["alert_ack"].split("|")[1])
     assert root_ref(alerting, "dlq_size", episode) == ("C0ALERTS", slack.calls[0]["ts"])
     outbox = alerting.keys.alert_outbox("dlq_size")
-    alerting.r.rpush(outbox, '{"rule": "dlq_size", "episode": %d, "kind": "post", "created_ms": 0, "view": {}}' % episode)
+    alerting.r.rpush(outbox, json.dumps({"rule": "dlq_size", "episode": episode, "kind": "post", "created_ms": 0,
+                                         "view": {}}))
     alerting.r.sadd(alerting.keys.alert_outbox_index, "dlq_size")
     runner.deliver()
     assert len(slack.calls) == 1 and alerting.r.llen(outbox) == 0

@@ -26,11 +26,17 @@ def test_two_processes_post_each_transition_once(alerting, clock):
     a, b = AlertRunner(alerting, slack), AlertRunner(twin(alerting), slack)
     fill_dlq(alerting.r, alerting.keys.dlq, 600)
     for _ in range(4):  # interleaved checks and deliveries, as two schedulers would run them
-        a.check(); b.check(); b.deliver(); a.deliver()
+        a.check()
+        b.check()
+        b.deliver()
+        a.deliver()
         clock.advance(100)
     drain_dlq(alerting.r, alerting.keys.dlq, 0)
     for _ in range(4):
-        b.check(); a.check(); a.deliver(); b.deliver()
+        b.check()
+        a.check()
+        a.deliver()
+        b.deliver()
         clock.advance(100)
     assert [c["op"] for c in slack.calls] == ["post", "update", "post"]
     assert "Resolved" in str(slack.calls[2]["message"])
@@ -89,7 +95,8 @@ def test_redis_down_is_a_critical_alert_resolved_when_it_is_back(own_redis, sett
     tick(runner)
     ts = slack.calls[0]["ts"]
     assert slack.ops()[1:] == [("update", ts), ("post", ts)]
-    assert "Redis — resolved" in str(slack.calls[1]["message"]) and "Resolved after 10m" in str(slack.calls[2]["message"])
+    assert "Redis — resolved" in str(slack.calls[1]["message"])
+    assert "Resolved after 10m" in str(slack.calls[2]["message"])
 
 
 def test_the_redis_alert_offers_no_buttons_and_escapes_the_address(settings):

@@ -79,7 +79,7 @@ class SlackStub:
     def response_url(self, name: str = "r1") -> str:
         return f"{self.url}response/{name}"
 
-    def start(self) -> "SlackStub":
+    def start(self) -> SlackStub:
         self.thread.start()
         return self
 

@@ -60,7 +60,8 @@ def test_alert_posted_after_429_acknowledged_and_resolved_in_place(alerting_bot,
     assert stub.wait_for(POST + "#429")[0]["channel"] == "C0ALERTS"
     root = stub.wait_for(POST, timeout=15)[0]
     assert root["channel"] == "C0ALERTS" and "thread_ts" not in root
-    assert "DLQ size — CRITICAL" in json.dumps(root["blocks"], ensure_ascii=False) and root["text"].startswith("DLQ size: critical")
+    assert "DLQ size — CRITICAL" in json.dumps(root["blocks"], ensure_ascii=False)
+    assert root["text"].startswith("DLQ size: critical")
     ack = next(e for b in root["blocks"] if b["type"] == "actions" for e in b["elements"]
                if e["action_id"] == "alert_ack")
     body = action_body("alert_ack", ack["value"], stub.response_url("ack"))

@@ -1,7 +1,6 @@
 """`/bus ...` through the real HTTP endpoint; answers read from the response_url stand-in."""
 from __future__ import annotations
 
-
 from tests.e2e.blocks import buttons, valid_message
 from tests.e2e.slack_stub import command_body
 

@@ -35,8 +35,9 @@ def test_command_answers_with_a_sentence(dead_bot, stub, dead_bus):
 def test_health_endpoint_is_503(dead_bot, dead_bus):
     status, text, _ = dead_bot.get("/events/health")
     assert status == 503
-    assert json.loads(text) == {"status": "unreachable",
-                                "error": f"Redis at {dead_bus.where} refused the connection: nothing listens on that port."}
+    assert json.loads(text) == {
+        "status": "unreachable",
+        "error": f"Redis at {dead_bus.where} refused the connection: nothing listens on that port."}
 
 
 def test_metrics_say_redis_is_down(dead_bot):
