@@ -131,7 +131,9 @@ class _Held:
             del self.hourly[h]
 
     def summary(self, now: int) -> DaySummary:
-        buckets = sorted((b * BUCKET_MS, v) for b, v in self.buckets.items() if b * BUCKET_MS <= now)
+        # copies: the charts read them after the lock is released, while another view may add
+        buckets = sorted((b * BUCKET_MS, Bucket(v.dlq, dict(v.lags))) for b, v in self.buckets.items()
+                         if b * BUCKET_MS <= now)
         last = hour_of(now)
         hours = [(h * HOUR_MS, self.hourly[h][0] if h in self.hourly else None) for h in range(last - 23, last + 1)]
         return DaySummary(buckets, hours, sorted({g for _, v in buckets for g in v.lags}))
