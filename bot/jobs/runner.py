@@ -15,14 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot import durability
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs import lease, scan, store, twostep, wake
 from bot.jobs.model import Job
-from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch, outcome, script_call, split
+from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch, split
 from bot.jobs.pace import Pacer, Wait, burst_for
 from bot.jobs.select import item, selected
 from bot.notify import Notifier, NullNotifier
@@ -53,9 +52,9 @@ def _chunk(job: Job) -> int:
 
 @dataclass
 class Pace:
-    """How an unthrottled job sizes its batches, and the read it sent ahead."""
+    """How an unthrottled job sizes its batches, and its read-ahead."""
     size: int
-    ahead: tuple[str, Any] | None = None  # (where the read starts, its raw reply)
+    ahead: scan.ReadAhead | None = None
 
     def observe(self, seconds: float) -> None:
         if seconds < FAST_S:
@@ -63,10 +62,32 @@ class Pace:
         elif seconds > SLOW_S:
             self.size = max(1, self.size // 2)
 
+    def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
 
-def _pipelined(bus: Bus, job: Job) -> bool:
-    """A move and the next read may share a round trip: one Redis that needs no WAIT."""
-    return not bus.cluster and not durability.wanted(bus) and not split(bus, job)
+
+def _reads_ahead(bus: Bus, job: Job) -> bool:
+    """Whether the next read may go while a move runs: unthrottled, on one Redis that needs
+    no WAIT (elsewhere the moves keep their own order of calls)."""
+    return not job.rate and not bus.cluster and not durability.wanted(bus) and not split(bus, job)
+
+
+def _read(bus: Bus, job: Job, lo: str, sizing: Pace) -> scan.Read:
+    if job.rate:
+        return scan.read(bus, job, lo, READ)
+    if _reads_ahead(bus, job):
+        got = sizing.ahead.next(lo) if sizing.ahead is not None else None
+        if got is None:
+            sizing.ahead = scan.ReadAhead(bus, job, lo, lambda: sizing.size, sizing.observe)
+            got = sizing.ahead.next(lo)
+        assert got is not None
+        return got
+    t0 = time.monotonic()
+    got = scan.read(bus, job, lo, sizing.size)
+    sizing.observe(time.monotonic() - t0)
+    return got
 
 
 def run_batch(bus: Bus, job: Job, owner: str,
@@ -74,19 +95,12 @@ def run_batch(bus: Bus, job: Job, owner: str,
     """One read of the source from the job's cursor, its selected entries moved in atomic
     chunks (each chunk one Lua call that also advances the cursor). A throttled job reads
     READ entries and moves chunks of `_chunk(job)`; an unthrottled one reads and moves
-    `sizing.size` at a time. `pace(job, n)` runs before each chunk of n entries; when it
-    returns False (the runner is stopping) the batch ends there. False when nothing is left."""
+    `sizing.size` at a time, the next read already under way. `pace(job, n)` runs before
+    each chunk of n entries; when it returns False (the runner is stopping) the batch ends
+    there. False when nothing is left."""
     lo = "(" + job.cursor if job.cursor else job.start
     sizing = sizing or Pace(job.batch)
-    throttled = bool(job.rate)
-    ahead, sizing.ahead = sizing.ahead, None
-    if ahead is not None and ahead[0] == lo:
-        got = scan.parse(ahead[1])
-    else:
-        t0 = time.monotonic()
-        got = scan.read(bus, job, lo, READ if throttled else sizing.size)
-        if not throttled:
-            sizing.observe(time.monotonic() - t0)
+    got = _read(bus, job, lo, sizing)
     if not got.last:
         return False
     # filters see masked text, as the preview did; the move copies the entry as it is
@@ -97,34 +111,18 @@ def run_batch(bus: Bus, job: Job, owner: str,
         if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
             items.append(item(job, e, as_read=True))
     read = dict(got.rows)
-    chunk = _chunk(job) if throttled else max(1, len(items))
+    chunk = _chunk(job) if job.rate else max(1, len(items))
     for i in range(0, max(1, len(items)), chunk):
         part = items[i:i + chunk]
-        final = i + chunk >= len(items)
-        cursor = got.last if final else part[-1][0]
+        cursor = part[-1][0] if i + chunk < len(items) else got.last
         if pace and pace(job, len(part)) is False:
             return True  # stopping: the cursor is where the last chunk left it
-        if final and not throttled and _pipelined(bus, job):
-            done = _move_and_read_on(bus, job, owner, cursor, part, sizing)
-        else:
-            done = move_batch(bus, job, owner, cursor, part, read)
+        t0 = time.monotonic()
+        done = move_batch(bus, job, owner, cursor, part, read)
+        if not job.rate:
+            sizing.observe(time.monotonic() - t0)
         job.cursor, job.moved, job.skipped = cursor, job.moved + done.moved, job.skipped + done.skipped
     return True
-
-
-def _move_and_read_on(bus: Bus, job: Job, owner: str, cursor: str, part: list, sizing: Pace) -> Any:
-    """The batch's move and the next read in one round trip; the read is kept for the next
-    batch, which uses it only if it starts where this move left the cursor."""
-    keys, args = script_call(bus, job, owner, cursor, part)
-    p = bus.r.pipeline(transaction=False)
-    bus.scripts.get("move_batch")(keys=keys, args=args, client=p)
-    scan.call(bus, job, "(" + cursor, sizing.size, client=p)
-    t0 = time.monotonic()
-    moved, following = p.execute()
-    sizing.observe(time.monotonic() - t0)
-    done = outcome(*moved)  # a refusal raises here, and the read sent ahead is dropped
-    sizing.ahead = ("(" + cursor, following)
-    return done
 
 
 def paused_note(bus: Bus, exc: BaseException) -> str:
@@ -154,7 +152,6 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
         return None
     if not job.started:
         store.update(bus, job_id, started=bus.clock())
-    outage = 0
     bucket = Pacer(job.rate, burst_for(job.rate, _chunk(job)), clock, wait)
     sizing = Pace(max(1, job.batch))
     shown = [clock()]
@@ -172,11 +169,23 @@ def run_job(bus: Bus, job_id: str, owner: str, hooks: Hooks | None = None,
         return True
 
     hooks.progress(bus, job)  # the message appears as the job starts
+    try:
+        return _drive(bus, job, owner, hooks, stop, wait, bucket, sizing, pacer)
+    finally:
+        sizing.close()
+
+
+def _drive(bus: Bus, job: Job, owner: str, hooks: Hooks, stop: threading.Event, wait: Wait,
+           bucket: Pacer, sizing: Pace, pacer: Callable[[Job, int], bool]) -> Job | None:
+    """run_job's loop: batch after batch until the job ends, the lease is lost or the
+    runner stops."""
+    job_id, outage = job.id, 0
     while not stop.is_set():
         try:
-            job = store.get(bus, job_id)
-            if job is None or job.status not in ("RUNNING", "CANCELLING"):
-                return job
+            current = store.get(bus, job_id)
+            if current is None or current.status not in ("RUNNING", "CANCELLING"):
+                return current
+            job = current
             if job.status == "CANCELLING":
                 twostep.close(bus, job, owner)
                 job = store.finish(bus, job, "CANCELLED")
@@ -228,6 +237,7 @@ class JobRunner(threading.Thread):
         self.owner = lease.new_owner()
         self.stopping = threading.Event()
         self.woken = threading.Event()
+        self.idle = threading.Event()  # set while the runner waits for its next poll
         self.workers: dict[str, threading.Thread] = {}
 
     def _runnable(self) -> list[str]:
@@ -305,7 +315,9 @@ class JobRunner(threading.Thread):
                     log.warning("job runner: Redis unreachable; retrying")
                 except Exception:  # the thread's one boundary: a bug must not stop all jobs
                     log.exception("job runner tick failed")
+                self.idle.set()
                 self.woken.wait(self.poll_s)
+                self.idle.clear()
         finally:
             wake.unregister(self.woken)
             for worker in list(self.workers.values()):

@@ -10,7 +10,10 @@ signature, or a type or tenant that masking rewrites, reads every entry in full,
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,3 +81,62 @@ def parse(reply: list) -> Read:
 
 def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
     return parse(call(bus, job, lo, count))
+
+
+class ReadAhead:
+    """Reads a job's source ahead of its moves, in a thread of its own (on another
+    connection of the pool), so the runner filters and moves one read while Redis serves the
+    next. `next(lo)` hands the reads over in order; a read that does not start at `lo` (the
+    job was reloaded, another runner moved it on) ends the read-ahead."""
+
+    DEPTH = 2
+
+    def __init__(self, bus: Bus, job: Job, lo: str, size: Callable[[], int],
+                 timed: Callable[[float], None] | None = None) -> None:
+        self.bus, self.job, self.lo, self.size, self.timed = bus, job, lo, size, timed
+        self.queue: queue.Queue[tuple[str, Read | BaseException]] = queue.Queue(self.DEPTH)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"busbot-read-{job.id}", daemon=True)
+        self.thread.start()
+
+    def _put(self, item: tuple[str, Read | BaseException]) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        lo = self.lo
+        try:
+            while not self.stopping.is_set():
+                t0 = time.monotonic()
+                got = read(self.bus, self.job, lo, self.size())
+                if self.timed:
+                    self.timed(time.monotonic() - t0)
+                if not self._put((lo, got)) or not got.last:
+                    return
+                lo = "(" + got.last
+        except BaseException as exc:  # handed to the runner, which knows what to do with it
+            self._put((lo, exc))
+
+    def next(self, lo: str) -> Read | None:
+        """The read that starts at `lo`, or None (the read-ahead is then closed)."""
+        start, got = self.queue.get()
+        if start != lo:
+            self.close()
+            return None
+        if isinstance(got, BaseException):
+            self.close()
+            raise got
+        return got
+
+    def close(self) -> None:
+        self.stopping.set()
+        while True:  # let a blocked put see the stop
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break

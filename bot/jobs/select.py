@@ -42,9 +42,7 @@ def matches(params: dict[str, Any], e: ParsedEntry) -> bool:
         return False
     if params.get("signature") and signature(e.error) != params["signature"]:
         return False
-    if params.get("archive_job") and e.fields.get("archiveJob") != params["archive_job"]:
-        return False
-    return True
+    return not (params.get("archive_job") and e.fields.get("archiveJob") != params["archive_job"])
 
 
 def selected(kind: str, params: dict[str, Any], e: ParsedEntry) -> bool:
