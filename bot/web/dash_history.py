@@ -60,9 +60,10 @@ def hour_of(ts: int) -> int:
     return (ts - 1) // HOUR_MS
 
 
-# (id's ms, stream id, the sample or None where the entry is not one, DLQ arrivals since the
-# sample before it or None where that is unknown)
-Row = tuple[int, str, Sample | None, int | None]
+# (id's ms, stream id, the sample's time or None where the entry is not a sample, DLQ arrivals
+# since the sample before it or None where that is unknown): no more than this is held per
+# sample (whole samples would cost about 30 MB at the cap)
+Row = tuple[int, str, int | None, int | None]
 
 
 @dataclass
@@ -71,19 +72,20 @@ class _Held:
     buckets: dict[int, Bucket] = field(default_factory=dict)  # ts // BUCKET_MS -> bucket
     hourly: dict[int, list[int]] = field(default_factory=dict)  # hour_of(ts) -> [arrivals, pairs]
     last_id: str | None = None  # the newest id read
-    prev: Sample | None = None  # the newest sample held
+    prev_added: int | None = None  # the newest sample's entries-added counter
+    has_prev: bool = False  # whether a sample is held at all
 
     def append(self, raw: list[tuple[Any, Any]] | None) -> None:
         for entry_id, fields in raw or []:
             i, s, rise = _text(entry_id), parse_sample(fields), None
             if s is not None:
-                p = self.prev
-                if p is not None and p.added is not None and s.added is not None and s.added >= p.added:
-                    rise = s.added - p.added
+                p = self.prev_added
+                if self.has_prev and p is not None and s.added is not None and s.added >= p:
+                    rise = s.added - p
                     self._count(s.ts, rise, 1)
-                self.prev = s
+                self.prev_added, self.has_prev = s.added, True
                 self.buckets.setdefault(s.ts // BUCKET_MS, Bucket()).add(s)
-            self.rows.append((id_ms(i) or 0, i, s, rise))
+            self.rows.append((id_ms(i) or 0, i, s.ts if s is not None else None, rise))
             self.last_id = i
 
     def _count(self, ts: int, rise: int, pairs: int) -> None:
@@ -94,39 +96,40 @@ class _Held:
             del self.hourly[hour_of(ts)]
 
     def reload(self, raw: list[tuple[Any, Any]] | None) -> None:
-        self.rows, self.buckets, self.hourly, self.prev = [], {}, {}, None
+        self.rows, self.buckets, self.hourly, self.prev_added, self.has_prev = [], {}, {}, None, False
         self.append(raw)
         self.last_id = self.last_id or "0-0"
 
-    def drop_before(self, cutoff_ms: int) -> None:
-        """Forget the rows older than the day; rebuild the buckets they were in."""
+    def drop_before(self, r: Any, key: str, cutoff_ms: int) -> None:
+        """Forget the rows older than the day; the buckets they were in are summed again from
+        the samples still in the day (read back: at most a few minutes of them)."""
         gone = bisect_left(self.rows, cutoff_ms, key=lambda row: row[0])
         if not gone:
             return
         affected = set()
-        for _, _, s, rise in self.rows[:gone]:
-            if s is not None:
-                affected.add(s.ts // BUCKET_MS)
+        for _, _, ts, rise in self.rows[:gone]:
+            if ts is not None:
+                affected.add(ts // BUCKET_MS)
                 if rise is not None:
-                    self._count(s.ts, rise, -1)
+                    self._count(ts, rise, -1)
         del self.rows[:gone]
+        for n, (ms, i, ts, rise) in enumerate(self.rows):
+            if ts is not None:
+                if rise is not None:  # the sample before it is gone
+                    self.rows[n] = (ms, i, ts, None)
+                    self._count(ts, rise, -1)
+                break
+        else:
+            self.prev_added, self.has_prev = None, False
         for b in affected:
             self.buckets.pop(b, None)
-        end = (max(affected) + 1) * BUCKET_MS if affected else 0
-        first = True
-        for n, (ms, i, s, rise) in enumerate(self.rows):
-            if s is None:
-                continue
-            if first and rise is not None:  # the sample before it is gone
-                self.rows[n] = (ms, i, s, None)
-                self._count(s.ts, rise, -1)
-            first = False
-            if ms >= end:
-                break
-            if s.ts // BUCKET_MS in affected:
-                self.buckets.setdefault(s.ts // BUCKET_MS, Bucket()).add(s)
-        if not any(s is not None for _, _, s, _ in self.rows):
-            self.prev = None
+        if affected and self.rows and self.last_id:
+            end_ms = (max(affected) + 1) * BUCKET_MS - 1
+            end = self.last_id if end_ms >= (id_ms(self.last_id) or 0) else str(end_ms)  # nothing unread
+            for _, fields in r.xrange(key, f"{cutoff_ms}-0", end):
+                sample = parse_sample(fields)
+                if sample is not None and sample.ts // BUCKET_MS in affected:
+                    self.buckets.setdefault(sample.ts // BUCKET_MS, Bucket()).add(sample)
         for h in [h for h in self.hourly if h < hour_of(cutoff_ms)]:  # hours no chart shows any more
             del self.hourly[h]
 
@@ -152,7 +155,7 @@ def day_summary(bus: Bus, now: int) -> DaySummary:
     key, start = bus.keys.history, f"{max(0, now - DAY_MS)}-0"
     with _lock:
         held = _held.setdefault(bus.r, {}).setdefault(key, _Held())
-        held.drop_before(now - DAY_MS)
+        held.drop_before(bus.r, key, now - DAY_MS)
         if held.last_id is None:
             held.reload(bus.r.xrange(key, start, "+", count=MAXLEN))
         else:
