@@ -5,6 +5,8 @@ the background runners (bot/actions/runtime.py).
 """
 from __future__ import annotations
 
+import time
+
 from bot.actions import audit
 from bot.actions.requests import GuardedRequest, set_job
 from bot.bus import Bus
@@ -15,6 +17,7 @@ from bot.jobs.runner import Hooks, run_job
 JOB_KIND = {"reprocess_one": "reprocess", "reprocess_bulk": "reprocess", "delete": "delete",
             "purge": "purge", "restore": "restore", "replay": "replay"}
 INLINE_MAX = 1
+INLINE_WAIT_S = 10.0  # how long a single entry's click waits for a runner that leased its job first
 
 
 def start_job(bus: Bus, req: GuardedRequest, hooks: Hooks, owner: str) -> Job:
@@ -29,9 +32,22 @@ def start_job(bus: Bus, req: GuardedRequest, hooks: Hooks, owner: str) -> Job:
     set_job(bus, req.token, job.id)
     audit.record(bus, req.approved_by or req.confirmed_by, f"{job.kind}.start", req.command,
                  f"{job.to_move} to move", job.id)
-    if job.to_move <= INLINE_MAX and lease.acquire(bus, job.id, owner):
+    if job.to_move <= INLINE_MAX:
+        if not lease.acquire(bus, job.id, owner):  # a runner woken by the job's creation took it first
+            return _ended(bus, job)
         try:
             run_job(bus, job.id, owner, hooks)
         finally:
             lease.release(bus, job.id, owner)
     return store.get(bus, job.id) or job
+
+
+def _ended(bus: Bus, job: Job, wait_s: float = INLINE_WAIT_S) -> Job:
+    """The job once it is no longer active, so a single entry's answer is still its result;
+    as it stands after `wait_s` when its runner takes longer."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        current = store.get(bus, job.id) or job
+        if not current.active or time.monotonic() >= deadline:
+            return current
+        time.sleep(0.02)
