@@ -30,8 +30,8 @@ from bot.redis_errors import UNREACHABLE, describe, is_refused, refusal
 log = logging.getLogger(__name__)
 
 READ = 1000  # source entries examined per read of a throttled job (~1 ms on the server)
-MAX_SIZE = 4000  # entries examined (and moved) per call of an unthrottled job, at most
-FAST_S, SLOW_S = 0.008, 0.025  # a batch's round trip under FAST_S doubles its size, over SLOW_S halves it
+MAX_SIZE = 2000  # entries examined (and moved) per call of an unthrottled job, at most
+FAST_S, SLOW_S = 0.005, 0.02  # a call answered within FAST_S doubles the size, one over SLOW_S halves it
 PROGRESS_EVERY_S = 2.0
 OUTAGE_BACKOFF_S = (0.2, 0.5, 1, 2, 5)
 PARALLEL = 8  # jobs one runner runs side by side (each in its own thread)

@@ -6,7 +6,8 @@ what was shown (together with the upper id fixed at preview).
 from __future__ import annotations
 
 import json
-import uuid
+import os
+import threading
 from typing import Any
 
 import orjson
@@ -49,10 +50,28 @@ def selected(kind: str, params: dict[str, Any], e: ParsedEntry) -> bool:
     return matches(params, e) and movable(kind, e)
 
 
+_random = bytearray()
+_random_lock = threading.Lock()
+os.register_at_fork(after_in_child=_random.clear)  # a child never repeats its parent's ids
+
+
+def new_event_id() -> str:
+    """A random version-4 UUID in hex, as `uuid.uuid4().hex`, from system randomness drawn
+    1,024 ids at a time: one system call per 1,024 copies instead of one per copy."""
+    with _random_lock:
+        if not _random:
+            _random.extend(os.urandom(16 * 1024))
+        b = _random[-16:]
+        del _random[-16:]
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    return b.hex()
+
+
 def replay_copy(job_id: str, e: ParsedEntry) -> str:
     """A replay copy: a new envelope id, `data.__replay = true`, `correlationId = replay-<job>`."""
     event = dict(e.event or {})
-    event["id"] = uuid.uuid4().hex
+    event["id"] = new_event_id()
     data = event.get("data")
     if isinstance(data, dict):
         event["data"] = {**data, "__replay": True}
