@@ -3,7 +3,8 @@ kept in process, so every bot process reports the same numbers).
 
 Names follow the runbook's alert rule: `redis_stream_length{stream="hyvve:dlq"}`.
 A group whose lag Redis reports as NULL (after XDEL/XTRIM/SETID) gets no lag sample,
-never a 0, and `redis_stream_group_lag_unknown` says so.
+never a 0, and `redis_stream_group_lag_unknown` says so. With several environments
+(bot/environments.py) every sample carries an `env` label; with one, none does.
 """
 from __future__ import annotations
 
