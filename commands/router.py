@@ -170,9 +170,10 @@ def run_action(action_id: str, value: str, rt: Runtime, user_id: str, channel: s
         role = ACTION_ROLES.get(action_id, policy.OPERATOR if action_id in OPERATOR_ACTIONS else policy.VIEWER)
         check = policy.has_role(bus.settings, rt.groups, user_id, role)
         if not check:
-            return refuse(bus, user_id, OPERATOR_ACTIONS.get(action_id, "use busbot's buttons"), role, check)
-        reply = _guarded(bus, f"action {action_id}",
-                         lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
+            reply = refuse(bus, user_id, OPERATOR_ACTIONS.get(action_id, "use busbot's buttons"), role, check)
+        else:
+            reply = _guarded(bus, f"action {action_id}",
+                             lambda: handler(ActionCall(rt, action_id, value, user_id, channel)))
     return mark_environment(reply, rt)
 
 

@@ -160,6 +160,11 @@ def test_a_request_made_in_another_environment_on_the_same_redis_is_refused(serv
     assert s.bus.r.xlen("staging:dlq") == 4
 
 
+def test_a_refused_click_names_its_environment_too(envs):
+    reply = router.run_action("guard_confirm", "@staging abc", envs.default_runtime(), "U0EVE", "C0E2E")
+    assert "Only busbot operators" in reply.text and reply.context["env_badge"]["name"] == "staging"
+
+
 def test_a_button_of_an_environment_no_longer_served_runs_nothing(envs):
     reply = router.run_action("guard_confirm", "@qa abc", envs.default_runtime(), "U0ALICE", "C0E2E")
     assert reply.text.startswith("This button was made for the environment 'qa'")
@@ -316,3 +321,13 @@ def test_a_form_opened_from_staging_submits_to_staging(envs):
     assert json.loads(view["private_metadata"])["env"] == "staging"
     preview = modals.submitted("reprocess", view, {}, envs.default_runtime(), "U0ALICE")
     assert preview.context["env_badge"]["name"] == "staging" and "7 of 7" in preview.text
+
+
+def test_roles_can_differ_per_environment(servers):  # noqa: F811
+    envs = open_environments(base_settings(), environ_of(servers, BUS_PROD_OPERATORS="U0BOB"))
+    for rt in envs.runtimes.values():
+        seed_dlq(rt.bus.r, rt.bus.keys.dlq, 3)
+    prod = router.run("@prod dlq delete 1000-0", envs.default_runtime(), "U0ALICE")
+    staging = router.run("@staging dlq delete 1000-0", envs.default_runtime(), "U0ALICE")
+    assert "Only busbot operators" in prod.text and prod.context["env_badge"]["name"] == "prod"
+    assert staging.context["buttons"][0]["action_id"] == "guard_confirm"
