@@ -16,7 +16,7 @@ from bot.connection import open_bus
 from bot.console.logfile import log_handler
 from bot.console.repl import Console, show
 from bot.demo import seed
-from bot.environments import Environments, plan
+from bot.environments import Environment, Environments, badge, plan
 from bot.eventbus.demo_load import start_in_background
 from bot.eventbus.retry import RetryPolicy
 from bot.eventbus.worker import WorkerConfig
@@ -88,8 +88,10 @@ def console_environments(settings: Settings, args: argparse.Namespace, start_job
         envs_plan, channels = plan(settings, redis_url=args.redis)
     except SettingsError as exc:
         return str(exc)
-    notifier = PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True))
-    envs = Environments({e.name: build_runtime(open_bus(e.settings), notifier, start_jobs=start_jobs)
+    def notifier(env: Environment) -> PrintNotifier:  # job progress names its environment first
+        label = badge(env.name, env.protected)["text"] + " " if len(envs_plan) > 1 else ""
+        return PrintNotifier(lambda line: print(label + line, file=sys.stdout, flush=True))
+    envs = Environments({e.name: build_runtime(open_bus(e.settings), notifier(e), start_jobs=start_jobs)
                          for e in envs_plan}, channels, frozenset(e.name for e in envs_plan if e.protected))
     rt = envs.get(args.env)
     if rt is None:
