@@ -71,9 +71,10 @@ def test_the_console_shows_the_environment_first(envs):
 
 def test_one_environment_shows_no_environment_line(servers):  # noqa: F811
     prod, _ = servers
-    one = open_environments(base_settings(), {"REDIS_URL": prod.url})
+    one = open_environments(base_settings(redis_url=prod.url), {})
     reply = router.run("dlq", one.default_runtime(), "U0ALICE")
     assert "env_badge" not in reply.context and one.names == ["default"]
+    assert one.default_runtime().bus.mode == "standalone"
     assert not any(v.startswith("@") for v in buttons(render_reply(reply)).values())
 
 
