@@ -29,43 +29,56 @@ drop[ARGV[8]] = true
 
 local moved, skipped, tags = 0, 0, {}
 local delete = ARGV[5] == '1'
-for i = 12, #ARGV, 3 do
-  local id, override, tag = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local out, deleted = nil, false
-  if ARGV[6] == 'event' and override ~= '' then
-    if delete then
-      deleted = redis.call('XDEL', KEYS[1], id) == 1
-      if deleted then out = {'event', override} end
-    elseif #redis.call('XRANGE', KEYS[1], id, id) == 1 then
-      out = {'event', override}
-    end
+
+-- The event is given (override): nothing to read, and no table per entry, on the path that
+-- carries the bulk of a reprocess or a replay. XDEL's reply is the existence check.
+local function given(id, override)
+  local exists
+  if delete then
+    exists = redis.call('XDEL', KEYS[1], id) == 1
   else
-    local found = redis.call('XRANGE', KEYS[1], id, id)
-    if #found == 1 then
-      local f = found[1][2]
-      local event = nil
-      for j = 1, #f, 2 do if f[j] == 'event' then event = f[j + 1] end end
-      if override ~= '' then event = override end
-      if ARGV[6] == 'event' then
-        if event then out = {'event', event} end
-      else
-        out = {}
-        if event then out[1] = 'event'; out[2] = event end
-        for j = 1, #f, 2 do
-          if f[j] ~= 'event' and not drop[f[j]] then
-            out[#out + 1] = f[j]; out[#out + 1] = f[j + 1]
-          end
-        end
+    exists = #redis.call('XRANGE', KEYS[1], id, id) == 1
+  end
+  if not exists then return false end
+  redis.call('XADD', KEYS[2], '*', 'event', override, ARGV[7], id, ARGV[8], ARGV[1])
+  return true
+end
+
+-- The entry is read here: every field ('all') or its `event`.
+local function read(id, override)
+  local found = redis.call('XRANGE', KEYS[1], id, id)
+  if #found == 0 then return false end
+  local f = found[1][2]
+  local event = nil
+  for j = 1, #f, 2 do if f[j] == 'event' then event = f[j + 1] end end
+  if override ~= '' then event = override end
+  local out
+  if ARGV[6] == 'event' then
+    if not event then return false end
+    out = {'event', event}
+  else
+    out = {}
+    if event then out[1] = 'event'; out[2] = event end
+    for j = 1, #f, 2 do
+      if f[j] ~= 'event' and not drop[f[j]] then
+        out[#out + 1] = f[j]; out[#out + 1] = f[j + 1]
       end
     end
   end
-  if out then
-    out[#out + 1] = ARGV[7]; out[#out + 1] = id
-    out[#out + 1] = ARGV[8]; out[#out + 1] = ARGV[1]
-    redis.call('XADD', KEYS[2], '*', unpack(out))
-    if delete and not deleted then redis.call('XDEL', KEYS[1], id) end
-    if tag ~= '' then tags[#tags + 1] = tag end
+  out[#out + 1] = ARGV[7]; out[#out + 1] = id
+  out[#out + 1] = ARGV[8]; out[#out + 1] = ARGV[1]
+  redis.call('XADD', KEYS[2], '*', unpack(out))
+  if delete then redis.call('XDEL', KEYS[1], id) end
+  return true
+end
+
+for i = 12, #ARGV, 3 do
+  local id, override, tag = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local done
+  if ARGV[6] == 'event' and override ~= '' then done = given(id, override) else done = read(id, override) end
+  if done then
     moved = moved + 1
+    if tag ~= '' then tags[#tags + 1] = tag end
   else
     skipped = skipped + 1
   end
