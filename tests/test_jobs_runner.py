@@ -294,3 +294,28 @@ def test_a_runner_runs_at_most_its_parallel_jobs(real_r, settings):
     finally:
         jobs.stop()
         jobs.join(30)
+
+
+def test_a_replay_move_skips_an_entry_deleted_since_its_read(bus):
+    """A replay keeps its source, and its move trusts the read only while nothing at or after
+    the batch was deleted from the stream: one entry XDEL'd after the read is skipped."""
+    seed_events(bus.r, bus.keys.events, 3)
+    job = new_job(bus, "replay", bus.keys.events, "t:replayed", {}, upper="1000002-0")
+    assert lease.acquire(bus, job.id, "me")
+    items = [(i, json.dumps({"id": f"copy{i}"}), "") for i in ("1000000-0", "1000001-0", "1000002-0")]
+    bus.r.xdel(bus.keys.events, "1000001-0")
+    res = mover.move_batch(bus, job, "me", "1000002-0", items)
+    assert (res.moved, res.skipped) == (2, 1)
+    assert [f["replayOf"] for _, f in bus.r.xrange("t:replayed")] == ["1000000-0", "1000002-0"]
+
+
+def test_a_replay_move_trusts_the_read_when_nothing_was_deleted_after_it(bus):
+    """Entries deleted before the batch (a trimmed head) do not make the move look each entry
+    up, and the batch moves whole."""
+    seed_events(bus.r, bus.keys.events, 4)
+    bus.r.xdel(bus.keys.events, "1000000-0")
+    job = new_job(bus, "replay", bus.keys.events, "t:replayed", {}, upper="1000003-0")
+    assert lease.acquire(bus, job.id, "me")
+    items = [(i, json.dumps({"id": f"copy{i}"}), "") for i in ("1000001-0", "1000002-0", "1000003-0")]
+    res = mover.move_batch(bus, job, "me", "1000003-0", items)
+    assert (res.moved, res.skipped) == (3, 0) and bus.r.xlen("t:replayed") == 3

@@ -7,7 +7,7 @@
 -- ARGV[7] provenance field naming the source id (reprocessedFrom, replayOf, archivedFrom...)
 -- ARGV[8] provenance field naming the job (reprocessJob, replayJob, archiveJob...)
 -- ARGV[9] comma-separated fields dropped in 'all' mode   ARGV[10] lease ms   ARGV[11] now ms
--- ARGV[12..] triples: source entry id, override event JSON ('' = keep), tag ('' = none)
+-- ARGV[12..] triples, in id order: source entry id, override event JSON ('' = keep), tag ('' = none)
 -- In 'event' mode with an override, the entry's fields are not read: the override is what
 -- is written, and the entry only has to exist (XDEL's reply says so when the kind deletes).
 -- Returns {moved, skipped} or {-1, cursor} (cursor moved on: batch already done),
@@ -30,6 +30,31 @@ drop[ARGV[8]] = true
 local moved, skipped, tags = 0, 0, {}
 local delete = ARGV[5] == '1'
 
+local function older(a, b)  -- stream id a before b
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not (am and bm) then return false end
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+
+-- A kind that keeps the source (replay) need not look each entry up: when nothing at or
+-- after the batch's first id was ever deleted from the source (XINFO's max-deleted-entry-id,
+-- Redis 7) and its first entry is not younger (the stream was not recreated), every entry
+-- the runner read is still there. Otherwise, and on a Redis without the field, per entry.
+local intact = false
+if not delete and ARGV[12] then
+  local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+  if type(info) == 'table' and not info.err then
+    local deleted, first = nil, nil
+    for j = 1, #info, 2 do
+      if info[j] == 'max-deleted-entry-id' then deleted = info[j + 1] end
+      if info[j] == 'first-entry' and type(info[j + 1]) == 'table' then first = info[j + 1][1] end
+    end
+    intact = deleted ~= nil and first ~= nil and older(deleted, ARGV[12]) and not older(ARGV[12], first)
+  end
+end
+
 -- The event is given (override): nothing to read, and no table per entry, on the path that
 -- carries the bulk of a reprocess or a replay. XDEL's reply is the existence check.
 local function given(id, override)
@@ -37,7 +62,7 @@ local function given(id, override)
   if delete then
     exists = redis.call('XDEL', KEYS[1], id) == 1
   else
-    exists = #redis.call('XRANGE', KEYS[1], id, id) == 1
+    exists = intact or #redis.call('XRANGE', KEYS[1], id, id) == 1
   end
   if not exists then return false end
   redis.call('XADD', KEYS[2], '*', 'event', override, ARGV[7], id, ARGV[8], ARGV[1])
