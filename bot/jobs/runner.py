@@ -26,6 +26,7 @@ from bot.jobs.pace import Pacer, Wait, burst_for
 from bot.jobs.select import item, selected
 from bot.notify import Notifier, NullNotifier
 from bot.redis_errors import UNREACHABLE, describe, is_refused, refusal
+from bot.redis_types import texts
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ class JobRunner(threading.Thread):
         self.workers: dict[str, threading.Thread] = {}
 
     def _runnable(self) -> list[str]:
-        return sorted(self.bus.r.smembers(self.bus.keys.jobs_runnable))
+        return sorted(texts(self.bus.r.smembers(self.bus.keys.jobs_runnable)))
 
     def run_one(self, job_id: str) -> None:
         """Run a job whose lease this runner holds, then release the lease. A bug or a
