@@ -1,4 +1,9 @@
-"""A TCP proxy that delays every reply from Redis: a slow Redis without touching Redis."""
+"""A TCP proxy that delays every reply from Redis: a slow Redis without touching Redis.
+
+The delay falls once on each reply (the first bytes after a request), not on every chunk
+of a large one: a 1 MB XRANGE reply arrives in many reads, and a far Redis adds its
+latency once, not once per 64 KB.
+"""
 from __future__ import annotations
 
 import socket
@@ -20,12 +25,22 @@ class SlowProxy:
         while True:
             client, _ = self.listener.accept()
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            threading.Thread(target=_pump, args=(client, upstream, 0), daemon=True).start()
-            threading.Thread(target=_pump, args=(upstream, client, self.delay_s), daemon=True).start()
+            asked = threading.Event()  # a request went up since the last delayed reply
+            threading.Thread(target=_requests, args=(client, upstream, asked), daemon=True).start()
+            threading.Thread(target=_replies, args=(upstream, client, asked, self.delay_s), daemon=True).start()
 
 
-def _pump(src: socket.socket, dst: socket.socket, delay_s: float) -> None:
+def _requests(src: socket.socket, dst: socket.socket, asked: threading.Event) -> None:
     with src, dst:
         while data := src.recv(65536):
-            time.sleep(delay_s)
+            asked.set()
+            dst.sendall(data)
+
+
+def _replies(src: socket.socket, dst: socket.socket, asked: threading.Event, delay_s: float) -> None:
+    with src, dst:
+        while data := src.recv(65536):
+            if asked.is_set():
+                asked.clear()
+                time.sleep(delay_s)
             dst.sendall(data)

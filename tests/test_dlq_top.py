@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
 from bot.services.dlq_top import dlq_top
@@ -109,3 +110,33 @@ def test_a_stale_lock_only_delays(bus):
     r.set(bus.keys.dlq_top_lock(dlq), "crashed-process", px=200)
     top = dlq_top(bus, 10)
     assert (top.source, top.total) == ("scan", 50)
+
+
+def test_a_reader_slower_than_the_lock_keeps_it_and_the_next_one_waits(bus, monkeypatch):
+    """A read that outlasts the lock's expiry (a slow Redis, a large DLQ) renews the lock,
+    so a second reader waits for its result instead of reading the whole DLQ again."""
+    import threading
+
+    import bot.services.dlq_top as top_module
+    from bot.services.entry_keys import EntryKeys
+    r, dlq = bus.r, bus.keys.dlq
+    seed(r, dlq, 2500)  # two pages
+    monkeypatch.setattr(top_module, "SCAN_BATCH", 500)
+    monkeypatch.setattr(top_module, "LOCK_MS", 300)
+    first_page, scans = threading.Event(), []
+    page = EntryKeys.page
+
+    def slow_page(self, rows):
+        scans.append(len(rows))
+        first_page.set()
+        time.sleep(0.2)  # the work of a large page: five of them outlast the 300 ms lock
+        return page(self, rows)
+    monkeypatch.setattr(EntryKeys, "page", slow_page)
+    answers = {}
+    reader = threading.Thread(target=lambda: answers.setdefault("first", dlq_top(bus, 10)))
+    reader.start()
+    assert first_page.wait(10)
+    second = dlq_top(bus, 10)
+    reader.join(10)
+    assert answers["first"].source == "scan" and second.source == "cache"
+    assert second.total == 2500 and sum(scans) == 2500  # the DLQ was read once

@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 import redis
 from pydantic import BaseModel
@@ -26,7 +27,8 @@ MAX_CACHED_KEYS = 20_000  # distinct signatures beyond which the result is not c
 CACHE_TTL_S = 7 * 86400
 CACHE_VERSION = 3  # bump when the cached layout changes: an old cache is then ignored
 LOCK_MS = 30_000  # one reader at a time; a crashed reader's lock expires after this
-WAIT_STEP_S = 0.05
+WAIT_STEP_S = 0.1
+MAX_WAIT_S = 600  # a waiter gives up on a reader that keeps renewing past this, and reads itself
 
 
 class Row(BaseModel):
@@ -85,7 +87,7 @@ def _fingerprint(r: redis.Redis, stream: str, mask: str = "") -> dict | None:
 
 
 def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], start: str | None,
-          mask: Masker | None = None) -> tuple[int, int, str | None]:
+          mask: Masker | None = None, renew: Callable[[], None] | None = None) -> tuple[int, int, str | None]:
     by_type, by_sig, by_tenant = tallies
     keys = EntryKeys(mask)
     read = malformed = 0
@@ -99,6 +101,8 @@ def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], s
         malformed += types.count(MALFORMED)
         read += len(rows)
         last = ids[-1].decode()
+        if renew is not None:
+            renew()
     return read, malformed, last
 
 
@@ -116,7 +120,8 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
             fp = _fingerprint(r, stream, bus.masker.key)
         cached = _load(r, cache_key)  # the reader before us may have just stored it
     try:
-        tallies, malformed, read, source, last = _count(r, stream, fp, cached, bus.masker)
+        tallies, malformed, read, source, last = _count(r, stream, fp, cached, bus.masker,
+                                                        _renewer(r, lock_key, token))
         total = sum(tallies[0].counts.values())
         if fp and source != "cache" and len(tallies[1].counts) <= MAX_CACHED_KEYS and _complete(fp, total, last):
             r.set(cache_key, json.dumps({"version": CACHE_VERSION, "fp": fp, "malformed": malformed,
@@ -131,7 +136,22 @@ def dlq_top(bus: Bus, n: int = 10) -> DlqTop:
                   elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
 
 
-def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, mask: Masker):
+def _renewer(r: redis.Redis, lock_key: str, token: str) -> Callable[[], None]:
+    """Keeps our lock while we read (a read may outlast LOCK_MS on a slow Redis), so the
+    waiting processes keep waiting instead of reading the same entries again."""
+    renewed = time.monotonic()
+
+    def renew() -> None:
+        nonlocal renewed
+        if time.monotonic() - renewed >= LOCK_MS / 3000:  # a third of the lock's life
+            renewed = time.monotonic()
+            if r.get(lock_key) == token:
+                r.pexpire(lock_key, LOCK_MS)
+    return renew
+
+
+def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, mask: Masker,
+           renew: Callable[[], None] | None = None):
     """(tallies, malformed, entries read, source, last id counted) from the cheapest path."""
     if fp is None:
         return (_Tally(), _Tally(), _Tally()), 0, 0, "scan", None
@@ -140,10 +160,10 @@ def _count(r: redis.Redis, stream: str, fp: dict | None, cached: dict | None, ma
         return tallies, cached["malformed"], 0, "cache", cached["scanned_to"]
     if cached and _only_grew(cached["fp"], fp):
         tallies = (_Tally(cached["type"]), _Tally(cached["sig"]), _Tally(cached["tenant"]))
-        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"], mask)
+        read, more_malformed, last = _scan(r, stream, tallies, "(" + cached["scanned_to"], mask, renew)
         return tallies, cached["malformed"] + more_malformed, read, "incremental", last or cached["scanned_to"]
     tallies = (_Tally(), _Tally(), _Tally())
-    read, malformed, last = _scan(r, stream, tallies, None, mask)
+    read, malformed, last = _scan(r, stream, tallies, None, mask, renew)
     return tallies, malformed, read, "scan", last
 
 
@@ -153,8 +173,9 @@ def _load(r: redis.Redis, cache_key: str) -> dict | None:
 
 
 def _wait_while_locked(r: redis.Redis, lock_key: str) -> None:
-    """Another process is counting: wait for it (bounded by the lock's expiry)."""
-    deadline = time.monotonic() + LOCK_MS / 1000
+    """Another process is counting: wait for it while it holds the lock (it renews the
+    lock as it reads; a crashed reader's lock expires within LOCK_MS)."""
+    deadline = time.monotonic() + MAX_WAIT_S
     while time.monotonic() < deadline and r.exists(lock_key):
         time.sleep(WAIT_STEP_S)
 
