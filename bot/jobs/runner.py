@@ -4,10 +4,10 @@ background thread of the serving process (and the console); it runs each job it 
 a thread of its own, so jobs on different streams go side by side, and any runner takes
 over a job whose owner died.
 
-An unthrottled job reads its source with bot/lua/scan_batch.lua (candidates only) and moves
-each read in one call of bot/lua/move_batch.lua, sent together with the next read (one
-round trip a batch); the size of a batch grows while both calls answer fast and halves when
-they do not, so no call holds Redis for long."""
+An unthrottled job reads its source with bot/lua/scan_batch.lua (candidates only, decided
+here by the preview's own test) and moves each read in one call of bot/lua/move_batch.lua
+while the next read runs on another connection; the size of a batch grows while calls
+answer fast and halves when they do not, so no call holds Redis for long."""
 from __future__ import annotations
 
 import logging
@@ -82,9 +82,8 @@ def _read(bus: Bus, job: Job, lo: str, sizing: Pace) -> scan.Read:
         got = sizing.ahead.next(lo) if sizing.ahead is not None else None
         if got is None:
             sizing.ahead = scan.ReadAhead(bus, job, lo, lambda: sizing.size, sizing.observe)
-            got = sizing.ahead.next(lo)
-        assert got is not None
-        return got
+            got = sizing.ahead.next(lo)  # a fresh read-ahead starts at lo: never None
+        return got if got is not None else scan.read(bus, job, lo, sizing.size)
     t0 = time.monotonic()
     got = scan.read(bus, job, lo, sizing.size)
     sizing.observe(time.monotonic() - t0)
