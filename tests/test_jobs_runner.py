@@ -14,11 +14,12 @@ from bot.actions.progress import ActionHooks
 from bot.actions.runtime import ActionRunner
 from bot.actions.selection import select
 from bot.envelope import parse_entry
-from bot.jobs import lease, mover, runner, scan, store
+from bot.jobs import lease, mover, runner, scan, store, wake
 from bot.jobs.runner import Hooks, JobRunner, Pace, run_job
 from bot.jobs.select import selected
 from bot.notify import Message
 from bot.redis_errors import NotReplicated, note_refusal
+from tests.guard_helpers import gbus, grt  # noqa: F401  (fixtures)
 from tests.jobs_helpers import copies, event, new_job, seed_dlq, seed_events
 from tests.test_jobs_pace import FakeTime
 
@@ -319,3 +320,25 @@ def test_a_replay_move_trusts_the_read_when_nothing_was_deleted_after_it(bus):
     items = [(i, json.dumps({"id": f"copy{i}"}), "") for i in ("1000001-0", "1000002-0", "1000003-0")]
     res = mover.move_batch(bus, job, "me", "1000003-0", items)
     assert (res.moved, res.skipped) == (3, 0) and bus.r.xlen("t:replayed") == 3
+
+
+def test_a_single_entry_runs_in_the_click_without_waking_the_runners(gbus, grt):
+    """A one-entry reprocess runs in the click that confirmed it, so its answer is the
+    result: a runner woken by its creation could take it first. A bulk job wakes them."""
+    from commands import router
+    from tests.guard_helpers import click
+
+    seed_dlq(gbus.r, gbus.keys.dlq, 30)
+    woken = threading.Event()
+    wake.register(woken)
+    try:
+        preview = router.run("reprocess 1000-0", grt, "U1")
+        done = click(grt, preview, "guard_confirm", "U1")
+        assert done.template == "job" and done.context["job"]["status"] == "COMPLETED"
+        assert not woken.is_set()
+        preview = router.run(f"dlq purge type={CRM}", grt, "U1")
+        request = click(grt, preview, "guard_confirm", "U1")
+        click(grt, request, "guard_approve", "U2")
+        assert woken.is_set()
+    finally:
+        wake.unregister(woken)

@@ -28,7 +28,7 @@ def start_job(bus: Bus, req: GuardedRequest, hooks: Hooks, owner: str) -> Job:
               to_move=req.to_move, rate=int(req.params.get("rate") or 0),
               batch=int(req.params.get("batch") or bus.settings.bus_job_batch), by=req.requester,
               approved_by=req.approved_by, request=req.token)
-    store.create(bus, job)
+    store.create(bus, job, wake_runners=job.to_move > INLINE_MAX)  # a single entry runs right here
     set_job(bus, req.token, job.id)
     audit.record(bus, req.approved_by or req.confirmed_by, f"{job.kind}.start", req.command,
                  f"{job.to_move} to move", job.id)

@@ -54,9 +54,11 @@ def get(bus: Bus, job_id: str) -> Job | None:
     return Job.from_hash(h) if h else None
 
 
-def create(bus: Bus, job: Job) -> Job:
+def create(bus: Bus, job: Job, wake_runners: bool = True) -> Job:
     """Store a RUNNING job for the runners; refuses while another job holds the source.
-    On a cluster the job gets an id in its source's slot (`job.id` may change here)."""
+    On a cluster the job gets an id in its source's slot (`job.id` may change here).
+    `wake_runners`: this process's runners look for it at once (False: the caller runs it
+    itself, and they find it at their next poll if it does not)."""
     if bus.cluster and not job_slot_matches(bus.keys, job.id, job.source):
         job.id = slotted_job_id(bus, job.source)
     active = bus.keys.job_active(job.source)
@@ -74,7 +76,8 @@ def create(bus: Bus, job: Job) -> Job:
     p.zremrangebyrank(bus.keys.jobs_index, 0, -KEEP_JOBS - 1)
     p.execute()
     bus.r.sadd(bus.keys.jobs_runnable, job.id)
-    wake.notify()  # this process's runners look at once, not at their next poll
+    if wake_runners:
+        wake.notify()  # this process's runners look at once, not at their next poll
     return job
 
 
