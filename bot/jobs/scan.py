@@ -75,7 +75,7 @@ def parse(reply: list) -> Read:
     rows = []
     for i in range(1, len(reply), 2):
         f = reply[i + 1]
-        rows.append((reply[i], dict(zip(f[::2], f[1::2]))))
+        rows.append((reply[i], dict(zip(f[::2], f[1::2])) if isinstance(f, list) else {"event": f}))
     return Read(last, rows)
 
 

@@ -12,7 +12,8 @@
 --         'all': return every field
 -- ARGV[5] number of needle groups; then per group: n, then n needles (JSON string literals).
 --         An entry is returned when each group has a needle found in its `event`.
--- Returns {last id examined ('' when the range is empty), id, fields, id, fields, ...}
+-- Returns {last id examined ('' when the range is empty), id, fields, id, fields, ...}, where
+-- fields is the entry's `event` string in 'event' mode and its flat field list in 'all' mode.
 local rows = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(ARGV[3]))
 if #rows == 0 then return {''} end
 local groups, i = {}, 6
@@ -23,6 +24,7 @@ for _ = 1, tonumber(ARGV[5]) do
   i = i + n + 1
 end
 local only_event = ARGV[4] == 'event'
+local find = string.find
 local out = {rows[#rows][1]}
 for _, row in ipairs(rows) do
   local f, event = row[2], nil
@@ -32,21 +34,21 @@ for _, row in ipairs(rows) do
   local keep
   if event == nil then
     keep = not only_event
-  elseif #groups == 0 or string.find(event, '\\', 1, true) then
+  elseif #groups == 0 or find(event, '\\', 1, true) then
     keep = true
   else
     keep = true
     for _, g in ipairs(groups) do
       local hit = false
       for _, needle in ipairs(g) do
-        if string.find(event, needle, 1, true) then hit = true; break end
+        if find(event, needle, 1, true) then hit = true; break end
       end
       if not hit then keep = false; break end
     end
   end
   if keep then
     out[#out + 1] = row[1]
-    out[#out + 1] = only_event and {'event', event} or f
+    out[#out + 1] = only_event and event or f
   end
 end
 return out
