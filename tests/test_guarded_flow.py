@@ -9,7 +9,7 @@ import pytest
 
 from bot.actions import audit
 from bot.actions.progress import ActionHooks
-from bot.jobs import lease, store, wake
+from bot.jobs import lease, store
 from bot.jobs.runner import JobRunner, run_job
 from commands import router
 from tests.guard_helpers import buttons, click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
@@ -138,36 +138,36 @@ def test_single_reprocess_needs_only_a_confirm_and_runs_at_once(gbus, ident, grt
     assert [i for i, _ in gbus.r.xrange(gbus.keys.dlq)] == ["1000-0", "1002-0"]
 
 
-def test_a_single_reprocess_leased_first_by_a_woken_runner_answers_with_its_result(gbus, grt):
-    """Creating the job wakes this process's runners; when one of them leases the entry's
-    job before the click does, the click still answers with the job's end, not "running"."""
+def test_a_single_reprocess_leased_first_by_another_runner_answers_with_its_result(gbus, grt, monkeypatch):
+    """A runner polling the runnable jobs (in this process or another) may lease the entry's
+    job between its creation and the click's own lease: the click still answers with the
+    job's end, not "running"."""
     seed_dlq(gbus.r, gbus.keys.dlq, 3)
     preview = router.run("reprocess 1001-0", grt, "U1")
     workers: list[threading.Thread] = []
+    real_create = store.create
 
     def runner_work(job_id: str) -> None:
         time.sleep(0.2)  # a runner slower than the click: the click must wait for it, not answer first
         try:
-            run_job(gbus, job_id, "woken-runner")
+            run_job(gbus, job_id, "other-runner")
         finally:
-            lease.release(gbus, job_id, "woken-runner")
+            lease.release(gbus, job_id, "other-runner")
 
-    class WokenRunner:  # stands in for a runner thread registered with bot/jobs/wake.py
-        def set(self) -> None:
-            job_id = store.recent(gbus, 1)[0].id
-            assert lease.acquire(gbus, job_id, "woken-runner")
-            workers.append(threading.Thread(target=runner_work, args=(job_id,)))
-            workers[-1].start()
+    def created_then_taken(bus, job, *args, **kwargs):
+        out = real_create(bus, job, *args, **kwargs)
+        assert lease.acquire(bus, out.id, "other-runner")  # the runner's poll found it first
+        workers.append(threading.Thread(target=runner_work, args=(out.id,)))
+        workers[-1].start()
+        return out
 
-    woken = WokenRunner()
-    wake.register(woken)  # type: ignore[arg-type]
+    monkeypatch.setattr(store, "create", created_then_taken)
     try:
         done = click(grt, preview, "guard_confirm", "U1")
     finally:
-        wake.unregister(woken)  # type: ignore[arg-type]
         for worker in workers:
             worker.join(30)
-    assert workers, "the job's creation woke no runner"
+    assert workers, "no job was created"
     assert done.context["job"]["status"] == "COMPLETED" and done.context["job"]["moved"] == "1"
     assert [i for i, _ in gbus.r.xrange(gbus.keys.dlq)] == ["1000-0", "1002-0"]
 

@@ -33,7 +33,7 @@ def start_job(bus: Bus, req: GuardedRequest, hooks: Hooks, owner: str) -> Job:
     audit.record(bus, req.approved_by or req.confirmed_by, f"{job.kind}.start", req.command,
                  f"{job.to_move} to move", job.id)
     if job.to_move <= INLINE_MAX:
-        if not lease.acquire(bus, job.id, owner):  # a runner woken by the job's creation took it first
+        if not lease.acquire(bus, job.id, owner):  # a runner's poll (here or in another process) took it first
             return _ended(bus, job)
         try:
             run_job(bus, job.id, owner, hooks)
