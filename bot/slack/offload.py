@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -40,6 +41,7 @@ PROCESSES = 2
 THREADS = 16  # commands answered at once by one worker process
 ANSWER_TIMEOUT_S = 120
 WATCH_S = 0.5  # how often the pool looks for a dead worker
+NICE = 5  # workers yield the CPU to the acking process when both want it
 
 _worker_rt: Runtime | None = None  # set in each worker process by _start_worker (no job runner)
 
@@ -75,6 +77,10 @@ Task = tuple[int, str, str, "str | None"]  # (task id, text, user id, action)
 def _worker_main(redis_url: str, tasks: Any, results: Any, threads: int) -> None:
     """A worker process: start the runtime, then answer tasks on `threads` threads until
     a None arrives."""
+    try:
+        os.nice(NICE)
+    except OSError:  # not allowed here: run at the same priority
+        pass
     try:
         _start_worker(redis_url)
         failure: BaseException | None = None
