@@ -31,7 +31,7 @@ from bot.redis_types import texts
 log = logging.getLogger(__name__)
 
 READ = 1000  # source entries examined per read of a throttled job (~1 ms on the server)
-MAX_SIZE = 2000  # entries examined (and moved) per call of an unthrottled job, at most
+MAX_SIZE = 1000  # entries examined (and moved) per call of an unthrottled job, at most
 FAST_S, SLOW_S = 0.005, 0.02  # a call answered within FAST_S doubles the size, one over SLOW_S halves it
 PROGRESS_EVERY_S = 2.0
 OUTAGE_BACKOFF_S = (0.2, 0.5, 1, 2, 5)
