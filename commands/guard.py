@@ -261,16 +261,22 @@ def cancel_job(call: ActionCall) -> Reply:
     return cancel_job_reply(call.rt, call.value, call.user_id)
 
 
+def _no_job(job_id: str) -> CommandError:
+    return CommandError(phrase("There is no job ", code(job_id), "."),
+                        phrase(code("/bus jobs"), " lists the recent ones."))
+
+
 def cancel_job_reply(rt: Runtime, job_id: str, user: str) -> Reply:
     bus = rt.bus
     job = store.get(bus, job_id)
     if job is None:
-        raise CommandError(phrase("There is no job ", code(job_id), "."),
-                           phrase(code("/bus jobs"), " lists the recent ones."))
+        raise _no_job(job_id)
     if not job.active:
         return notice(phrase("Job ", code(job.id), f" already ended ({job.status}); there is nothing to cancel."),
                       f"It moved {job.moved:,} of {job.to_move:,}.")
     job = store.request_cancel(bus, job_id, lease.new_owner())
+    if job is None:  # expired or deleted since the read above
+        raise _no_job(job_id)
     audit.record(bus, user, f"{job.kind}.cancel", job.params_text(), job.status, job.id)
     if not job.active:  # no runner held it: cancelled here, so the final steps happen here too
         hooks_for(rt.notifier).progress(bus, job, final=True)

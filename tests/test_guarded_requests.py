@@ -1,18 +1,15 @@
-"""The stored guarded request: each step moves it once, and a step never hands back nothing."""
+"""What a guarded step or a cancel reads back after writing: a request or job deleted in
+between is an answer (missing, no such job), never an error."""
 from __future__ import annotations
 
 import pytest
 
 from bot.actions import requests
 from bot.actions.requests import GuardedRequest, StepRefused
-from bot.bus import Bus
-from bot.settings import Settings
-from tests.conftest import FakeClock, names
-
-
-@pytest.fixture
-def gbus(r, request) -> Bus:
-    return Bus(r, Settings(_env_file=None, **names(request)), clock=FakeClock(), where="test redis")
+from bot.jobs import store
+from commands import router
+from tests.guard_helpers import click, gbus, grt, show  # noqa: F401  (gbus, grt: fixtures)
+from tests.jobs_helpers import seed_dlq
 
 
 def test_a_request_deleted_right_after_its_step_reads_as_missing(gbus, monkeypatch):
@@ -36,3 +33,20 @@ def test_a_step_returns_the_request_as_it_now_is(gbus):
                                                requester="U1"))
     moved = requests.step(gbus, req.token, "PREVIEWED", "CONFIRMED", confirmed_by="U1")
     assert (moved.state, moved.confirmed_by) == ("CONFIRMED", "U1")
+
+
+def test_cancelling_a_job_deleted_meanwhile_says_there_is_no_job(gbus, grt, monkeypatch):
+    seed_dlq(gbus.r, gbus.keys.dlq, 4)
+    job = click(grt, click(grt, router.run("reprocess all", grt, "U1"), "guard_confirm", "U1"),
+                "guard_approve", "U2")
+    job_id = job.context["job"]["id"]
+    real_cancel = store.request_cancel
+
+    def deleted_then_cancelled(bus, job_id, owner):
+        bus.r.delete(bus.keys.job(job_id))  # expired (or deleted by hand) after the cancel looked it up
+        return real_cancel(bus, job_id, owner)
+
+    monkeypatch.setattr(store, "request_cancel", deleted_then_cancelled)
+    reply = router.run_action("job_cancel", job_id, grt, "U3")
+    show(reply)
+    assert reply.text.startswith("There is no job ")
