@@ -196,9 +196,10 @@ def test_batch_sizes_grow_while_fast_and_halve_when_slow():
     p = Pace(100)
     for _ in range(20):
         p.observe(0.001)
-    assert p.size == runner.MAX_SIZE
+        p.observe_read(0.001)
+    assert (p.size, p.read) == (runner.MAX_SIZE, runner.MAX_READ)
     p.observe(runner.SLOW_S * 2)
-    assert p.size == runner.MAX_SIZE // 2
+    assert (p.size, p.read) == (runner.MAX_SIZE // 2, runner.MAX_READ)  # each by its own calls
     p.observe((runner.FAST_S + runner.SLOW_S) / 2)
     assert p.size == runner.MAX_SIZE // 2
 

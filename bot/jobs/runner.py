@@ -31,8 +31,9 @@ from bot.redis_types import texts
 log = logging.getLogger(__name__)
 
 READ = 1000  # source entries examined per read of a throttled job (~1 ms on the server)
-MAX_SIZE = 1000  # entries examined (and moved) per call of an unthrottled job, at most
-FAST_S, SLOW_S = 0.005, 0.02  # a call answered within FAST_S doubles the size, one over SLOW_S halves it
+MAX_SIZE = 1000  # entries moved per call of an unthrottled job, at most
+MAX_READ = 2000  # entries examined per read of an unthrottled job, at most
+FAST_S, SLOW_S = 0.005, 0.02  # a call answered within FAST_S doubles its size, one over SLOW_S halves it
 PROGRESS_EVERY_S = 2.0
 OUTAGE_BACKOFF_S = (0.2, 0.5, 1, 2, 5)
 PARALLEL = 8  # jobs one runner runs side by side (each in its own thread)
@@ -51,17 +52,31 @@ def _chunk(job: Job) -> int:
     return max(1, min(job.batch, job.rate // 10)) if job.rate else job.batch
 
 
+def _resized(n: int, seconds: float, most: int) -> int:
+    if seconds < FAST_S:
+        return min(most, n * 2)
+    if seconds > SLOW_S:
+        return max(1, n // 2)
+    return n
+
+
 @dataclass
 class Pace:
-    """How an unthrottled job sizes its batches, and its read-ahead."""
+    """How an unthrottled job sizes its moves and its reads (each by the time its own calls
+    take: a read of the main stream's one-field entries costs less an entry than a move),
+    and its read-ahead."""
     size: int
+    read: int = 0
     ahead: scan.ReadAhead | None = None
 
+    def __post_init__(self) -> None:
+        self.read = self.read or self.size
+
     def observe(self, seconds: float) -> None:
-        if seconds < FAST_S:
-            self.size = min(MAX_SIZE, self.size * 2)
-        elif seconds > SLOW_S:
-            self.size = max(1, self.size // 2)
+        self.size = _resized(self.size, seconds, MAX_SIZE)
+
+    def observe_read(self, seconds: float) -> None:
+        self.read = _resized(self.read, seconds, MAX_READ)
 
     def close(self) -> None:
         if self.ahead is not None:
@@ -81,12 +96,12 @@ def _read(bus: Bus, job: Job, lo: str, sizing: Pace) -> scan.Read:
     if _reads_ahead(bus, job):
         got = sizing.ahead.next(lo) if sizing.ahead is not None else None
         if got is None:
-            sizing.ahead = scan.ReadAhead(bus, job, lo, lambda: sizing.size, sizing.observe)
+            sizing.ahead = scan.ReadAhead(bus, job, lo, lambda: sizing.read, sizing.observe_read)
             got = sizing.ahead.next(lo)  # a fresh read-ahead starts at lo: never None
-        return got if got is not None else scan.read(bus, job, lo, sizing.size)
+        return got if got is not None else scan.read(bus, job, lo, sizing.read)
     t0 = time.monotonic()
-    got = scan.read(bus, job, lo, sizing.size)
-    sizing.observe(time.monotonic() - t0)
+    got = scan.read(bus, job, lo, sizing.read)
+    sizing.observe_read(time.monotonic() - t0)
     return got
 
 
@@ -94,8 +109,8 @@ def run_batch(bus: Bus, job: Job, owner: str,
               pace: Callable[[Job, int], bool | None] | None = None, sizing: Pace | None = None) -> bool:
     """One read of the source from the job's cursor, its selected entries moved in atomic
     chunks (each chunk one Lua call that also advances the cursor). A throttled job reads
-    READ entries and moves chunks of `_chunk(job)`; an unthrottled one reads and moves
-    `sizing.size` at a time, the next read already under way. `pace(job, n)` runs before
+    READ entries and moves chunks of `_chunk(job)`; an unthrottled one reads `sizing.read`
+    entries and moves chunks of `sizing.size`, the next read already under way. `pace(job, n)` runs before
     each chunk of n entries; when it returns False (the runner is stopping) the batch ends
     there. False when nothing is left."""
     lo = "(" + job.cursor if job.cursor else job.start
@@ -111,7 +126,7 @@ def run_batch(bus: Bus, job: Job, owner: str,
         if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
             items.append(item(job, e, as_read=True))
     read = dict(got.rows)
-    chunk = _chunk(job) if job.rate else max(1, len(items))
+    chunk = _chunk(job) if job.rate else sizing.size
     for i in range(0, max(1, len(items)), chunk):
         part = items[i:i + chunk]
         cursor = part[-1][0] if i + chunk < len(items) else got.last
