@@ -85,8 +85,10 @@ class SignatureMemo:
                 self.by_digits[key] = sig
             return sig
         shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
-        sig = self.by_shape.get(shape)
-        if sig is None:
+        known = self.by_shape.get(shape)
+        if known is not None:
+            sig = known
+        else:
             sig = compute(text)  # masking leaves this text as it is
             if len(self.by_shape) < self.limit:
                 self.by_shape[shape] = sig
