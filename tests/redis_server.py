@@ -67,13 +67,17 @@ def require_binary() -> bool:
 
 
 class RedisCluster:
-    """A throwaway 3-primary Redis Cluster (no replicas) on free ports, each node in its own
-    temp dir; `url` names the first node (busbot discovers the others)."""
+    """A throwaway 3-primary Redis Cluster on free ports, each node in its own temp dir;
+    `url` names the first node (busbot discovers the others). `replicas`: replicas per
+    primary; `node_timeout_ms`: how long a silent node takes to be failed over (a replica
+    is promoted a second or two after it with 1000)."""
 
-    def __init__(self, primaries: int = 3):
+    def __init__(self, primaries: int = 3, replicas: int = 0, node_timeout_ms: int = 5000):
         self.binary = shutil.which("redis-server")
-        self.ports = [free_port() for _ in range(primaries)]
-        self.bus_ports = [free_port() for _ in range(primaries)]  # port + 10000 may be > 65535
+        self.replicas, self.node_timeout_ms = replicas, node_timeout_ms
+        nodes = primaries * (1 + replicas)
+        self.ports = [free_port() for _ in range(nodes)]
+        self.bus_ports = [free_port() for _ in range(nodes)]  # port + 10000 may be > 65535
         self.dir = tempfile.mkdtemp(prefix="busbot-cluster-")
         self.procs: list[subprocess.Popen] = []
 
@@ -89,30 +93,90 @@ class RedisCluster:
             raise
 
     def _start(self) -> RedisCluster:
-        for port, bus_port in zip(self.ports, self.bus_ports):
-            node_dir = os.path.join(self.dir, str(port))
-            os.makedirs(node_dir, exist_ok=True)
-            self.procs.append(subprocess.Popen(
-                [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", node_dir, "--daemonize", "no",
-                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                 "--cluster-port", str(bus_port),
-                 "--cluster-node-timeout", "5000"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for port in self.ports:
+            self.procs.append(self._spawn(port))
         for port in self.ports:
             _wait_ping(redis.Redis(port=port), port, self.procs)
         subprocess.run([shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
-                        *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "0",
+                        *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", str(self.replicas),
                         "--cluster-yes"], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60)
-        deadline = time.monotonic() + 30
-        for port in self.ports:  # every node must agree the cluster is up before tests use it
+        self.wait_ok(30)
+        return self
+
+    def _spawn(self, port: int) -> subprocess.Popen:
+        """Start (or restart, with the nodes.conf it left) the node on `port`."""
+        node_dir = os.path.join(self.dir, str(port))
+        os.makedirs(node_dir, exist_ok=True)
+        bus_port = self.bus_ports[self.ports.index(port)]
+        return subprocess.Popen(
+            [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", node_dir, "--daemonize", "no",
+             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+             "--cluster-port", str(bus_port),
+             "--cluster-node-timeout", str(self.node_timeout_ms)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def alive(self) -> list[int]:
+        return [p for p, proc in zip(self.ports, self.procs) if proc.poll() is None]
+
+    def wait_ok(self, timeout: float = 60) -> None:
+        """Until every running node says cluster_state:ok and every replica's link to its
+        primary is up (and caught up with it)."""
+        deadline = time.monotonic() + timeout
+        for port in self.alive():
             client = redis.Redis(port=port, decode_responses=True)
-            while client.cluster("info").get("cluster_state") != "ok":
+            while True:
+                try:
+                    if client.cluster("info").get("cluster_state") == "ok" and _in_sync(client):
+                        break
+                except redis.ConnectionError:
+                    pass
                 if time.monotonic() > deadline:
                     raise RuntimeError("the test Redis Cluster did not reach cluster_state:ok")
                 time.sleep(0.05)
-        return self
+
+    def primary_of(self, key: str) -> int:
+        """The port of the primary serving `key`'s slot, as a running node sees it now."""
+        client = redis.Redis(port=self.alive()[0], decode_responses=True)
+        slot = int(client.cluster("keyslot", key))
+        for low, high, primary, *_ in client.cluster("slots"):
+            if low <= slot <= high:
+                return int(primary[1])
+        raise RuntimeError(f"no node serves slot {slot}")
+
+    def replica_of(self, port: int) -> int:
+        """The port of a replica of the primary on `port`."""
+        client = redis.Redis(port=port, decode_responses=True)
+        return int(client.info("replication")["slave0"]["port"])
+
+    def kill(self, port: int) -> None:
+        """SIGKILL the node on `port`: no goodbye to its replica or the others."""
+        proc = self.procs[self.ports.index(port)]
+        proc.kill()
+        proc.wait(10)
+
+    def restart(self, port: int) -> None:
+        """Start a killed node again; it rejoins (a failed-over primary as a replica)."""
+        i = self.ports.index(port)
+        self.procs[i] = self._spawn(port)
+        _wait_ping(redis.Redis(port=port), port, [self.procs[i]])
+
+    def wait_failover(self, key: str, dead: int, timeout: float = 60) -> int:
+        """Until another node serves `key`'s slot (its replica promoted) and the cluster is ok
+        again; that node's port."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                port = self.primary_of(key)
+                if port != dead and redis.Redis(port=port, decode_responses=True).cluster("info").get(
+                        "cluster_state") == "ok":
+                    return port
+            except redis.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no replica took over from the node on port {dead} in time")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -122,6 +186,14 @@ class RedisCluster:
             proc.wait(10)
         self.procs = []
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _in_sync(client: redis.Redis) -> bool:
+    """A primary, or a replica whose link is up and that has all its primary sent."""
+    info = client.info("replication")
+    if info.get("role") != "slave":
+        return True
+    return info.get("master_link_status") == "up" and int(info.get("master_sync_in_progress", 0)) == 0
 
 
 def _wait_ping(client: redis.Redis, port: int, procs: list[subprocess.Popen]) -> None:
