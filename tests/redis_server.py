@@ -80,6 +80,7 @@ class RedisCluster:
         self.bus_ports = [free_port() for _ in range(nodes)]  # port + 10000 may be > 65535
         self.dir = tempfile.mkdtemp(prefix="busbot-cluster-")
         self.procs: list[subprocess.Popen] = []
+        self.relays: dict[int, ReplicationProxy] = {}  # node port -> the relay it announces
 
     @property
     def url(self) -> str:
@@ -140,10 +141,29 @@ class RedisCluster:
         """The port of the primary serving `key`'s slot, as a running node sees it now."""
         client = redis.Redis(port=self.alive()[0], decode_responses=True)
         slot = int(client.cluster("keyslot", key))
+        behind = {relay.port: port for port, relay in self.relays.items()}
         for low, high, primary, *_ in client.cluster("slots"):
             if low <= slot <= high:
-                return int(primary[1])
+                return behind.get(int(primary[1]), int(primary[1]))
         raise RuntimeError(f"no node serves slot {slot}")
+
+    def relay(self, port: int, timeout: float = 30) -> ReplicationProxy:
+        """Put a relay in front of the primary on `port` (it announces the relay's port, so
+        its replica and the clients connect through it) whose `hold()` holds back only the
+        replication stream: the replica falls behind while clients carry on."""
+        relay = ReplicationProxy(port, replication_only=True).start()
+        self.relays[port] = relay
+        replica = self.replica_of(port)
+        redis.Redis(port=port).config_set("cluster-announce-port", relay.port)
+        deadline = time.monotonic() + timeout
+        for node in self.alive():
+            client = redis.Redis(port=node, decode_responses=True)
+            while not (f"127.0.0.1:{relay.port}" in client.cluster("nodes") and _in_sync(client) and (
+                    node != replica or int(client.info("replication")["master_port"]) == relay.port)):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the nodes did not learn the relay in front of port {port}")
+                time.sleep(0.05)
+        return relay
 
     def replica_of(self, port: int) -> int:
         """The port of a replica of the primary on `port`."""
@@ -155,6 +175,8 @@ class RedisCluster:
         proc = self.procs[self.ports.index(port)]
         proc.kill()
         proc.wait(10)
+        if port in self.relays:  # what it held back is lost with the node
+            self.relays.pop(port).stop()
 
     def restart(self, port: int) -> None:
         """Start a killed node again; it rejoins (a failed-over primary as a replica)."""
@@ -185,6 +207,9 @@ class RedisCluster:
         for proc in self.procs:
             proc.wait(10)
         self.procs = []
+        for relay in self.relays.values():
+            relay.stop()
+        self.relays = {}
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -398,12 +423,15 @@ class SentinelSetup:
 class ReplicationProxy:
     """A TCP relay between a replica and its primary. `hold()` stops relaying the primary's
     stream (the replica falls behind; its primary still believes it connected), `release()`
-    sends on what was held back."""
+    sends on what was held back. `replication_only`: clients go through it too (a cluster
+    node announcing the relay's port), and only connections on which a replica spoke
+    (REPLCONF, PSYNC) are held."""
 
-    def __init__(self, upstream_port: int):
+    def __init__(self, upstream_port: int, replication_only: bool = False):
         import threading
 
         self.upstream_port = upstream_port
+        self.replication_only = replication_only
         self.port = free_port()
         self.flowing = threading.Event()
         self.flowing.set()
@@ -432,16 +460,19 @@ class ReplicationProxy:
             except OSError:
                 return
             self._sockets += [down, up]
-            self._threading.Thread(target=self._pipe, args=(down, up, False), daemon=True).start()
-            self._threading.Thread(target=self._pipe, args=(up, down, True), daemon=True).start()
+            replica = [not self.replication_only]  # whether this connection is a replica's
+            self._threading.Thread(target=self._pipe, args=(down, up, False, replica), daemon=True).start()
+            self._threading.Thread(target=self._pipe, args=(up, down, True, replica), daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, held: bool) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, held: bool, replica: list[bool]) -> None:
         try:
             while not self.closed.is_set():
                 data = src.recv(65536)
                 if not data:
                     break
-                if held:
+                if not held and (b"REPLCONF" in data.upper() or b"PSYNC" in data.upper()):
+                    replica[0] = True
+                if held and replica[0]:
                     self.flowing.wait()
                 if self.closed.is_set():
                     break
