@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     install_log_redaction()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # the scheduler logs every run of every job at INFO: one line each 2 s
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         args = parser.parse_args([*(argv or sys.argv[1:]), "console"])
     try:

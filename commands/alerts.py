@@ -28,7 +28,7 @@ def _row(status, active: list[Silence], now: int) -> dict:
     marked = {"id": silence.id, "by": silence.created_by, "until_ms": silence.expires_ms,
               "reason": silence.reason} if silence else None
     return {"silence": marked, "id": rule.id, "title": rule.title, "level": level, "value": value,
-            "note": st.note, "warn": rule.fmt(rule.warn), "crit": rule.fmt(rule.crit),
+            "note": st.note, "bounds": rule.bounds(),
             "since_ms": st.since if st.firing else None, "acked_by": st.acked_by,
             "snoozed_until": st.snoozed_until, "last_transition": st.last_transition,
             "last_transition_ms": st.last_transition_ms}

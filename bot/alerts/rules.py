@@ -50,6 +50,13 @@ class Rule:
             return plural(round(value), "entry")
         return f"{value:,.0f} {self.unit}"
 
+    def bounds(self) -> str:
+        """When the rule fires, in words: `warning > 100 entries · critical > 500 entries`,
+        or for a condition rule the one level it reaches (`critical when missing`)."""
+        if self.states:
+            return f"{self.level(1)} when {self.states[1]}"
+        return f"warning > {self.fmt(self.warn)} · critical > {self.fmt(self.crit)}"
+
     def brief(self, value: float) -> str:
         """A value without its unit, for a trend line (`220 -> 620`)."""
         if self.states:

@@ -8,6 +8,7 @@ import argparse
 import logging
 import os
 import sys
+from typing import TextIO
 
 import redis
 
@@ -81,6 +82,15 @@ def start_live_demo(bus: Bus):
     return start_in_background(bus, config, LIVE_RATE, LIVE_FAILURES)
 
 
+def write_line(line: str, out: TextIO | None = None) -> None:
+    """A job's progress line, written in one piece: the runner's thread prints it while the
+    prompt's thread may be printing an answer, and `print` writes the text and its newline
+    apart (a line glued to the answer's title)."""
+    out = out or sys.stdout
+    out.write(line + "\n")
+    out.flush()
+
+
 def console_environments(settings: Settings, args: argparse.Namespace, start_jobs: bool) -> Runtime | str:
     """With BUS_ENVIRONMENTS (and no --redis): every environment's runtime, the one `--env`
     names (or the first) returned; a sentence when a variable or the name is wrong."""
@@ -90,7 +100,7 @@ def console_environments(settings: Settings, args: argparse.Namespace, start_job
         return str(exc)
     def notifier(env: Environment) -> PrintNotifier:  # job progress names its environment first
         label = badge(env.name, env.protected)["text"] + " " if len(envs_plan) > 1 else ""
-        return PrintNotifier(lambda line: print(label + line, file=sys.stdout, flush=True))
+        return PrintNotifier(lambda line: write_line(label + line))
     envs = Environments({e.name: build_runtime(open_bus(e.settings), notifier(e), start_jobs=start_jobs)
                          for e in envs_plan}, channels, frozenset(e.name for e in envs_plan if e.protected))
     rt = envs.get(args.env)
@@ -134,7 +144,7 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         start_live_demo(bus)
         print(LIVE_HINT.format(rate=LIVE_RATE), file=sys.stderr)
     _enable_history()
-    rt = build_runtime(bus, PrintNotifier(lambda line: print(line, file=sys.stdout, flush=True)))
+    rt = build_runtime(bus, PrintNotifier(write_line))
     return Console(rt, sys.stdout, sys.stdout.isatty(), echo=not sys.stdin.isatty(), user=args.user).loop()
 
 
