@@ -55,3 +55,26 @@ def test_a_job_not_started_yet_says_so_in_plain_words():
            "note": None, "error": None, "followup": None, "started": None, "buttons": []}
     text = render_text("job", {"job": job}, width=120).text
     assert "Not started yet." in text and "Started not yet" not in text
+
+
+def test_the_schedulers_per_run_lines_stay_out_of_the_log_unless_verbose(monkeypatch):
+    import logging
+
+    from bot.cli import main
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    scheduler = logging.getLogger("apscheduler")
+    monkeypatch.setattr(scheduler, "level", logging.NOTSET)
+    assert main(["check"]) == 3  # no Redis to check
+    assert scheduler.level == logging.WARNING
+
+
+def test_a_preview_needing_approval_says_where_the_second_operator_finds_it(bus):
+    from bot.console.render_text import render_reply_text
+    from bot.demo import seed
+    from commands import router
+    from tests.runtime_helpers import manual_runtime
+    seed(bus)
+    bus.settings = bus.settings.model_copy(update={"bus_operators": "console"})
+    text = render_reply_text(router.run("reprocess all", manual_runtime(bus), "console"), width=200).text
+    assert "a second operator must approve it (`/bus approvals` lists what waits)" in text
+    assert "in the channel" not in text  # the console has none
