@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("serve", help="run the Slack app, /events/health and /metrics on $PORT")
+    p = sub.add_parser("serve", help="run the Slack app, the admin API, the dashboard, the probes "
+                                     "and /metrics on $PORT")
     p.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--redis", metavar="URL", help="Redis to watch (default: $REDIS_URL)")
