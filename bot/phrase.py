@@ -9,7 +9,7 @@ A bare string is a phrase of one plain part (old stored data, simple messages).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 Part: TypeAlias = "str | dict[str, str]"
@@ -56,6 +56,23 @@ def parts_of(value: PhraseLike) -> Phrase:
     return list(value)
 
 
+def render_parts(value: PhraseLike, text: Callable[[str], str], code_span: Callable[[str], str],
+                 user: Callable[[str], str], mark: Callable[[str], str]) -> str:
+    """A phrase through a renderer's formatter for each kind of part: plain text, a code
+    span, a user, a symbol (Slack mrkdwn, terminal text and plain text differ only there)."""
+    out = []
+    for p in parts_of(value):
+        if isinstance(p, str):
+            out.append(text(p))
+        elif "code" in p:
+            out.append(code_span(p["code"]))
+        elif "user" in p:
+            out.append(user(p["user"]))
+        elif "symbol" in p:
+            out.append(mark(p["symbol"]))
+    return "".join(out)
+
+
 def join(items: Sequence[PhraseLike], sep: str = ", ") -> Phrase:
     out: list[PhraseLike] = []
     for i, item in enumerate(items):
@@ -68,13 +85,7 @@ def join(items: Sequence[PhraseLike], sep: str = ", ") -> Phrase:
 def plain(value: PhraseLike) -> str:
     """The phrase as plain text (fallback texts, logs): code spans and users as they are,
     symbols left out."""
-    out = []
-    for p in parts_of(value):
-        if isinstance(p, str):
-            out.append(p)
-        else:
-            out.append(p.get("code", p.get("user", "")))
-    return "".join(out).strip()
+    return render_parts(value, str, str, str, lambda _: "").strip()
 
 
 def fact(label: str, *value: PhraseLike) -> dict:

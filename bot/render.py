@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 
 import templates
-from bot.phrase import parts_of
+from bot.phrase import render_parts
 from bot.plural import plural
 from bot.symbols import slack_emoji
 from bot.texttable import table
@@ -92,17 +92,7 @@ def mention(user_id) -> str:
 
 def mrkdwn(value) -> str:
     """A phrase (see bot.phrase) as mrkdwn: text escaped, code spans and users formatted."""
-    out = []
-    for p in parts_of(value):
-        if isinstance(p, str):
-            out.append(md(p))
-        elif "code" in p:
-            out.append(code_span(p["code"]))
-        elif "user" in p:
-            out.append(mention(p["user"]))
-        elif "symbol" in p:
-            out.append(slack_emoji(p["symbol"]))
-    return "".join(out)
+    return render_parts(value, md, code_span, mention, slack_emoji)
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 
 import templates
-from bot.phrase import PhraseLike, parts_of
+from bot.phrase import PhraseLike, render_parts
 from bot.plural import plural
 from bot.render import RENDER_FAILED, clip, num
 from bot.symbols import glyph
@@ -69,17 +69,7 @@ def person_text(user_id: object) -> str:
 
 def phrase_text(value: PhraseLike) -> str:
     """A phrase (bot.phrase) as terminal text."""
-    out = []
-    for p in parts_of(value):
-        if isinstance(p, str):
-            out.append(p)
-        elif "code" in p:
-            out.append(code_text(p["code"]))
-        elif "user" in p:
-            out.append(person_text(p["user"]))
-        elif "symbol" in p:
-            out.append(glyph(p["symbol"]))
-    return "".join(out)
+    return render_parts(value, str, code_text, person_text, glyph)
 
 
 def pre(text: str) -> str:
