@@ -9,7 +9,7 @@ import difflib
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -193,16 +193,11 @@ class Settings(BaseSettings):
                                  "a user group handle (@name) or api:<name>; separate entries with commas")
         return v
 
-    @field_validator("bus_mask_fields")
+    @field_validator("bus_mask_fields", "bus_mask_patterns", "bus_redis_sentinels")
     @classmethod
-    def _mask_fields(cls, v: str) -> str:
-        parse_fields(v)
-        return v
-
-    @field_validator("bus_mask_patterns")
-    @classmethod
-    def _mask_patterns(cls, v: str) -> str:
-        compile_patterns(v)
+    def _parses(cls, v: str, info: ValidationInfo) -> str:
+        """Kept as text, but read once here so a bad value stops start-up with its reason."""
+        PARSERS[info.field_name or ""](v)
         return v
 
     @field_validator("bus_approval_required")
@@ -218,12 +213,6 @@ class Settings(BaseSettings):
     @classmethod
     def _redis_scheme(cls, v: str | None) -> str | None:
         return check_redis_url(v)
-
-    @field_validator("bus_redis_sentinels")
-    @classmethod
-    def _sentinels(cls, v: str) -> str:
-        sentinel_addresses(v)
-        return v
 
     @field_validator("bus_redis_sentinel_master")
     @classmethod
@@ -322,6 +311,11 @@ def sentinel_addresses(v: str) -> list[tuple[str, int]]:
                              "sentinel-1:26379,sentinel-2:26379")
         out.append((host.strip("[]"), int(port)))
     return out
+
+
+# Settings kept as text whose value is checked by reading it once (see Settings._parses).
+PARSERS: dict[str, Callable[[str], object]] = {
+    "bus_mask_fields": parse_fields, "bus_mask_patterns": compile_patterns, "bus_redis_sentinels": sentinel_addresses}
 
 
 def check_redis_url(v: str | None) -> str | None:
