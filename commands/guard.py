@@ -49,7 +49,7 @@ def refuse(bus: Bus, user_id: str, what: PhraseLike, role: str = policy.OPERATOR
     setting, groups = policy.how_to_get(bus.settings, role)
     who = None if role == policy.VIEWER else f"Ask one of the {name} to do it, or a"
     join_groups = phrase("sk to join ", join([code(g) for g in groups], " or "), ", or a") if groups else None
-    ask = phrase(who or "A", join_groups, "sk an admin to add your Slack id to ", code(setting), ".")
+    ask = phrase(who or "A", join_groups, "sk an admin to add you (", code(user_id), ") to ", code(setting), ".")
     note = check.note if check is not None else None
     return notice(phrase(f"Only busbot {name} can ", what, ", and you are not one of them."),
                   phrase(ask, f" {note}" if note else None), "lock")

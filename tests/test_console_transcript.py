@@ -78,3 +78,13 @@ def test_a_preview_needing_approval_says_where_the_second_operator_finds_it(bus)
     text = render_reply_text(router.run("reprocess all", manual_runtime(bus), "console"), width=200).text
     assert "a second operator must approve it (`/bus approvals` lists what waits)" in text
     assert "in the channel" not in text  # the console has none
+
+
+def test_a_refusal_names_who_to_add_in_the_console_too(bus):
+    from bot.console.render_text import render_reply_text
+    from commands import router
+    from tests.runtime_helpers import manual_runtime
+    bus.settings = bus.settings.model_copy(update={"bus_operators": "U0OPS"})
+    text = render_reply_text(router.run("reprocess all", manual_runtime(bus), "console"), width=200).text
+    assert "ask an admin to add you (`console`) to `BUS_OPERATORS`." in text
+    assert "Slack id" not in text  # the console's user is a name
