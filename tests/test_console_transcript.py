@@ -88,3 +88,14 @@ def test_a_refusal_names_who_to_add_in_the_console_too(bus):
     text = render_reply_text(router.run("reprocess all", manual_runtime(bus), "console"), width=200).text
     assert "ask an admin to add you (`console`) to `BUS_OPERATORS`." in text
     assert "Slack id" not in text  # the console's user is a name
+
+
+def test_a_job_on_chosen_ids_says_so_not_everything_up_to_a_bound():
+    from bot.actions.view import job_view
+    from bot.jobs.model import Job
+    one = Job(id="j1", kind="reprocess", source="d", target="e", params={"ids": ["1-0"]})
+    assert job_view(one, 0)["filter"] == "1 entry chosen by id"
+    both = Job(id="j2", kind="purge", source="d", target="d:archive", params={"ids": ["1-0", "2-0"], "type": "a"})
+    assert job_view(both, 0)["filter"] == "2 entries chosen by id type=a"
+    assert job_view(Job(id="j3", kind="reprocess", source="d", target="e"), 0)["filter"] == \
+        "everything up to the fixed upper id"

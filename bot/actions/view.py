@@ -40,7 +40,7 @@ def job_view(job: Job, now: int) -> dict:
     return {
         "id": job.id, "kind": job.kind, "status": job.status, "active": job.active,
         "symbol": SYMBOLS.get(job.status, "unknown"), "what": what,
-        "filter": job.params_text() or "everything up to the fixed upper id",
+        "filter": selection(job),
         "moved": num(job.moved), "skipped": num(job.skipped), "to_move": num(job.to_move),
         "pct": pct, "rate": f"{rate:,.0f}/s" if rate else "–", "eta": eta,
         "limit": f"{num(job.rate)}/s" if job.rate else "unthrottled",
@@ -52,6 +52,13 @@ def job_view(job: Job, now: int) -> dict:
         "note": job.note or None, "error": job.error or None, "followup": job.followup or None,
         "summary": summary, "buttons": job_buttons(job.id) if job.active else [],
     }
+
+
+def selection(job: Job) -> str:
+    """What the job was asked to move, as the user chose it: entries by id, filters, or all."""
+    ids = job.params.get("ids") or []
+    chosen = f"{plural(len(ids), 'entry')} chosen by id" if ids else ""
+    return " ".join(p for p in (chosen, job.params_text()) if p) or "everything up to the fixed upper id"
 
 
 def readable_id(entry_id: str | None) -> Phrase:
