@@ -106,9 +106,11 @@ def outcome(bus: Bus, job_id: str, n: int) -> dict[str, int]:
         if len(rows) < 10_000:
             break
         last = "(" + rows[-1][0]
-    left = {eid for eid, _ in bus.r.xrange(bus.keys.dlq)}
+    rest = bus.r.xrange(bus.keys.dlq)
+    left = {eid for eid, _ in rest}
+    left_envelopes = {json.loads(f["event"])["id"] for _, f in rest}
     return {"lost": len(expected_ids - set(sources) - left),
-            "lost by envelope id": len(expected_envelopes - set(envelopes)) - len(left),
+            "lost by envelope id": len(expected_envelopes - set(envelopes) - left_envelopes),
             "twice": sum(c - 1 for c in Counter(sources).values()),
             "twice by envelope id": sum(c - 1 for c in Counter(envelopes).values()),
             "left in DLQ": len(left)}
@@ -160,14 +162,16 @@ def run_through_failover(cluster: RedisCluster, victim: str, wait_replicas: int,
               lambda: bus.r.hget(job_key, "status") == "COMPLETED")
         resumed_s = time.monotonic() - t0
         final_moved = int(bus.r.hget(job_key, "moved") or 0)
+        counts = outcome(bus, job.id, N)
     finally:
         runner.stop()
         runner.join(15)
+        bus.r.close()
     return {"victim": victim, "wait": wait_replicas, "at kill": at_kill, "moved again": at_kill - kept,
             "copies forgotten": copies_at_kill - copies_kept, "moved": final_moved,
             "failover s": round(failover_s, 1),
             "done s": round(resumed_s, 1), "paused": any(n.startswith("paused:") for n in hooks.notes),
-            **outcome(bus, job.id, N)}
+            **counts}
 
 
 def test_a_reprocess_job_survives_the_dlq_primary_dying(cluster):
