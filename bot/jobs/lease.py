@@ -11,6 +11,7 @@ import secrets
 import socket
 
 from bot.bus import Bus
+from bot.redis_types import maybe_text
 
 
 def new_owner() -> str:
@@ -32,4 +33,4 @@ def release(bus: Bus, job_id: str, owner: str) -> bool:
 
 
 def holder(bus: Bus, job_id: str) -> str | None:
-    return bus.r.get(bus.keys.job_lease(job_id))
+    return maybe_text(bus.r.get(bus.keys.job_lease(job_id)))

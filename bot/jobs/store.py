@@ -8,6 +8,7 @@ from bot.bus import Bus
 from bot.jobs import lease, wake
 from bot.jobs.model import ACTIVE, Job
 from bot.keys import hash_tag, job_slot_matches, slot
+from bot.redis_types import fields, hash_mapping, maybe_text, texts
 
 KEEP_JOBS = 500  # newest jobs listed by `/bus jobs`; older hashes expire
 FINISHED_TTL_S = 30 * 86_400
@@ -50,7 +51,7 @@ class JobPlacement(Exception):
 
 
 def get(bus: Bus, job_id: str) -> Job | None:
-    h = bus.r.hgetall(bus.keys.job(job_id))
+    h = fields(bus.r.hgetall(bus.keys.job(job_id)))
     return Job.from_hash(h) if h else None
 
 
@@ -63,14 +64,14 @@ def create(bus: Bus, job: Job, wake_runners: bool = True) -> Job:
         job.id = slotted_job_id(bus, job.source)
     active = bus.keys.job_active(job.source)
     if not bus.r.set(active, job.id, nx=True):
-        other = get(bus, bus.r.get(active) or "")
+        other = get(bus, maybe_text(bus.r.get(active)) or "")
         if other is not None and other.active:
             raise JobConflict(other)
         bus.r.set(active, job.id)  # the previous job ended without clearing its claim
     job.created = job.created or bus.clock()
     # the job's hash first, the set runners poll last: on a cluster these keys are in
     # different slots (no MULTI), and a runner must never find an id without its hash
-    bus.r.hset(bus.keys.job(job.id), mapping=job.to_hash())
+    bus.r.hset(bus.keys.job(job.id), mapping=hash_mapping(job.to_hash()))
     p = bus.r.pipeline(transaction=not bus.cluster)
     p.zadd(bus.keys.jobs_index, {job.id: job.created})
     p.zremrangebyrank(bus.keys.jobs_index, 0, -KEEP_JOBS - 1)
@@ -82,7 +83,7 @@ def create(bus: Bus, job: Job, wake_runners: bool = True) -> Job:
 
 
 def recent(bus: Bus, n: int) -> list[Job]:
-    ids = bus.r.zrevrange(bus.keys.jobs_index, 0, n - 1)
+    ids = texts(bus.r.zrevrange(bus.keys.jobs_index, 0, n - 1))
     jobs = [get(bus, i) for i in ids]
     return [j for j in jobs if j is not None]
 
@@ -120,12 +121,14 @@ def _mark_cancelling(bus: Bus, job_id: str) -> bool:
         pipe.multi()
         pipe.hset(key, mapping={"status": "CANCELLING", "updated": str(bus.clock())})
         return True
-    return bus.r.transaction(swap, key, value_from_callable=True)
+    # with value_from_callable, transaction() returns what `swap` returns (a bool), which
+    # redis-py's annotations do not allow for (they want a callable returning None)
+    return bool(bus.r.transaction(swap, key, value_from_callable=True))  # type: ignore[arg-type]
 
 
-def request_cancel(bus: Bus, job_id: str, owner: str) -> Job:
+def request_cancel(bus: Bus, job_id: str, owner: str) -> Job | None:
     """RUNNING -> CANCELLING; the runner stops before its next batch. A job no runner holds
-    is cancelled right here. Never reverts what already moved."""
+    is cancelled right here. Never reverts what already moved. None: no such job (any more)."""
     if not _mark_cancelling(bus, job_id):
         return get(bus, job_id)  # unknown, or it finished meanwhile: nothing to cancel
     if lease.acquire(bus, job_id, owner):
@@ -133,7 +136,7 @@ def request_cancel(bus: Bus, job_id: str, owner: str) -> Job:
         try:
             job = get(bus, job_id)
             if job is None:  # expired between the two reads
-                return None  # type: ignore[return-value]
+                return None
             twostep.close(bus, job, owner)
             return finish(bus, job, "CANCELLED")
         finally:
