@@ -43,11 +43,10 @@ def _secret(value) -> str | None:
 
 def web_client(settings: Settings) -> WebClient:
     """A Web API client; `SLACK_API_URL` points it at a stand-in (tests)."""
-    kwargs = {"token": _secret(settings.slack_bot_token)}
-    if settings.slack_api_url:
-        url = settings.slack_api_url
-        kwargs["base_url"] = url if url.endswith("/") else url + "/"
-    return WebClient(**kwargs)
+    token, url = _secret(settings.slack_bot_token), settings.slack_api_url
+    if url:
+        return WebClient(token=token, base_url=url if url.endswith("/") else url + "/")
+    return WebClient(token=token)
 
 
 def build_app(settings: Settings, rt: Runtime, pool: CommandPool | None = None,
