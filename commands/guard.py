@@ -91,8 +91,9 @@ def preview_reply(bus: Bus, req: GuardedRequest, *, title: str, verb: str, summa
     audit.record(bus, req.requester, f"{req.kind}.request", req.command, f"{req.to_move} selected")
     ttl = human_age(bus.settings.bus_approval_ttl * 1000)
     notes = [phrase(n) for n in notes or []]
-    notes.append(phrase(*(["After you confirm, a second operator must approve it (", code("/bus approvals"),
-                           " lists what waits). "] if approval else []), f"These buttons expire in {ttl}."))
+    second: list[PhraseLike] = ["After you confirm, a second operator must approve it (", code("/bus approvals"),
+                                " lists what waits). "] if approval else []
+    notes.append(phrase(*second, f"These buttons expire in {ttl}."))
     confirm = {"text": "Request approval" if approval else verb, "action_id": "guard_confirm",
                "value": req.token, "style": "danger",
                "confirm": {"title": f"{verb}?", "text": f"{title}. " + (
