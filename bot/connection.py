@@ -143,11 +143,12 @@ def embedded() -> redis.Redis:
 def open_bus(settings: Settings, url: str | None = None) -> Bus:
     """The bus of this process: REDIS_URL (or `url`) in the mode found out or set; the
     embedded demo Redis when neither a URL nor Sentinels are given. Says so in the log when
-    BUS_WAIT_REPLICAS asks for more replicas than are connected."""
+    BUS_WAIT_REPLICAS asks for more replicas than are connected, or is 0 on a Redis Cluster
+    with replicas (a failover there can lose entries)."""
     bus = _open_bus(settings, url)
-    short = durability.replicas_short(bus)
-    if short:
-        log.warning("%s", short)
+    for warning in (durability.replicas_short(bus), durability.cluster_not_waited(bus)):
+        if warning:
+            log.warning("%s", warning)
     return bus
 
 

@@ -12,6 +12,10 @@ the one batch in flight.
 WAIT only counts the writes of the connection it is sent on, so the script and its WAIT go
 over one connection: `run_script()` does both; `wait_replicas()` is the WAIT alone, for a
 caller that pins its own connection (`pinned()`).
+
+On a Redis Cluster a move between slots writes in two shards (bot/jobs/twostep.py): with
+replicas and no waiting, a failover of the target's shard loses the copies its replica had
+not received, so `cluster_unwaited()` warns at start-up and in `/bus redis`.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from typing import Any
 import redis
 
 from bot.bus import Bus
-from bot.redis_errors import NotReplicated
+from bot.redis_errors import UNREACHABLE, NotReplicated
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +100,37 @@ def replicas_short(bus: Bus) -> str | None:
         return None
     return (f"BUS_WAIT_REPLICAS={n} but Redis at {bus.where} has {connected} replica(s) connected: "
             "jobs will pause at their first batch until enough replicas are.")
+
+
+def cluster_unwaited(bus: Bus, replicas: int) -> str | None:
+    """A warning for a Redis Cluster whose primaries have up to `replicas` connected replicas
+    while BUS_WAIT_REPLICAS is 0: a failover of the shard a job copies into forgets the copies
+    its replica had not received, whose deletes the source's shard has already committed.
+    None elsewhere, or when waiting is asked for."""
+    if not bus.cluster or replicas < 1 or bus.settings.bus_wait_replicas > 0:
+        return None
+    return ("BUS_WAIT_REPLICAS is 0 on a Redis Cluster with replicas, so a failover of a job's target "
+            "shard can lose the entries its replica had not received yet. Set `BUS_WAIT_REPLICAS=1` "
+            "(docs/redis.md, \"Cluster failover\").")
+
+
+def cluster_replicas(bus: Bus) -> int:
+    """The most replicas any primary of the cluster has connected (0 when it cannot be told)."""
+    try:
+        answers = bus.r.info("replication", target_nodes=redis.RedisCluster.PRIMARIES)  # type: ignore[call-arg]
+        if not isinstance(answers, dict):
+            return 0
+        # one primary: its own answer; several: one answer per node
+        per_node = [answers] if "role" in answers else [a for a in answers.values() if isinstance(a, dict)]
+        return max((int(a.get("connected_slaves", 0)) for a in per_node), default=0)
+    except UNREACHABLE:
+        return 0
+    except (redis.RedisError, ValueError):  # INFO refused (ACL, managed Redis) or not a number
+        return 0
+
+
+def cluster_not_waited(bus: Bus) -> str | None:
+    """`cluster_unwaited()` for the cluster as it is now (start-up asks)."""
+    if not bus.cluster or bus.settings.bus_wait_replicas > 0:
+        return None
+    return cluster_unwaited(bus, cluster_replicas(bus))

@@ -6,7 +6,8 @@ Redis often disables CONFIG; then persistence is reported as unknown, not as off
 On a Redis Cluster every node is asked (role, memory, clients, persistence, slots) and the
 cluster's own view is added: its state and how many of the 16384 slots are served. The
 top-level figures add up the nodes (memory, clients); persistence is "off" only when it is
-off on every node, and a node without it is named in a warning.
+off on every node, and a node without it is named in a warning. With replicas and
+BUS_WAIT_REPLICAS at 0, a warning says a failover can lose entries (bot/durability.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 import redis
 from pydantic import BaseModel
 
+from bot import durability
 from bot.bus import Bus
 from bot.redis_errors import UNREACHABLE
 
@@ -206,7 +208,9 @@ def _cluster_info(bus: Bus, rtt: float) -> RedisInfo:
         appendonly=None if None in persisted else ("no" if not any(persisted) else _first_aof(up)),
         rdb_last_save_ok=False if any(n.rdb_last_save_ok is False for n in up) else (True if up else None),
         warnings=[], cluster=state, nodes=nodes)
-    result.warnings = _warnings(result)
+    replicas = max((int(raw[n.address].get("connected_slaves", 0)) for n in up if n.role == "primary"), default=0)
+    unwaited = durability.cluster_unwaited(bus, replicas)
+    result.warnings = _warnings(result) + ([unwaited] if unwaited else [])
     return result
 
 
