@@ -140,12 +140,15 @@ def embedded() -> redis.Redis:
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(), **_CLIENT_OPTIONS)
 
 
-def open_bus(settings: Settings, url: str | None = None) -> Bus:
+def open_bus(settings: Settings, url: str | None = None, warn: bool = True) -> Bus:
     """The bus of this process: REDIS_URL (or `url`) in the mode found out or set; the
     embedded demo Redis when neither a URL nor Sentinels are given. Says so in the log when
     BUS_WAIT_REPLICAS asks for more replicas than are connected, or is 0 on a Redis Cluster
-    with replicas (a failover there can lose entries)."""
+    with replicas (a failover there can lose entries); `warn=False` leaves that to another
+    process (the command workers of `busbot serve`, whose main process has said it)."""
     bus = _open_bus(settings, url)
+    if not warn:
+        return bus
     for warning in (durability.replicas_short(bus), durability.cluster_not_waited(bus)):
         if warning:
             log.warning("%s", warning)

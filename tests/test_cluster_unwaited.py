@@ -13,6 +13,7 @@ from bot.connection import open_bus
 from bot.console.render_text import render_reply_text
 from bot.render import render_reply
 from bot.settings import Settings
+from bot.slack import offload
 from commands.router import run
 from tests.blockcheck import assert_valid_message
 from tests.redis_server import RedisCluster, require_binary
@@ -99,3 +100,18 @@ def test_no_warning_on_a_cluster_without_replicas(redis_cluster, caplog):
         assert FIX not in slack and FIX not in console
     finally:
         bus.r.close()
+
+
+def test_command_workers_leave_the_warning_to_the_serving_process(replicated, caplog, monkeypatch):
+    """`busbot serve` starts command worker processes that open their own bus: one warning
+    line at start-up, not one more per worker."""
+    monkeypatch.setattr(offload, "_worker_rt", None)
+    for name in ("BUS_WAIT_REPLICAS", "BUS_ENVIRONMENTS"):
+        monkeypatch.delenv(name, raising=False)
+    with caplog.at_level(logging.WARNING, logger="bot.connection"):
+        offload._start_worker(replicated.url)
+    assert offload._worker_rt is not None and offload._worker_rt.bus.cluster
+    try:
+        assert not [r for r in caplog.records if FIX in r.getMessage()]
+    finally:
+        offload._worker_rt.bus.r.close()

@@ -50,7 +50,7 @@ def _start_worker(redis_url: str) -> None:
     global _worker_rt
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
-    bus = open_bus(settings, redis_url)
+    bus = open_bus(settings, redis_url, warn=False)  # the serving process has logged what start-up warns of
     _worker_rt = build_runtime(bus, start_jobs=False, groups=directory_for(settings, bus))
 
 
