@@ -196,14 +196,24 @@ def run_edit(bus: Bus, req: GuardedRequest) -> Reply:
         audit.record(bus, req.approved_by, f"{KIND}.skipped", req.command, "entry gone or changed")
         return notice(phrase("DLQ entry ", code(entry_id), " is gone or changed since the preview, so nothing ran."),
                       phrase(code("/bus dlq show <id>"), " shows what the DLQ holds now."), "caution", replace=True)
-    audit.record(bus, req.approved_by, f"{KIND}.original", req.command, req.params["original"], job_id)
-    audit.record(bus, req.approved_by, f"{KIND}.edited", req.command, req.params["event"], job_id)
+    audit.record(bus, req.approved_by, f"{KIND}.original", req.command, masked_json(bus, req.params["original"]), job_id)
+    audit.record(bus, req.approved_by, f"{KIND}.edited", req.command, masked_json(bus, req.params["event"]), job_id)
     audit.record(bus, req.approved_by, f"{KIND}.done", req.command,
                  f"published {new_id}, requested by {req.requester}", job_id)
     return notice(phrase("Retried the edited event as ", code(new_id), " on ", code(bus.keys.events),
                          " (job ", code(job_id), "); the original is archived."),
                   phrase(code(f"/bus dlq restore {job_id}"), " puts the original back in the DLQ."), "completed",
                   replace=True)
+
+
+def masked_json(bus: Bus, text: str) -> str:
+    """An event's JSON as the audit keeps it: field rules and patterns applied (the archive
+    keeps the original itself, for restore)."""
+    try:
+        event = json.loads(text)
+    except ValueError:
+        return text  # the patterns still apply in audit.record
+    return json.dumps(bus.masker.event(event), ensure_ascii=False)
 
 
 def retry_edited(bus: Bus, entry_id: str, original: str, edited: str, job_id: str) -> str | None:

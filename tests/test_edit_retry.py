@@ -45,3 +45,27 @@ def test_nothing_runs_when_the_entry_is_gone_or_changed(obus):
     assert retry_edited(obus, "999-0", '{"id": "e1"}', '{"id": "e2"}', "j1") is None  # gone
     assert obus.r.xlen(k.events) == 0 and obus.r.xlen(k.dlq_archive) == 0
     assert parse_entry(*obus.r.xrange(k.dlq)[0]).event_id == "e1"
+
+
+def test_the_audit_keeps_both_versions_masked_by_field_rules_too(r, request):
+    from bot.actions.requests import GuardedRequest
+    from commands.edit import run_edit
+
+    bus = Bus(r, Settings(_env_file=None, bus_operators="U1,U2", bus_mask_fields="data.customer.name",
+                          **names(request)), clock=FakeClock(), where="test redis")
+    original = json.dumps({"id": "e1", "type": "a.b", "data": {"customer": {"name": "Zelda Quintero"},
+                                                               "mail": "zq@example.org"}})
+    edited = json.dumps({"id": "e1", "type": "a.b", "data": {"customer": {"name": "Zelda Quintero"},
+                                                             "mail": "zq@example.org", "n": 2}})
+    bus.r.xadd(bus.keys.dlq, {"event": original, "error": "boom"}, id="1000-0")
+    req = GuardedRequest(token="t1", kind="edit", requester="U1", command="dlq edit 1000-0",
+                         params={"ids": ["1000-0"], "original": original, "event": edited},
+                         approved_by="U2")
+    run_edit(bus, req)
+    audit = {f["what"]: f["result"] for _, f in bus.r.xrange(bus.keys.audit)}
+    assert {"edit.original", "edit.edited"} <= set(audit)
+    for what in ("edit.original", "edit.edited"):
+        assert "Zelda" not in audit[what] and "zq@example.org" not in audit[what]
+        assert json.loads(audit[what])["type"] == "a.b"
+    (_, kept), = bus.r.xrange(bus.keys.dlq_archive)
+    assert kept["event"] == original  # the archive keeps the original whole, for restore
