@@ -196,8 +196,8 @@ def run_edit(bus: Bus, req: GuardedRequest) -> Reply:
         audit.record(bus, req.approved_by, f"{KIND}.skipped", req.command, "entry gone or changed")
         return notice(phrase("DLQ entry ", code(entry_id), " is gone or changed since the preview, so nothing ran."),
                       phrase(code("/bus dlq show <id>"), " shows what the DLQ holds now."), "caution", replace=True)
-    audit.record(bus, req.approved_by, f"{KIND}.original", req.command, masked_json(bus, req.params["original"]), job_id)
-    audit.record(bus, req.approved_by, f"{KIND}.edited", req.command, masked_json(bus, req.params["event"]), job_id)
+    for what, key in (("original", "original"), ("edited", "event")):
+        audit.record(bus, req.approved_by, f"{KIND}.{what}", req.command, masked_json(bus, req.params[key]), job_id)
     audit.record(bus, req.approved_by, f"{KIND}.done", req.command,
                  f"published {new_id}, requested by {req.requester}", job_id)
     return notice(phrase("Retried the edited event as ", code(new_id), " on ", code(bus.keys.events),
