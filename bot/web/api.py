@@ -166,7 +166,7 @@ def approval_out(req: GuardedRequest) -> m.ApprovalOut:
 
 
 def approvals(call: Call) -> Answer:
-    return Answer(200, m.ApprovalList(approvals=[approval_out(r) for r in dash_flow.awaiting(call.rt.bus)]))
+    return Answer(200, m.ApprovalList(approvals=[approval_out(r) for r in requests.awaiting(call.rt.bus)]))
 
 
 def _decide(call: Call, approval_id: str, button: str) -> Answer:

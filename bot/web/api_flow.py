@@ -52,10 +52,8 @@ def status_url(ident: str) -> str:
 
 def source_free(rt: Runtime, stream: str) -> None:
     """One job per source stream: 409 naming the job that holds it."""
-    bus = rt.bus
-    active = bus.r.get(bus.keys.job_active(stream))
-    job = store.get(bus, str(active)) if active else None
-    if job is not None and job.active:
+    job = dash_flow.active_job(rt.bus, stream)
+    if job is not None:
         raise ApiError(409, f"Job {job.id} ({job.kind}) is still {job.status.lower()} on {stream}, and only "
                             "one job at a time may work on a stream.",
                        f"Wait for it (GET {status_url(job.id)}) or cancel it (POST /events/jobs/{job.id}/cancel).")

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.actions import audit, policy, requests
-from bot.actions.requests import GuardedRequest, awaiting  # noqa: F401  (the API lists approvals here)
+from bot.actions.requests import GuardedRequest
 from bot.actions.selection import Selection, select
 from bot.bus import Bus
 from bot.jobs import store
+from bot.jobs.model import Job
 from bot.notify import Message
 from bot.phrase import PhraseLike, code, phrase
 from bot.plural import plural
+from bot.redis_types import maybe_text
 from bot.runtime import Runtime
 from bot.timeparse import is_stream_id
 from commands.router import run_action  # the adapters' entry point into the commands
@@ -52,10 +54,16 @@ def _id_key(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+def active_job(bus: Bus, stream: str) -> Job | None:
+    """The job still working on `stream` (one job per source stream), or None."""
+    active = maybe_text(bus.r.get(bus.keys.job_active(stream)))
+    job = store.get(bus, active) if active else None
+    return job if job is not None and job.active else None
+
+
 def source_free(bus: Bus, stream: str) -> None:
-    active = bus.r.get(bus.keys.job_active(stream))
-    job = store.get(bus, str(active)) if active else None
-    if job is not None and job.active:
+    job = active_job(bus, stream)
+    if job is not None:
         raise FlowError(phrase("Job ", code(job.id), f" ({job.kind}) is still {job.status.lower()} on ",
                                code(stream), ", and only one job at a time may work on a stream."),
                         "Wait for it on the Jobs tab, or cancel it there, then try again.")
