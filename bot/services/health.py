@@ -15,9 +15,11 @@ import redis
 from pydantic import BaseModel
 
 from bot.bus import Bus
+from bot.plural import plural
+from bot.redis_types import maybe_text
 from bot.services.processing import metadata_metrics
 from bot.services.status import Check, Metric, judge, overall
-from bot.services.thresholds import Level, worst
+from bot.services.thresholds import Level
 from bot.timeparse import id_ms
 
 LAG_PROBE = 1000  # entries read at most to estimate a lag Redis reports as NULL
@@ -112,10 +114,10 @@ def _groups(bus: Bus, raw_groups, now: int, probe: int, deep_probe: int | None) 
         raw, pending, following = next(replies), next(replies), next(replies)
         g.paused = _parse_pause(raw if isinstance(raw, str) else None)
         if isinstance(pending, dict) and pending.get("pending"):
-            g.oldest_pending_id = _text(pending.get("min"))
+            g.oldest_pending_id = maybe_text(pending.get("min"))
             g.oldest_pending_age_ms = _age(g.oldest_pending_id, now)
         if isinstance(following, list) and following:
-            g.waiting_age_ms = _age(_text(following[0][0]), now)
+            g.waiting_age_ms = _age(maybe_text(following[0][0]), now)
     deeper = [deep_probe] if deep_probe and deep_probe > probe else []
     for bound in [probe, *deeper]:  # a second, deeper count only where the first was capped
         unknown = [g for g in groups if g.lag is None and (g.lag_estimate is None or g.lag_estimate_capped)]
@@ -136,10 +138,6 @@ def _unanswered(reply: object) -> bool:
     if not isinstance(reply, Exception):
         return False
     return not isinstance(reply, redis.ResponseError) or isinstance(reply, _REDIRECTED)
-
-
-def _text(v) -> str | None:
-    return v.decode() if isinstance(v, bytes) else v
 
 
 def _age(entry_id: str | None, now: int) -> int | None:
@@ -174,9 +172,9 @@ def idle_metric(g: GroupHealth) -> Metric:
         return Metric(f"idle:{g.name}", 0.0)
     if pending >= waiting:
         return Metric(f"idle:{g.name}", max(0, pending) / 1000,
-                      f"oldest pending entry `{g.oldest_pending_id}`, {g.pending:,} pending")
+                      f"oldest pending entry {g.oldest_pending_id}, {g.pending:,} pending")
     return Metric(f"idle:{g.name}", max(0, waiting) / 1000,
-                  f"undelivered entries wait since `{g.last_delivered_id}` was delivered")
+                  f"undelivered entries wait since {g.last_delivered_id} was delivered")
 
 
 def group_metrics(groups: list[GroupHealth], probe: int) -> list[Metric]:
@@ -212,17 +210,16 @@ def get_health(bus: Bus, lag_probe: int = LAG_PROBE, deep_probe: int | None = No
     groups = _groups(bus, raw_groups if readable else [], now, lag_probe, deep_probe)
     dlq_len = dlq_len if isinstance(dlq_len, int) else 0
     metrics = [Metric("dlq_size", float(dlq_len)),
-               Metric("stream", 0.0 if exists else 1.0, "" if exists else f"`{k.events}` does not exist")]
+               Metric("stream", 0.0 if exists else 1.0, "" if exists else f"{k.events} does not exist")]
     if exists:
         metrics.append(Metric("groups", 0.0 if groups else 1.0,
-                              f"{len(groups)} group(s)" if groups else f"no consumer group reads `{k.events}`"))
+                              plural(len(groups), "group") if groups else f"no consumer group reads {k.events}"))
     metrics += group_metrics(groups, max(lag_probe, deep_probe))
     metrics += metadata_metrics(bus, now)
     checks = judge(s, metrics)
     levels = {c.rule: c.level for c in checks}
     for g in groups:
-        g.level = worst(*[lv for lv in (levels.get(f"{kind}:{g.name}") for kind in ("lag", "idle", "paused"))
-                          if lv in ("healthy", "warning", "critical")])  # type: ignore[misc]
+        g.level = overall([levels.get(f"{kind}:{g.name}", "unknown") for kind in ("lag", "idle", "paused")])
     meta_ms = id_ms(meta[0][0]) if isinstance(meta, list) and meta else None
     return Health(stream=k.events, stream_exists=exists,
                   stream_length=info["length"] if exists else 0,
