@@ -15,6 +15,7 @@ from bot.cli import main
 from bot.connection import connect
 from bot.redis_errors import cause, describe, is_unavailable
 from commands import router
+from tests.alerts.helpers import FakeTransport
 from tests.redis_server import RedisServer, free_port, require_binary
 from tests.test_authorization import runtime
 
@@ -104,17 +105,10 @@ def test_the_redis_alert_names_the_cause(locked_server, settings):
 
     url = urls(locked_server)["auth"]
     alerting = settings.model_copy(update={"bus_alert_channel": "C_ALERTS", "bus_alert_for": 0})
-    posts: list[dict] = []
-
-    class Recorder:
-        def post(self, channel, message, thread_ts=None):
-            posts.append(message)
-            return "1.0"
-
-        def update(self, channel, ts, message):
-            posts.append(message)
-    runner = AlertRunner(Bus(connect(url), alerting, where=url), Recorder())
+    transport = FakeTransport()
+    runner = AlertRunner(Bus(connect(url), alerting, where=url), transport)
     assert runner.check() is None and runner.check() is None  # down, then held long enough to fire
+    posts = [c["message"] for c in transport.calls]
     shown = " ".join(str(p) for p in posts)
     assert posts and "authentication failed" in shown and "wrong-pw" not in shown
 

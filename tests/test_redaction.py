@@ -16,6 +16,7 @@ from bot.redact import install_log_redaction, redact_text, redact_url
 from bot.render import render_reply
 from bot.settings import Settings, SettingsError, load_settings
 from commands import router
+from tests.alerts.helpers import FakeTransport
 from tests.redis_server import free_port
 from tests.test_authorization import runtime
 
@@ -71,18 +72,11 @@ def test_no_output_path_shows_the_password(url, settings, caplog):
 
     outage = RedisOutage(bus.settings.model_copy(update={"bus_alert_channel": "C_ALERTS", "bus_alert_for": 0}),
                          bus.where)
-    posts: list[dict] = []
-
-    class Recorder:
-        def post(self, channel, message, thread_ts=None):
-            posts.append(message)
-            return "1.0"
-
-        def update(self, channel, ts, message):
-            posts.append(message)
+    transport = FakeTransport()
     outage.observe(False, 1_000)
     outage.observe(False, 2_000)
-    outage.deliver(Recorder(), 2_000)
+    outage.deliver(transport, 2_000)
+    posts = [c["message"] for c in transport.calls]
     assert posts, "the outage alert was not posted"
     texts += [str(p) for p in posts]
 
