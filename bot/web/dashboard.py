@@ -47,13 +47,11 @@ TABS = [("overview", "Overview"), ("dlq", "Dead Letter Queue"), ("replay", "Repl
         ("jobs", "Jobs"), ("approvals", "Approvals"), ("audit", "Audit")]
 OPEN = frozenset({"dashboard.login", "dashboard.login_post"})  # pages without a signed-in user
 
+# why -> the role it lacks: the sentence names the role and its setting as the policy does
+# (approvers are the operators, in BUS_OPERATORS, while BUS_APPROVERS is empty)
+ROLE_REFUSALS = {"not a viewer": policy.VIEWER, "not an operator": policy.OPERATOR,
+                 "not an approver": policy.APPROVER}
 REFUSALS = {  # why -> (sentence, what to do instead)
-    "not an operator": ("Only busbot operators can {what}, and you are not one of them.",
-                        "Ask an operator to do it, or ask an admin to add you to BUS_OPERATORS."),
-    "not a viewer": ("Only busbot viewers can {what}, and you are not one of them.",
-                     "Ask an admin to add you to BUS_VIEWERS."),
-    "not an approver": ("Only busbot approvers can {what}, and you are not one of them.",
-                        "Ask an approver to do it, or ask an admin to add you to BUS_APPROVERS."),
     "not the requester": ("Only the operator who made this preview can {what}.",
                           "Make your own selection and preview it, or ask them to."),
     "not signed in": ("You are not signed in (or your session expired), so nothing was done.",
@@ -147,9 +145,22 @@ def refuse(what: str, why: str, status: int = 403) -> Response:
         audit.record(dash().rt.bus, ident.user, "refused", f"dashboard: {what}", why)
     else:
         log.info("dashboard: refused %s from %s (%s)", what, request.remote_addr, why)
-    msg, hint = REFUSALS.get(why, REFUSALS["missing or invalid CSRF token"])
-    msg = msg.format(what=what)
+    role = ROLE_REFUSALS.get(why)
+    if role is not None:
+        msg, hint = _role_refusal(what, role)
+    else:
+        msg, hint = REFUSALS.get(why, REFUSALS["missing or invalid CSRF token"])
+        msg = msg.format(what=what)
     return page("message.html", status, title="Refused", message=msg, hint=hint, tab="")
+
+
+def _role_refusal(what: str, role: str) -> tuple[str, str]:
+    settings = dash().rt.bus.settings
+    name = policy.role_name(settings, role)
+    setting, _ = policy.how_to_get(settings, role)
+    ask = f"Ask one of the {name} to do it, or ask" if role != policy.VIEWER else "Ask"
+    return (f"Only busbot {name} can {what}, and you are not one of them.",
+            f"{ask} an admin to add you to {setting}.")
 
 
 @bp.url_defaults

@@ -409,3 +409,23 @@ def test_start_up_says_when_nobody_can_sign_in(real_r, caplog):
     caplog.clear()
     dash_app(make_rt(real_r))
     assert "nobody can sign in" not in caplog.text and "SECRET" not in caplog.text
+
+
+def test_an_approver_refusal_names_the_setting_the_policy_reads(real_r):
+    """While BUS_APPROVERS is empty the operators approve, so the hint names BUS_OPERATORS;
+    once it lists approvers, it names BUS_APPROVERS."""
+    for overrides, who, setting in (({}, "operators", "BUS_OPERATORS"),
+                                    ({"bus_approvers": "api:bob"}, "approvers", "BUS_APPROVERS")):
+        real_r.flushdb()
+        rt = make_rt(real_r, **overrides)
+        ids = seed_dlq(rt.bus)
+        alice = signed_in(dash_app(rt), "alice")
+        resp = post(alice, "/admin/events/dlq/selected", "/admin/events/dlq", ids=ids[:3], action="delete")
+        token = resp.headers["Location"].rsplit("/", 1)[1]
+        post(alice, f"/admin/events/requests/{token}/confirm", f"/admin/events/requests/{token}")
+        vic = signed_in(dash_app(rt), "vic")
+        resp = post(vic, f"/admin/events/requests/{token}/approve", f"/admin/events/requests/{token}")
+        assert resp.status_code == 403
+        assert f"Only busbot {who} can approve guarded actions" in resp.text
+        assert f"add you to {setting}." in resp.text and ("BUS_APPROVERS" in resp.text) == (setting == "BUS_APPROVERS")
+        assert requests.get(rt.bus, token).state == "AWAITING"
