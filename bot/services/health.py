@@ -145,23 +145,18 @@ def _age(entry_id: str | None, now: int) -> int | None:
     return None if not ms else now - ms
 
 
-def lag_metrics(groups: list[GroupHealth], probe: int = LAG_PROBE) -> list[Metric]:
-    """Lag per group; where Redis reports NULL, the entries after last-delivered-id counted
-    up to `probe` (a capped count is a lower bound: probe + 1)."""
-    out = []
-    for g in groups:
-        rule = f"lag:{g.name}"
-        if g.lag is not None:
-            out.append(Metric(rule, float(g.lag)))
-        elif g.lag_estimate is None:
-            out.append(Metric(rule, None, "Redis reports the lag as unknown"))
-        elif g.lag_estimate_capped:
-            bound = probe if g.lag_estimate == probe else LAG_PROBE
-            out.append(Metric(rule, float(bound + 1),
-                              f"more than {bound:,} entries after last-delivered-id (Redis lag unknown)"))
-        else:
-            out.append(Metric(rule, float(g.lag_estimate), "counted after last-delivered-id (Redis lag unknown)"))
-    return out
+def lag_metric(g: GroupHealth) -> Metric:
+    """The group's lag; where Redis reports NULL, the entries after last-delivered-id as
+    counted (a capped count holds its bound, so the lag is at least bound + 1)."""
+    rule = f"lag:{g.name}"
+    if g.lag is not None:
+        return Metric(rule, float(g.lag))
+    if g.lag_estimate is None:
+        return Metric(rule, None, "Redis reports the lag as unknown")
+    if g.lag_estimate_capped:
+        return Metric(rule, float(g.lag_estimate + 1),
+                      f"more than {g.lag_estimate:,} entries after last-delivered-id (Redis lag unknown)")
+    return Metric(rule, float(g.lag_estimate), "counted after last-delivered-id (Redis lag unknown)")
 
 
 def idle_metric(g: GroupHealth) -> Metric:
@@ -177,12 +172,11 @@ def idle_metric(g: GroupHealth) -> Metric:
                   f"undelivered entries wait since {g.last_delivered_id} was delivered")
 
 
-def group_metrics(groups: list[GroupHealth], probe: int) -> list[Metric]:
-    lags = {m.rule: m for m in lag_metrics(groups, probe)}
+def group_metrics(groups: list[GroupHealth]) -> list[Metric]:
     out = []
     for g in groups:
-        out += [lags[f"lag:{g.name}"], idle_metric(g), Metric(f"paused:{g.name}", 1.0 if g.paused else 0.0,
-                                                             f"by {g.paused.by}" if g.paused else "")]
+        out += [lag_metric(g), idle_metric(g), Metric(f"paused:{g.name}", 1.0 if g.paused else 0.0,
+                                                      f"by {g.paused.by}" if g.paused else "")]
     return out
 
 
@@ -214,7 +208,7 @@ def get_health(bus: Bus, lag_probe: int = LAG_PROBE, deep_probe: int | None = No
     if exists:
         metrics.append(Metric("groups", 0.0 if groups else 1.0,
                               plural(len(groups), "group") if groups else f"no consumer group reads {k.events}"))
-    metrics += group_metrics(groups, max(lag_probe, deep_probe))
+    metrics += group_metrics(groups)
     metrics += metadata_metrics(bus, now)
     checks = judge(s, metrics)
     levels = {c.rule: c.level for c in checks}

@@ -37,7 +37,7 @@ def metadata_metrics(bus: Bus, now: int) -> tuple[Metric, Metric]:
         else:
             p99, used = _p99(durations), len(durations)
     except redis.ResponseError as exc:  # WRONGTYPE: a key of another type under a stream's name
-        note = f"cannot read `{k.dlq}` / `{k.metadata}` as streams ({str(exc)[:80]})"
+        note = f"cannot read {k.dlq} / {k.metadata} as streams ({str(exc)[:80]})"
         return Metric("failed_per_hour", None, note), Metric("p99", None, note)
     parts = [f"{dlq:,} moved to the DLQ"]
     if scanned:
