@@ -27,6 +27,7 @@ from bot.metrics import exposition, metrics_registry
 from bot.redis_errors import UNREACHABLE, describe
 from bot.services.health import get_health
 from bot.timeparse import iso_ms
+from bot.web.replies import error
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,8 @@ def health_document(bus: Bus) -> tuple[int, dict]:
 
 
 def _busy() -> Response:
-    resp = jsonify({"error": "busbot is answering as many health checks as it allows at once; retry in a second."})
-    resp.status_code = 503
-    resp.headers["Retry-After"] = str(RETRY_AFTER_S)
-    return resp
+    return error(503, "busbot is answering as many health checks as it allows at once; retry in a second.",
+                 retry_after=RETRY_AFTER_S)
 
 
 def _json(status: int, doc: dict) -> Response:
