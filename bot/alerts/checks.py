@@ -6,12 +6,10 @@ A value of None means "unknown" or "no data": it is never read as a healthy zero
 from __future__ import annotations
 
 from bot.bus import Bus
-from bot.services.health import LAG_PROBE, get_health, lag_metrics
-from bot.services.processing import CHUNK, HOUR_MS, P99_SAMPLE, P99_WINDOW_MS, SCAN_CAP, metadata_metrics
+from bot.services.health import get_health
 from bot.services.status import Metric
 
-__all__ = ["CHUNK", "HOUR_MS", "LAG_PROBE", "P99_SAMPLE", "P99_WINDOW_MS", "SCAN_CAP", "Metric",
-           "lag_metrics", "measure", "metadata_metrics"]
+__all__ = ["Metric", "measure"]
 
 
 NOT_ALERTED = ("stream", "groups", "paused:")  # in the status, but no alert of their own
