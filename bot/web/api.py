@@ -233,7 +233,7 @@ def audit_entries(call: Call) -> Answer:
 WRITE = (200, 202, 400, 401, 403, 409, 503)
 ROUTES: list[Route] = [
     Route("POST", "/events/dlq/reprocess", "Reprocess one DLQ entry", reprocess, OPERATOR, m.ReprocessOne,
-          answer=m.Accepted, statuses=(*WRITE, 404), what="reprocess DLQ entries"),
+          answer=m.Accepted, statuses=(*WRITE, 404, 422), what="reprocess DLQ entries"),
     Route("POST", "/events/dlq/reprocess-type", "Reprocess every DLQ entry of a type", reprocess_type, OPERATOR,
           m.ReprocessType, answer=m.Accepted, statuses=WRITE, what="reprocess DLQ entries"),
     Route("POST", "/events/dlq/reprocess-all", "Reprocess the whole DLQ", reprocess_all, OPERATOR, m.ReprocessAll,

@@ -41,7 +41,8 @@ def document(routes: list) -> dict[str, Any]:
             op["requestBody"] = {"required": bool(route.body.model_fields) and any(
                 f.is_required() for f in route.body.model_fields.values()),
                 "content": {"application/json": {"schema": _ref(route.body, schemas)}}}
-        codes = sorted({*route.statuses, 403})  # every route: a role the caller lacks (BUS_VIEWERS, ...)
+        # every route: a role the caller lacks (BUS_VIEWERS, ...); every body: the size limit
+        codes = sorted({*route.statuses, 403, *((413,) if route.body is not None else ())})
         op["responses"] = {str(code): _response(code, route.answer, schemas) for code in codes}
         paths.setdefault(_PARAM.sub(r"{\1}", route.path), {})[route.method.lower()] = op
     return {

@@ -345,6 +345,9 @@ def test_openapi_is_generated_from_the_route_table_and_valid(api):
     assert body["schema"] == {"$ref": "#/components/schemas/ReprocessOne"}
     one = doc["components"]["schemas"]["ReprocessOne"]
     assert one["additionalProperties"] is False and one["required"] == ["eventId"]
+    answers = doc["paths"]["/events/dlq/reprocess"]["post"]["responses"]
+    assert {"404", "409", "413", "422"} <= set(answers)  # every status the route can answer
+    assert "413" not in doc["paths"]["/events/jobs"]["get"]["responses"]  # no body, no size limit
     params = {p["name"] for p in doc["paths"]["/events/dlq"]["get"]["parameters"]}
     assert params == {"type", "since", "until", "error", "tenant", "cursor", "limit", "env"}
     validator = pytest.importorskip("openapi_spec_validator")
