@@ -1,5 +1,5 @@
 """Server-rendered SVG charts of the last 24 h: geometry computed here, drawn by the template
-(`templates/html/_chart.html`) with SVG attributes only, so the page needs no script and no
+(the `chart` macro of `templates/html/_macros.html`) with SVG attributes only, so the page needs no script and no
 inline style (the Content-Security-Policy allows neither)."""
 from __future__ import annotations
 
