@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 
+import pytest
 import redis
 
 
@@ -64,6 +67,31 @@ def require_binary() -> bool:
     if os.environ.get("CI"):
         raise RuntimeError("CI=true but redis-server is not installed: .ci/run must install it")
     return False
+
+
+def freezable_server() -> Iterator[RedisServer]:
+    """A server a test may freeze (SIGSTOP): thawed before it is stopped. Use as a fixture."""
+    if not require_binary():
+        pytest.skip("redis-server not installed")
+    server = RedisServer().start()
+    yield server
+    os.kill(server.proc.pid, signal.SIGCONT)
+    server.stop()
+
+
+def until(what: str, predicate: Callable[[], object], timeout: float = 120) -> object:
+    """`predicate()`'s first truthy answer, polled; a Redis that cannot answer yet counts as no."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            got = predicate()
+            if got:
+                return got
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.05)
 
 
 class RedisCluster:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 
 import pytest
 import redis
@@ -16,7 +15,7 @@ from bot.connection import open_bus
 from bot.jobs.runner import JobRunner
 from bot.settings import Settings
 from tests.jobs_helpers import copies, new_job, seed_dlq
-from tests.redis_server import MASTER, SentinelSetup, require_binary
+from tests.redis_server import MASTER, SentinelSetup, require_binary, until
 
 N = 1500
 BATCH = 50
@@ -25,20 +24,6 @@ BATCH = 50
 def _needs_sentinel() -> None:
     if not (require_binary() and shutil.which("redis-sentinel")):
         pytest.skip("needs redis-server and redis-sentinel")
-
-
-def until(what: str, predicate: Callable[[], object], timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            got = predicate()
-            if got:
-                return got
-        except redis.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(0.05)
 
 
 def moved_on(port: int, job_id: str) -> int:

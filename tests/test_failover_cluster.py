@@ -29,7 +29,7 @@ from bot.jobs.mover import split
 from bot.jobs.runner import Hooks, JobRunner
 from bot.settings import Settings
 from tests.jobs_helpers import new_job, seed_dlq
-from tests.redis_server import RedisCluster, require_binary
+from tests.redis_server import RedisCluster, require_binary, until
 
 N = 20_000
 BATCH = 200
@@ -48,20 +48,6 @@ def cluster() -> Iterator[RedisCluster]:
         yield setup
     finally:
         setup.stop()
-
-
-def until(what: str, predicate: Callable[[], object], timeout: float = 90) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            got = predicate()
-            if got:
-                return got
-        except (redis.ConnectionError, redis.TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(0.05)
 
 
 class Notes(Hooks):

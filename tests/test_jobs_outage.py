@@ -15,7 +15,7 @@ from bot.jobs import lease, store
 from bot.jobs.runner import Hooks, run_job
 from bot.settings import Settings
 from tests.jobs_helpers import copies, new_job, seed_dlq
-from tests.redis_server import RedisServer, require_binary
+from tests.redis_server import freezable_server
 
 
 class Notes(Hooks):
@@ -26,14 +26,7 @@ class Notes(Hooks):
         self.notes.append(job.note or ("final " + job.status if final else ""))
 
 
-@pytest.fixture
-def frozen_server():
-    if not require_binary():
-        pytest.skip("redis-server not installed")
-    server = RedisServer().start()
-    yield server
-    os.kill(server.proc.pid, signal.SIGCONT)
-    server.stop()
+frozen_server = pytest.fixture(name="frozen_server")(freezable_server)
 
 
 @pytest.mark.real_redis

@@ -16,20 +16,13 @@ from bot.settings import Settings
 from tests.eventbus.chaos import GROUP, log_tail, start_worker
 from tests.eventbus.helpers import publish
 from tests.eventbus.proc_handlers import HANDLED
-from tests.redis_server import RedisServer, require_binary
+from tests.redis_server import freezable_server
 
 pytestmark = pytest.mark.real_redis
 SOCKET_TIMEOUT_S = 5  # bot.connection.connect: a read past this raises redis.TimeoutError
 
 
-@pytest.fixture
-def own_server():
-    if not require_binary():
-        pytest.skip("redis-server not installed")
-    server = RedisServer().start()
-    yield server
-    os.kill(server.proc.pid, signal.SIGCONT)
-    server.stop()
+own_server = pytest.fixture(name="own_server")(freezable_server)
 
 
 def _wait_until(check, seconds: float, proc) -> None:
