@@ -64,23 +64,15 @@ def plan(bus: Bus, job: Job) -> list[str]:
     return args
 
 
-def call(bus: Bus, job: Job, lo: str, count: int, client: Any = None) -> Any:
-    """Issue the read (on `client`: a pipeline collects it); `parse` reads the reply."""
-    return bus.scripts.get("scan_batch")(keys=[job.source], args=[lo, job.upper, count, *plan(bus, job)],
-                                         client=client)
-
-
-def parse(reply: list) -> Read:
+def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
+    """Up to `count` entries of the source from `lo` on, the candidates among them."""
+    reply = bus.scripts.get("scan_batch")(keys=[job.source], args=[lo, job.upper, count, *plan(bus, job)])
     last = reply[0] if reply else ""
     rows = []
     for i in range(1, len(reply), 2):
         f = reply[i + 1]
         rows.append((reply[i], dict(zip(f[::2], f[1::2])) if isinstance(f, list) else {"event": f}))
     return Read(last, rows)
-
-
-def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
-    return parse(call(bus, job, lo, count))
 
 
 class ReadAhead:
