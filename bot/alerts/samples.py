@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from bot.bus import Bus
-from bot.sparkline import Point, buckets, sparkline, trend
+from bot.sparkline import Point, trend
 
 WINDOW_MS = 3_600_000
 BUCKETS = 12  # 5-minute buckets over the hour
-
-__all__ = ["BUCKETS", "WINDOW_MS", "points", "record", "series", "sparkline", "trend_text"]
 
 
 def record(pipe, bus: Bus, rule_id: str, now: int, value: float | None) -> None:
@@ -29,11 +27,6 @@ def points(bus: Bus, rule_id: str, now: int) -> list[Point]:
         except ValueError:
             continue  # not one of ours: skip it, never fail the check
     return out
-
-
-def series(bus: Bus, rule_id: str, now: int) -> list[float | None]:
-    """Max value per bucket over the last hour, oldest first; None where nothing was sampled."""
-    return buckets(points(bus, rule_id, now), now - WINDOW_MS, now, BUCKETS)
 
 
 def trend_text(bus: Bus, rule, now: int) -> str:
