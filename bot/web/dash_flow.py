@@ -10,7 +10,7 @@ operator can approve it in Slack, here or through the API.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.actions import audit, policy, requests
@@ -46,7 +46,6 @@ class Outcome:
     message: Any  # a phrase
     hint: Any = None
     request: GuardedRequest | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:
@@ -202,7 +201,3 @@ def _said(reply: Any) -> tuple[Any, Any]:
 def may_approve(bus: Bus, req: GuardedRequest, user: str, groups: policy.GroupDirectory | None = None) -> bool:
     """Approve / Reject are offered to approvers other than the requester."""
     return policy.is_approver(bus.settings, user, groups) and user not in (req.requester, req.confirmed_by)
-
-
-def refused(bus: Bus, user: str, what: str, why: str) -> None:
-    audit.record(bus, user, "refused", what, why)
