@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,15 +212,7 @@ class Worker:
         return handled
 
     def _read_next(self, outcomes: list[Outcome]) -> list[Delivery]:
-        try:
-            got = self._conveyor.read_and_settle(outcomes)
-        except redis.ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            ensure_group(self.bus, self.config.group, self.config.start_id)
-            return []
-        self.stats.read += len(got)
-        return got
+        return self._counted(lambda: self._conveyor.read_and_settle(outcomes))
 
     def _claim(self) -> list[Delivery]:
         """At most one due retry and one abandoned entry per pass, since each claim counts
@@ -236,13 +229,17 @@ class Worker:
         return got
 
     def _read(self, block_ms: int) -> list[Delivery]:
+        return self._counted(lambda: self._conveyor.read(block_ms))
+
+    def _counted(self, read: Callable[[], list[Delivery]]) -> list[Delivery]:
+        """`read()`, counted; a group deleted under us is recreated (and nothing read)."""
         c = self.config
         try:
-            got = self._conveyor.read(block_ms)
+            got = read()
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
-            ensure_group(self.bus, c.group, c.start_id)  # deleted under us: recreate
+            ensure_group(self.bus, c.group, c.start_id)
             return []
         self.stats.read += len(got)
         return got
