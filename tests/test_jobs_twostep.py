@@ -10,7 +10,7 @@ import pytest
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs import lease, runner, store, twostep
-from bot.jobs.mover import LeaseLost, split
+from bot.jobs.mover import LeaseLost, NotRunning, split
 from bot.jobs.runner import run_job
 from bot.jobs.select import item, selected
 from bot.keys import job_slot_matches
@@ -133,7 +133,7 @@ def test_a_stale_runner_writes_nothing_twice(cbus):
     _resume(cbus, job_id, a)  # A's lease expired; B finishes the job
     with pytest.raises(LeaseLost):
         twostep.commit(cbus, job, a, items[-1][0], done, skipped)
-    with pytest.raises(Exception):  # noqa: B017 - NotRunning: the job ended
+    with pytest.raises(NotRunning):  # the job ended: the copied-ids record is closed
         twostep.copy(cbus, job, items, dict(rows))
     _check_reprocess(cbus, job_id, want)
 
