@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 OLD_MS = 1_000_000_000_000  # 2001: far outside any "last hour" window
 
@@ -21,6 +22,16 @@ def drain_dlq(r, stream: str, keep: int) -> None:
     ids = [i for i, _ in r.xrange(stream, "-", "+")]
     if len(ids) > keep:
         r.xdel(stream, *ids[: len(ids) - keep])
+
+
+def checks_later(r, last_check_key: str, n: int = 3) -> None:
+    """Wait until the bots have run `n` more alert checks (the shared last-check time moved n times)."""
+    seen = {r.get(last_check_key)}
+    deadline = time.monotonic() + 20
+    while len(seen) <= n:
+        assert time.monotonic() < deadline, "the bots stopped checking"
+        seen.add(r.get(last_check_key))
+        time.sleep(0.05)
 
 
 def tick(runner) -> None:

@@ -3,13 +3,12 @@ checking every second, posting to a local Slack stand-in that first answers 429.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from bot.keys import Keys
 from bot.settings import Settings
-from tests.alerts.helpers import drain_dlq, fill_dlq
+from tests.alerts.helpers import checks_later, drain_dlq, fill_dlq
 from tests.e2e.slack_stub import SECRET, Recorded, _decode, action_body, http, signed_headers
 from tests.e2e.test_serve_process import busbot, wait_healthy
 from tests.redis_server import free_port
@@ -89,31 +88,21 @@ def serve(redis_server, stub, **extra):
     return proc
 
 
-def checks_later(r, n: int = 3) -> None:
-    """Wait until the bots have run `n` more checks (the shared last-check time moved n times)."""
-    seen = {r.get(KEYS.alert_last_check)}
-    deadline = time.monotonic() + 20
-    while len(seen) <= n:
-        assert time.monotonic() < deadline, "the bots stopped checking"
-        seen.add(r.get(KEYS.alert_last_check))
-        time.sleep(0.05)
-
-
 def test_two_serve_processes_and_a_restart_post_each_transition_once(redis_server, real_r, stub):
     fill_dlq(real_r, KEYS.dlq, 600)
     procs = [serve(redis_server, stub), serve(redis_server, stub)]
     try:
         stub.wait_for(POST, timeout=15)
-        checks_later(real_r)
+        checks_later(real_r, KEYS.alert_last_check)
         procs[0].terminate()
         assert procs[0].wait(15) == 0
         procs[0] = serve(redis_server, stub)  # a restart
-        checks_later(real_r)
+        checks_later(real_r, KEYS.alert_last_check)
         assert len(stub.to(POST)) == 1 and stub.to(UPDATE) == []
         drain_dlq(real_r, KEYS.dlq, 0)
         stub.wait_for(UPDATE, timeout=15)
         stub.wait_for(POST, n=2, timeout=15)
-        checks_later(real_r)
+        checks_later(real_r, KEYS.alert_last_check)
         assert len(stub.to(UPDATE)) == 1 and len(stub.to(POST)) == 2
     finally:
         for p in procs:

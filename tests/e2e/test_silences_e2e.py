@@ -5,13 +5,12 @@ group (usergroups.list)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from bot.keys import Keys
 from bot.settings import Settings
-from tests.alerts.helpers import fill_dlq
+from tests.alerts.helpers import checks_later, fill_dlq
 from tests.e2e import slack_stub
 from tests.e2e.blocks import buttons, valid_message
 from tests.e2e.slack_stub import SECRET, action_body, command_body, http, signed_headers
@@ -47,21 +46,11 @@ def ask(url: str, stub, text: str, name: str, user: str = "U0ALICE") -> dict:
     return message
 
 
-def checks_later(r, n: int = 3) -> None:
-    """Until the bot has run `n` more alert checks (the last-check time moved n times)."""
-    seen = {r.get(KEYS.alert_last_check)}
-    deadline = time.monotonic() + 20
-    while len(seen) <= n:
-        assert time.monotonic() < deadline, "the bot stopped checking"
-        seen.add(r.get(KEYS.alert_last_check))
-        time.sleep(0.05)
-
-
 def test_a_silence_holds_the_critical_alert_back_until_it_is_expired(serving, real_r, stub):
     silenced = ask(serving, stub, "silence rule=dlq_size for=2h reason=known incident", "s")
     assert silenced["response_type"] == "in_channel" and "Silenced" in silenced["text"]
     fill_dlq(real_r, KEYS.dlq, 600)
-    checks_later(real_r)
+    checks_later(real_r, KEYS.alert_last_check)
     assert stub.to(POST) == []  # firing, silenced: nothing posted
     alerts = ask(serving, stub, "alerts", "a")
     shown = json.dumps(alerts["blocks"], ensure_ascii=False)
@@ -74,7 +63,7 @@ def test_a_silence_holds_the_critical_alert_back_until_it_is_expired(serving, re
     assert root["channel"] == "C0CRIT" and "thread_ts" not in root
     blocks = json.dumps(root["blocks"], ensure_ascii=False)
     assert "<!subteam^S0PLAT>" in blocks and "DLQ size — CRITICAL" in blocks and "production" in root["text"]
-    checks_later(real_r)
+    checks_later(real_r, KEYS.alert_last_check)
     assert len(stub.to(POST)) == 1  # posted once
 
 
