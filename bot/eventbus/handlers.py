@@ -71,8 +71,7 @@ class Handlers:
         """Add a middleware: any object with some of `before_process(msg)`,
         `after_process(msg, result)` and `on_dead_letter(msg, error)`. They run in the
         order added; one that raises is logged and changes nothing for the event."""
-        if not any(callable(getattr(obj, hook, None)) for hook in HOOKS):
-            raise TypeError(f"{obj!r} has none of the middleware hooks {', '.join(HOOKS)}")
+        require_hooks(obj)
         self._middleware.append(obj)
         self.version += 1
         return obj
@@ -99,3 +98,9 @@ class Handlers:
 
 
 HOOKS = ("before_process", "after_process", "on_dead_letter")
+
+
+def require_hooks(obj: object) -> None:
+    """TypeError unless `obj` has at least one of the middleware hooks."""
+    if not any(callable(getattr(obj, hook, None)) for hook in HOOKS):
+        raise TypeError(f"{obj!r} has none of the middleware hooks {', '.join(HOOKS)}")

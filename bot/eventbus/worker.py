@@ -27,7 +27,7 @@ from bot.envelope import parse_entry
 from bot.eventbus.conveyor import Conveyor
 from bot.eventbus.dispatch import Plans, Step
 from bot.eventbus.errors import Permanent, Retry
-from bot.eventbus.handlers import HOOKS, Handlers, Message
+from bot.eventbus.handlers import Handlers, Message, require_hooks
 from bot.eventbus.middleware import Hooks, Result
 from bot.eventbus.pause import PauseWatch
 from bot.eventbus.retry import RetryPolicy
@@ -124,8 +124,7 @@ class Worker:
     def middleware(self, obj: object) -> object:
         """Add a middleware to this worker only (after those added to its handlers); see
         `bot.eventbus.middleware`."""
-        if not any(callable(getattr(obj, h, None)) for h in HOOKS):
-            raise TypeError(f"{obj!r} has none of the middleware hooks {', '.join(HOOKS)}")
+        require_hooks(obj)
         self._middleware.append(obj)
         self._refresh()
         return obj
