@@ -140,3 +140,10 @@ def test_repl_loop_survives_ctrl_c_and_ends_on_ctrl_d(bus):
     assert Console(manual_runtime(bus), out, read=read, echo=True).loop() == 0
     assert "help\nbusbot: commands" in out.getvalue()
     assert next(lines) == "never read"
+
+
+def test_terminal_escapes_and_bidi_overrides_in_values_never_reach_the_terminal():
+    hostile = "evt\x1b]0;owned\x07\x1b[2J\u202egnp.exe"
+    screen = render_text("error", {"message": phrase("Bad ", code(hostile)), "hint": hostile}, color=True)
+    assert "\x1b]" not in screen.text and "\x1b[2J" not in screen.text and "\u202e" not in screen.text
+    assert "evt]0;owned[2Jgnp.exe" in screen.text  # the rest of the value is shown

@@ -23,7 +23,7 @@ import jinja2
 import templates
 from bot.phrase import PhraseLike, render_parts
 from bot.plural import plural
-from bot.render import RENDER_FAILED, clip, num
+from bot.render import RENDER_FAILED, clip, displayable, num
 from bot.symbols import glyph
 from bot.texttable import table
 from bot.timeparse import human_age, iso_ms
@@ -114,11 +114,12 @@ def _wrap(line: str, width: int) -> list[str]:
 
 
 def layout(text: str, width: int, color: bool) -> str:
-    """Wrap and style the marked lines a text template produced."""
+    """Wrap and style the marked lines a text template produced; control characters and bidi
+    overrides inside them are dropped, so only this function's styling reaches the terminal."""
     out: list[str] = []
     for raw in text.splitlines():
         marker = raw[:1] if raw[:1] in (PRE, DIM, HEAD) else ""
-        line = raw[1:] if marker else raw
+        line = displayable(raw[1:] if marker else raw)  # no escape sequence or bidi override of a value
         if marker == PRE:
             out.append(line.rstrip())
             continue
