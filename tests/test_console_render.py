@@ -147,3 +147,9 @@ def test_terminal_escapes_and_bidi_overrides_in_values_never_reach_the_terminal(
     screen = render_text("error", {"message": phrase("Bad ", code(hostile)), "hint": hostile}, color=True)
     assert "\x1b]" not in screen.text and "\x1b[2J" not in screen.text and "\u202e" not in screen.text
     assert "evt]0;owned[2Jgnp.exe" in screen.text  # the rest of the value is shown
+
+
+def test_a_choice_asks_its_confirmation_without_the_escape_sequences_of_a_value():
+    button = {**PREVIEW["buttons"][0], "confirm": {**PREVIEW["buttons"][0]["confirm"], "text": "Purge \x1b[2Jx?"}}
+    screen = render_text("guard_preview", {**PREVIEW, "buttons": [button]})
+    assert screen.choices[0].confirm == "Purge [2Jx?"

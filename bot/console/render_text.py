@@ -98,7 +98,7 @@ class _Chooser:
         """`[n] Label` (or `[n]` alone, when the line around it says what it does)."""
         confirm = button.get("confirm")
         self.choices.append(Choice(button["text"], button["action_id"], button.get("value", ""),
-                                   confirm.get("text") if confirm else None))
+                                   displayable(confirm.get("text")) if confirm else None))
         n = len(self.choices)
         return f"[{n}] {button['text']}" if label else f"[{n}]"
 
