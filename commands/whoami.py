@@ -3,7 +3,7 @@ which Slack user group), so anyone can tell why busbot lets them do something or
 from __future__ import annotations
 
 from bot.actions import policy
-from bot.phrase import Phrase, code, fact, join, person, phrase
+from bot.phrase import Phrase, code, fact, join, person, phrase, plain
 from commands.invocation import Invocation
 from commands.registry import REGISTRY
 from commands.reply import Reply
@@ -41,4 +41,4 @@ def whoami(inv: Invocation) -> Reply:
     message = phrase("You are ", person(inv.user_id), ": ",
                      ", ".join(held) if held else "no busbot role", ".")
     return Reply("whoami", {"message": message, "facts": facts, "note": notes[0] if notes else None},
-                 f"You are {inv.user_id}: {', '.join(held) if held else 'no busbot role'}.", shareable=False)
+                 plain(message), shareable=False)
