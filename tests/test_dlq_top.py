@@ -122,14 +122,14 @@ def test_a_reader_slower_than_the_lock_keeps_it_and_the_next_one_waits(bus, monk
     r, dlq = bus.r, bus.keys.dlq
     seed(r, dlq, 2500)  # two pages
     monkeypatch.setattr(top_module, "SCAN_BATCH", 500)
-    monkeypatch.setattr(top_module, "LOCK_MS", 300)
+    monkeypatch.setattr(top_module, "LOCK_MS", 1500)
     first_page, scans = threading.Event(), []
     page = EntryKeys.page
 
     def slow_page(self, rows):
         scans.append(len(rows))
         first_page.set()
-        time.sleep(0.2)  # the work of a large page: five of them outlast the 300 ms lock
+        time.sleep(0.6)  # a large page: five outlast the 1.5 s lock; each leaves 0.9 s to renew it
         return page(self, rows)
     monkeypatch.setattr(EntryKeys, "page", slow_page)
     answers = {}
