@@ -181,6 +181,12 @@ def measure(bus: Bus, rt: Runtime, text: str, kind: str, source: str, target: st
     return done, t1 - t0
 
 
+def server_cpu(r: Any) -> float:
+    """redis-server's CPU seconds so far (user + system, all its threads)."""
+    info = r.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def how(reads: int) -> str:
     return "approving click to done" if reads <= SCAN_CAP else "job created to done (past the preview's cap)"
 
@@ -214,7 +220,7 @@ def main() -> None:
         rows: list[tuple[str, str, str]] = []
 
         # 1. reprocess by type vs the per-entry path, and 3. replay by type, paired by round
-        job_s, base_s, replay_s = [], [], []
+        job_s, base_s, replay_s, busy = [], [], [], []
         m = 10 * n
         since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(T0 / 1000))
         until = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((T0 + m) / 1000 + 1))
@@ -223,8 +229,10 @@ def main() -> None:
             r.delete(k.dlq, "bench:dlq:baseline", "bench:events:baseline")
             fill_dlq(r, k.dlq, 2 * n)
             fill_dlq(r, "bench:dlq:baseline", 2 * n)
+            cpu0, client0 = server_cpu(r), time.process_time()
             job, s = measure(bus, rt, f"reprocess type={HOT}", "reprocess", k.dlq, k.events, {"type": HOT}, 2 * n,
                              upper=f"{T0 + 2 * n - 1}-0")
+            busy.append(((server_cpu(r) - cpu0) / s, (time.process_time() - client0) / s))
             assert job.moved == n and r.xlen(k.dlq) == n, job
             job_s.append(s)
             ids = [f"{T0 + i}-0" for i in range(0, 2 * n, 2)]
@@ -242,7 +250,10 @@ def main() -> None:
                  (f"per-entry path (XRANGE one, XADD, XDEL), {n:,} entries (median of {args.rounds})",
                   f"{bs * 1000:,.0f} ms", f"{n / bs:,.0f} events/s"),
                  ("reprocess by type vs per-entry path", f"**{bs / js:,.1f}x**",
-                  "rounds: " + ", ".join(f"{b / j:.1f}x" for j, b in zip(job_s, base_s)))]
+                  "rounds: " + ", ".join(f"{b / j:.1f}x" for j, b in zip(job_s, base_s))),
+                 ("CPU during the reprocess, share of its wall time: redis-server / busbot's process",
+                  f"{100 * statistics.median(b[0] for b in busy):.0f}% / {100 * statistics.median(b[1] for b in busy):.0f}%",
+                  "rounds: " + ", ".join(f"{100 * a:.0f}% / {100 * c:.0f}%" for a, c in busy))]
 
         # 2. reprocess all, no filter
         r.delete(k.dlq)

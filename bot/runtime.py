@@ -8,6 +8,7 @@ processes of read-only commands never run jobs).
 """
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -49,7 +50,15 @@ class Runtime:
             self.jobs.stop()
 
 
+# How long a thread may hold the GIL while another waits for it (Python's default: 5 ms).
+# A job reads its next page (hiredis and msgspec, CPU) in one thread while another sends the
+# previous page's move; at 5 ms the sender waits that long after each socket call, and a
+# reprocess moved a fifth fewer events a second (docs/benchmarks.md).
+SWITCH_INTERVAL_S = 0.001
+
+
 def _start_runner(bus: Bus, notifier: Notifier, poll_s: float) -> JobRunner:
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     runner = ActionRunner(bus, notifier, hooks=hooks_for(notifier), poll_s=poll_s)
     runner.start()
     return runner

@@ -15,6 +15,7 @@ from bot.actions.runtime import ActionRunner
 from bot.actions.selection import select
 from bot.envelope import parse_entry
 from bot.jobs import lease, mover, runner, scan, store, wake
+from bot.jobs.model import Job
 from bot.jobs.runner import Hooks, JobRunner, Pace, run_job
 from bot.jobs.select import selected
 from bot.notify import Message
@@ -166,6 +167,55 @@ def test_a_job_moves_exactly_what_the_preview_counted(bus, params):
     assert done is not None and done.status == "COMPLETED"
     moved = copies(bus.r, bus.keys.events, job.id, "reprocessedFrom", "reprocessJob")
     assert set(moved) == expected and len(moved) == done.moved == sel.matched
+
+
+def _stranger(r, stream: str) -> None:
+    """Entries the raw pages must hand to the per-entry rules."""
+    r.xadd(stream, {"event": '{"id":"e9","type":"crm.contact.created","tenantId":"ws_1","n":1e400}'}, id="3000-0")
+    r.execute_command("XADD", stream, "3001-0", "event", '{"id":"x","type":"auth.user.created"}',
+                      "event", json.dumps({"id": "e10", "type": CRM, "tenantId": "ws_1"}))
+    r.xadd(stream, {"event": json.dumps({"id": "e11", "type": CRM, "tenantId": "ws_1", "data": [1]})}, id="3002-0")
+    r.xadd(stream, {"event": json.dumps({"id": 12, "type": CRM, "tenantId": "ws_1"})}, id="3003-0")
+
+
+@pytest.mark.parametrize("kind,from_field,job_field", [("reprocess", "reprocessedFrom", "reprocessJob"),
+                                                       ("replay", "replayOf", "replayJob")])
+@pytest.mark.parametrize("params", [{"type": CRM}, {"type": CRM, "tenant": "ws_1"}, {"tenant": "<none>"}, {}])
+def test_a_filtered_reprocess_or_replay_reads_raw_pages_and_moves_what_the_preview_counted(
+        bus, monkeypatch, kind, from_field, job_field, params):
+    seed_dlq(bus.r, bus.keys.dlq, 40)
+    _tricky(bus.r, bus.keys.dlq)
+    _stranger(bus.r, bus.keys.dlq)
+    sel = select(bus, kind, bus.keys.dlq, params)
+    expected = {}
+    for i, f in bus.r.xrange(bus.keys.dlq):
+        e = parse_entry(i, f)
+        if selected(kind, params, e):
+            expected[i] = e
+    raw_reads = []
+    real = scan.read_raw
+    monkeypatch.setattr(scan, "read_raw", lambda *a: raw_reads.append(a[2]) or real(*a))
+    job = new_job(bus, kind, bus.keys.dlq, bus.keys.events, params, upper=sel.upper, batch=3, to_move=sel.matched)
+    assert lease.acquire(bus, job.id, "me")
+    done = run_job(bus, job.id, "me")
+    assert done is not None and done.status == "COMPLETED" and raw_reads
+    moved = copies(bus.r, bus.keys.events, job.id, from_field, job_field)
+    assert sorted(moved) == sorted(expected) and len(moved) == done.moved == sel.matched
+    if kind == "reprocess":  # the envelope ids the follow-up looks for, as the per-entry rules read them
+        ids = {e.event_id for e in expected.values() if e.event_id}
+        assert bus.r.smembers(bus.keys.job_event_ids(job.id)) == ids
+        written = {f[from_field]: f["event"] for _, f in bus.r.xrange(bus.keys.events) if f.get(job_field) == job.id}
+        assert written == {i: e.fields["event"] for i, e in expected.items()}
+
+
+def test_a_masked_type_keeps_the_script_read(bus):
+    job = Job(id="j1", kind="reprocess", source=bus.keys.dlq, target=bus.keys.events, params={"type": CRM}, by="t")
+    assert scan.raw(bus, job)
+    assert not scan.raw(bus, Job(id="j2", kind="purge", source=bus.keys.dlq, target="x", params={"type": CRM}, by="t"))
+    assert not scan.raw(bus, Job(id="j3", kind="reprocess", source=bus.keys.dlq, target=bus.keys.events,
+                                 params={"error": "timeout"}, by="t"))
+    bus.settings = bus.settings.model_copy(update={"bus_mask_fields": "type"})
+    assert bus.masker.names_keys and not scan.raw(bus, job)
 
 
 def test_needles_skip_values_read_without_literal_text():

@@ -31,7 +31,9 @@ def seed(r, stream: str, n: int = 260) -> None:
     odd = [{"event": "{broken"}, {"type": "flat.event", "tenantId": "ws_1", "payload": "{}"}, {"garbage": "1"},
            {"event": json.dumps({"type": TYPES[0], "tenantId": "ws_1", "data": {"x": 1}}).replace("1}", "1e999}")},
            {"event": json.dumps({"type": 7, "tenantId": "ws_1"})}, {"event": json.dumps([1])},
-           {"event": json.dumps({"type": TYPES[1], "tenantId": "ws_2", "data": "text"})}]
+           {"event": json.dumps({"type": TYPES[1], "tenantId": "ws_2", "data": "text"})},
+           {"event": '{"type":"crm\\u002econtact.created","tenantId":"ws_1"}'},  # escaped: no literal to find
+           {"event": json.dumps({"type": TYPES[0], "tenantId": "ws_1", "data": {"type": TYPES[1]}})}]  # nested
     for j, fields in enumerate(odd):
         r.xadd(stream, fields, id=f"{T0 + n + j}-0")
     r.execute_command("XADD", stream, f"{T0 + n + 50}-0", "event", json.dumps(envelope(type_=TYPES[0])),
@@ -50,7 +52,8 @@ def both(bus, monkeypatch, kind: str, params: dict, **kw) -> tuple:
 CASES = [
     ("replay", {}), ("replay", {"types": [TYPES[0], TYPES[1]]}), ("replay", {"tenant": "ws_1", "rate": 5}),
     ("replay", {"types": ["<malformed>"]}), ("replay", {"tenant": "<none>"}), ("reprocess", {"type": TYPES[2]}),
-    ("purge", {}), ("replay", {"tenant": "j***@e***.com"}),
+    ("purge", {}), ("replay", {"tenant": "j***@e***.com"}), ("reprocess", {"type": TYPES[1]}),
+    ("replay", {"types": [TYPES[1]], "tenant": "ws_1"}),
 ]
 
 
@@ -60,7 +63,7 @@ def test_fast_count_equals_the_per_entry_count(bus, monkeypatch, kind, params):
     assert range_tally.eligible(kind, params)
     fast, slow = both(bus, monkeypatch, kind, params, start="-")
     assert fast == slow
-    assert fast.scanned == 269
+    assert fast.scanned == 271
 
 
 @pytest.mark.parametrize("limit", [1, 7, 40, 10_000])
@@ -90,7 +93,7 @@ def test_progress_is_reported_per_page(bus):
     seen: list[int] = []
     t = range_tally.tally(bus.r, bus.keys.events, "-", "+", kind="replay", params={},
                           odd=lambda i, f: (True, False, "<malformed>", "<none>"), progress=seen.append)
-    assert seen == [2000, 4000, 4509] and t.scanned == 4509
+    assert seen == [2000, 4000, 4511] and t.scanned == 4511
 
 
 @pytest.mark.parametrize("params", [{}, {"types": ["<malformed>"]}, {"types": [TYPES[1]]}])
@@ -102,3 +105,23 @@ def test_an_out_of_range_number_reads_as_orjson_reads_it(bus, monkeypatch, param
     bus.r.xadd(bus.keys.events, {"event": huge}, id=f"{T0 + 30}-0")
     fast, slow = both(bus, monkeypatch, "replay", params, start="-")
     assert fast == slow
+
+
+@pytest.mark.parametrize(("kind", "params"), [("reprocess", {"type": TYPES[1]}), ("replay", {"types": [TYPES[1]]}),
+                                              ("replay", {"tenant": "ws_1"}), ("reprocess", {"type": TYPES[1], "tenant": "ws_1"})])
+def test_events_left_undecoded_for_lack_of_a_literal_cannot_match(bus, monkeypatch, kind, params):
+    """Only events holding the filter's value as a JSON string, or a backslash, are decoded:
+    an escaped type or tenant still counts, a value found only elsewhere does not."""
+    for i in range(40):
+        bus.r.xadd(bus.keys.events, {"event": json.dumps(envelope(type_=TYPES[i % 3], tenant=f"ws_{i % 3}"))},
+                   id=f"{T0 + i}-0")
+    tricky = ['{"type":"crm\\u002econtact.created","tenantId":"ws\\u005f1"}',  # escaped
+              json.dumps({"type": TYPES[0], "tenantId": "ws_2", "data": {"type": TYPES[1], "t": "ws_1"}}),  # nested
+              '{"type" :  "crm.contact.created" , "tenantId":"ws_1"}']  # spaced
+    for j, event in enumerate(tricky):
+        bus.r.xadd(bus.keys.events, {"event": event}, id=f"{T0 + 100 + j}-0")
+    fast, slow = both(bus, monkeypatch, kind, params, start="-")
+    assert fast == slow and fast.matched > 0
+    rules = range_tally.PageRules(kind, params, None)
+    plain = json.dumps(envelope(type_=TYPES[2], tenant="ws_2")).encode()
+    assert rules._candidates([plain, *(e.encode() for e in tricky)]) == [1, 2, 3]

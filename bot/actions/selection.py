@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.bus import Bus
-from bot.envelope import ParsedEntry, parse_entry
-from bot.jobs.select import matches, movable
+from bot.envelope import ParsedEntry
+from bot.jobs.select import matches, movable, odd_rule
 from bot.redis_types import entries
 from bot.services import range_tally
 from bot.services.scan import find, walk
@@ -103,11 +103,8 @@ def _fast_select(bus: Bus, job_kind: str, source: str, params: dict[str, Any], s
     """The same count from raw pages (bot.services.range_tally); entries it cannot read
     the usual way go through the per-entry rules above."""
     mask = bus.masker
-
-    def odd(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[bool, bool, str, str]:
-        e = mask.entry(parse_entry(entry_id, fields))
-        return matches(params, e), movable(job_kind, e), e.type, e.tenant
-    t = range_tally.tally(bus.r, source, start, upper, kind=job_kind, params=params, odd=odd,
+    t = range_tally.tally(bus.r, source, start, upper, kind=job_kind, params=params,
+                          odd=odd_rule(mask, job_kind, params),
                           mask=mask.text if mask.enabled else None, limit=limit, cap=SCAN_CAP)
     capped = t.scanned >= SCAN_CAP and not t.limited
     return Selection(source=source, total=total, scanned=t.scanned, matched=t.matched,

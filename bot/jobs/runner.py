@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import durability
 from bot.bus import Bus
@@ -68,6 +68,7 @@ class Pace:
     size: int
     read: int = 0
     ahead: scan.ReadAhead | None = None
+    reader: scan.Reader = field(default_factory=scan.Reader)
 
     def __post_init__(self) -> None:
         self.read = self.read or self.size
@@ -92,15 +93,15 @@ def _reads_ahead(bus: Bus, job: Job) -> bool:
 
 def _read(bus: Bus, job: Job, lo: str, sizing: Pace) -> scan.Read:
     if job.rate:
-        return scan.read(bus, job, lo, READ)
+        return sizing.reader.read(bus, job, lo, READ)
     if _reads_ahead(bus, job):
         got = sizing.ahead.next(lo) if sizing.ahead is not None else None
         if got is None:
-            sizing.ahead = scan.ReadAhead(bus, job, lo, lambda: sizing.read, sizing.observe_read)
+            sizing.ahead = scan.ReadAhead(bus, job, lo, lambda: sizing.read, sizing.observe_read, sizing.reader)
             got = sizing.ahead.next(lo)  # a fresh read-ahead starts at lo: never None
-        return got if got is not None else scan.read(bus, job, lo, sizing.read)
+        return got if got is not None else sizing.reader.read(bus, job, lo, sizing.read)
     t0 = time.monotonic()
-    got = scan.read(bus, job, lo, sizing.read)
+    got = sizing.reader.read(bus, job, lo, sizing.read)
     sizing.observe_read(time.monotonic() - t0)
     return got
 
@@ -120,11 +121,13 @@ def run_batch(bus: Bus, job: Job, owner: str,
         return False
     # filters see masked text, as the preview did; the move copies the entry as it is
     masked = job.params.get("error") or job.params.get("signature") or bus.masker.names_keys
-    items = []
-    for entry_id, fields in got.rows:
-        e = parse_entry(entry_id, fields)
-        if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
-            items.append(item(job, e, as_read=True))
+    items = got.items
+    if items is None:
+        items = []
+        for entry_id, fields in got.rows:
+            e = parse_entry(entry_id, fields)
+            if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
+                items.append(item(job, e, as_read=True))
     read = dict(got.rows)
     chunk = _chunk(job) if job.rate else sizing.size
     for i in range(0, max(1, len(items)), chunk):

@@ -12,9 +12,11 @@ from typing import Any
 
 import orjson
 
-from bot.envelope import ParsedEntry
+from bot.envelope import ParsedEntry, parse_entry
 from bot.jobs.model import Job
 from bot.jobs.mover import Item
+from bot.mask import Masker
+from bot.services.range_tally import OddRule
 from bot.services.signature import signature
 
 
@@ -48,6 +50,15 @@ def matches(params: dict[str, Any], e: ParsedEntry) -> bool:
 
 def selected(kind: str, params: dict[str, Any], e: ParsedEntry) -> bool:
     return matches(params, e) and movable(kind, e)
+
+
+def odd_rule(masker: Masker, kind: str, params: dict[str, Any]) -> OddRule:
+    """The per-entry rules for a raw entry the fast count cannot read the usual way
+    (bot.services.range_tally): (matches, movable, type, tenant), masked as the preview sees it."""
+    def odd(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[bool, bool, str, str]:
+        e = masker.entry(parse_entry(entry_id, fields))
+        return matches(params, e), movable(kind, e), e.type, e.tenant
+    return odd
 
 
 _random = bytearray()

@@ -28,8 +28,8 @@ local find = string.find
 local out = {rows[#rows][1]}
 for _, row in ipairs(rows) do
   local f, event = row[2], nil
-  for j = 1, #f, 2 do
-    if f[j] == 'event' then event = f[j + 1]; break end
+  for j = 1, #f, 2 do  -- the last `event` of a repeated field, as the runner's dict keeps it
+    if f[j] == 'event' then event = f[j + 1] end
   end
   local keep
   if event == nil then

@@ -10,9 +10,12 @@ is an object or null or absent. Only filters on type, types and tenant qualify.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, contains, or_
 from typing import Any
 
 import msgspec
@@ -30,13 +33,14 @@ BATCH = 2000
 OddRule = Callable[[bytes, dict[bytes, bytes]], tuple[bool, bool, str, str]]
 
 
-class _Envelope(msgspec.Struct):
+class Envelope(msgspec.Struct):
     type: str = ""
     tenantId: str = ""  # noqa: N815 - the wire format's name
     data: msgspec.Raw = msgspec.Raw(b"")
+    id: Any = None  # the envelope id a reprocess remembers for its follow-up
 
 
-_decode = msgspec.json.Decoder(_Envelope).decode
+_decode = msgspec.json.Decoder(Envelope).decode
 
 
 @dataclass
@@ -62,7 +66,7 @@ def tally(r: redis.Redis, stream: str, start: str, upper: str, *, kind: str, par
           cap: int | None = None, progress: Callable[[int], None] | None = None) -> RangeTally:
     """What `kind` with `params` selects between `start` and `upper` (both inclusive),
     reading at most `cap` entries and stopping at the `limit`-th selected one."""
-    rules = _Rules(kind, params, mask)
+    rules = PageRules(kind, params, mask)
     out = RangeTally()
     for rows in pages(r, stream, start, upper, batch=BATCH):
         if cap is not None and out.scanned + len(rows) > cap:
@@ -89,16 +93,51 @@ def tally(r: redis.Redis, stream: str, start: str, upper: str, *, kind: str, par
     return out
 
 
-class _Rules:
+_PLACEHOLDERS = frozenset({MALFORMED, UNKNOWN, NO_TENANT})  # matched without any literal text
+
+
+def _literal(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def needles(params: Mapping[str, Any]) -> list[list[str]]:
+    """Groups of JSON string literals, one group per filter: an event that contains none of
+    a group's literals cannot match. Values read without literal text (`<unknown>`,
+    `<malformed>`, `<none>`) give no group."""
+    groups: list[list[str]] = []
+    types: list[Any] = []
+    if params.get("type"):
+        types.append(params["type"])
+    if params.get("types"):
+        types.extend(params["types"] if isinstance(params["types"], list) else [params["types"]])
+    if types and all(isinstance(t, str) and t not in _PLACEHOLDERS for t in types):
+        groups.append([_literal(t) for t in types])
+    tenant = params.get("tenant")
+    if tenant and isinstance(tenant, str) and tenant not in _PLACEHOLDERS:
+        groups.append([_literal(tenant)])
+    return groups
+
+
+class PageRules:
+    """The selection of a guarded action over raw pages: the preview's count and a job's
+    reads (bot.jobs.scan) decide with it, so a job moves what its preview counted."""
+
     def __init__(self, kind: str, params: dict[str, Any], mask: Callable[[str], str] | None):
         self.kind, self.mask = kind, mask
         self.type = params.get("type") or None
         self.types = set(params.get("types") or ()) or None
         self.tenant = params.get("tenant") or None
         self.masked: dict[str, str] = {}
+        # An event without a backslash that lacks every literal of a group cannot match: it
+        # is not even decoded. Masking could turn another value INTO a filter's value only
+        # by writing "*" into it (every masked value has one), so a value with "*" reads all.
+        groups = needles(params)
+        self.needles = [] if any("*" in n for g in groups for n in g) else [[n.encode() for n in g] for g in groups]
         # an entry orjson refuses is <malformed>, tenant <none>: do the filters take those?
         self.selects_malformed = self._matches(self._masked(MALFORMED), self._masked(NO_TENANT))
         self._unmovable: list[int] = []  # positions in the last page
+        self.events: list[bytes | None] = []  # the last page's `event` values (None: an unusual layout)
+        self.envelopes: list[Envelope | None] = []  # ... and envelopes (None: read by the per-entry rules)
 
     def _masked(self, value: str) -> str:
         got = self.masked.get(value)
@@ -119,17 +158,42 @@ class _Rules:
         """(position, type, tenant) of each selected entry of `rows`, in order."""
         self._unmovable = []
         events = [f[1] if f[0] == b"event" and (len(f) == 2 or b"event" not in f[2::2]) else None for _, f in rows]
+        self.events = events
         if None not in events:
+            cand = self._candidates(events)  # type: ignore[arg-type]
+            sub = events if cand is None else [events[i] for i in cand]
             try:
-                envelopes = [_decode(e) for e in events]  # type: ignore[arg-type]
+                envelopes: list[Envelope] | None = [_decode(e) for e in sub]  # type: ignore[arg-type]
             except (msgspec.DecodeError, msgspec.ValidationError):
-                envelopes = []
-            kept = self._usual_page(envelopes, events) if envelopes else None  # type: ignore[arg-type]
-            if kept is not None:
-                return kept
+                envelopes = None
+            kept = self._usual_page(envelopes, sub) if envelopes is not None else None  # type: ignore[arg-type]
+            if kept is not None and envelopes is not None:
+                if cand is None:
+                    self.envelopes = list(envelopes)
+                    return kept
+                self.envelopes = [None] * len(events)
+                for i, envelope in zip(cand, envelopes):
+                    self.envelopes[i] = envelope
+                self._unmovable = [cand[i] for i in self._unmovable]
+                return [(cand[i], t, n) for i, t, n in kept]
         return self._mixed_page(rows, events, odd)
 
-    def _usual_page(self, envelopes: list[_Envelope], events: list[bytes]) -> list[tuple[int, str, str]] | None:
+    def _candidates(self, events: list[bytes]) -> list[int] | None:
+        """Positions of the events that may match (None: all may): each needle group has a
+        literal in the event, or the event holds a backslash (its strings may be escaped)."""
+        if not self.needles:
+            return None
+        flags: list[bool] | None = None
+        for group in self.needles:
+            hits: list[bool] | None = None
+            for needle in group:
+                found = list(map(contains, events, repeat(needle)))
+                hits = found if hits is None else list(map(or_, hits, found))
+            flags = hits if flags is None else list(map(and_, flags, hits))  # type: ignore[arg-type]
+        escaped = map(contains, events, repeat(b"\\"))
+        return list(compress(range(len(events)), map(or_, flags, escaped)))  # type: ignore[arg-type]
+
+    def _usual_page(self, envelopes: list[Envelope], events: list[bytes]) -> list[tuple[int, str, str]] | None:
         """Every entry read the usual way: filters over the distinct types and tenants.
         None when an entry may hold a number orjson refuses (then the page goes entry by
         entry): only the selected entries can tell, unless the filters select malformed ones."""
@@ -154,6 +218,7 @@ class _Rules:
     def _mixed_page(self, rows: list[RawEntry], events: list[bytes | None], odd: OddRule) -> list[tuple[int, str, str]]:
         """A page with unusual entries: one entry at a time, the unusual ones by `odd`."""
         keep: list[tuple[int, str, str]] = []
+        self.envelopes = []
         suspect = huge_number(b"\n".join(e for e in events if e is not None))
         for i, (entry_id, f) in enumerate(rows):
             event, envelope = events[i], None
@@ -162,6 +227,7 @@ class _Rules:
                     envelope = _decode(event)
                 except (msgspec.DecodeError, msgspec.ValidationError):
                     envelope = None
+            self.envelopes.append(envelope)
             if envelope is None:
                 matches, movable, etype, tenant = odd(entry_id, dict(zip(f[0::2], f[1::2])))
             else:

@@ -47,6 +47,11 @@ def _xrange(client: redis.Redis, stream: str, start: bytes | str, end: bytes | s
         raise
 
 
+def page(r: redis.Redis, stream: str, start: str, end: str, count: int) -> list[RawEntry]:
+    """One raw page: at most `count` entries of `stream` from `start` to `end`."""
+    return _xrange(_client_for(r, stream), stream, start, end, count)
+
+
 def pages(r: redis.Redis, stream: str, start: str | None = None, end: str = "+",
           batch: int = BATCH) -> Iterator[list[RawEntry]]:
     """`stream` oldest first from `start` (inclusive, or "(" exclusive) to `end`, in pages
