@@ -150,3 +150,21 @@ def test_masked_signature_memo_equals_masking_each_message():
     got = memo.many([m.encode() for m in messages])
     assert [m for m, sig in zip(messages, got) if sig != signature(masker.text(m))] == []
     assert len(memo.by_digits) < 200  # the e-mail, phone and bearer messages share entries
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_masked_signature_memo_with_uuids_and_cuids_equals_masking_each_message(seed):
+    """Whether masking may change a message is asked once per shape (uuids and cuids folded):
+    random messages mixing those ids with everything the default rules look for still get
+    the signature of the message masked by itself."""
+    from bot.mask import Masker
+    masker = Masker()
+    rng = random.Random(seed)
+    tokens = [" ", "-", "=", ":", "/", "?", "@", "@example.com", "://", "https://", "eyJ", "eyJhbGciOi.eyJzdWIi.sig",
+              "token=", "token", "Bearer ", "pwd=", "password", "key", "+1 ", "+44 7700 ", "4242 4242 4242 ", "4242",
+              "555-123-4567", "(555) ", "user", "ms", "0", "7", "12", "9" * 13, "c" + "k3y" * 8, "ctoken" + "z9" * 9,
+              "cafe1234-0000-1111-2222-333344445555", "12345678-1234-1234-1234-123456789012", "deadbeef" * 2]
+    messages = ["".join(rng.choice(tokens) for _ in range(rng.randint(1, 9))) for _ in range(3000)]
+    messages += [f"Contact {uuid.UUID(int=rng.getrandbits(128))} not found (status 404)" for _ in range(300)]
+    got = SignatureMemo(masker).many([m.encode() for m in messages])
+    assert [m for m, sig in zip(messages, got) if sig != signature(masker.text(m))] == []

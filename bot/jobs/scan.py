@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from bot import gcpause
 from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs.model import Job
@@ -94,7 +95,11 @@ def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
 def read_raw(bus: Bus, job: Job, lo: str, count: int) -> Read:
     """Up to `count` entries from `lo` on as one raw page, the selected ones as the move's
     items (a reprocess hands on the event as read, a replay its new envelope)."""
-    rows = raw_read.page(bus.r, job.source, lo, job.upper, count)
+    with gcpause.paused():
+        return _decided(bus, job, raw_read.page(bus.r, job.source, lo, job.upper, count))
+
+
+def _decided(bus: Bus, job: Job, rows: list[raw_read.RawEntry]) -> Read:
     if not rows:
         return Read("", [])
     mask = bus.masker

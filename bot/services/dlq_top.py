@@ -12,10 +12,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from operator import itemgetter
 
 import redis
 from pydantic import BaseModel
 
+from bot import gcpause
 from bot.bus import Bus
 from bot.envelope import MALFORMED
 from bot.mask import Masker
@@ -23,6 +25,7 @@ from bot.services.entry_keys import EntryKeys
 from bot.services.raw_read import pages
 
 SCAN_BATCH = 2000
+_FIRST = itemgetter(0)
 MAX_CACHED_KEYS = 20_000  # distinct signatures beyond which the result is not cached
 CACHE_TTL_S = 7 * 86400
 CACHE_VERSION = 3  # bump when the cached layout changes: an old cache is then ignored
@@ -88,12 +91,17 @@ def _fingerprint(r: redis.Redis, stream: str, mask: str = "") -> dict | None:
 
 def _scan(r: redis.Redis, stream: str, tallies: tuple[_Tally, _Tally, _Tally], start: str | None,
           mask: Masker | None = None, renew: Callable[[], None] | None = None) -> tuple[int, int, str | None]:
+    with gcpause.paused():
+        return _count_pages(r, stream, start, tallies, EntryKeys(mask), renew)
+
+
+def _count_pages(r: redis.Redis, stream: str, start: str | None, tallies: tuple[_Tally, _Tally, _Tally],
+                 keys: EntryKeys, renew: Callable[[], None] | None) -> tuple[int, int, str | None]:
     by_type, by_sig, by_tenant = tallies
-    keys = EntryKeys(mask)
     read = malformed = 0
     last = None
     for rows in pages(r, stream, start, batch=SCAN_BATCH):
-        ids = [row[0] for row in rows]
+        ids = list(map(_FIRST, rows))
         types, tenants, signatures = keys.page(rows)
         by_type.add_page(types, ids)
         by_sig.add_page(signatures, ids)

@@ -10,6 +10,7 @@ any other layout (extra or repeated fields, flat entries) goes through a dict li
 from __future__ import annotations
 
 import re
+from operator import attrgetter, itemgetter
 
 import msgspec
 
@@ -39,6 +40,9 @@ class _Envelope(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(_Envelope).decode
+_LAYOUT_NAMES = {tuple(names) for names in _LAYOUTS}
+_NAMES, _SECOND, _FOURTH = itemgetter(slice(0, None, 2)), itemgetter(1), itemgetter(3)
+_TYPE, _TENANT = attrgetter("type"), attrgetter("tenantId")
 
 
 def _keys_of(event: bytes) -> tuple[str, str]:
@@ -59,12 +63,12 @@ class EntryKeys:
         self.masked: dict[tuple[str, str], str] = {}  # (field, value) -> masked: few distinct values
 
     def page(self, rows: list[RawEntry]) -> tuple[list[str], list[str], list[str]]:
-        """(types, tenants, signatures) of `rows`, in order; masked as entries are."""
+        """(types, tenants, signatures) of `rows`, in order; masked as entries are. Each
+        distinct type and tenant of the page is looked at once."""
         types, tenants, signatures = self._page(rows)
-        if self.mask is not None:
-            types = [self._masked("type", t) for t in types]
-            tenants = [self._masked("tenantId", t) for t in tenants]
-        return types, tenants, signatures
+        type_of = {t: self._masked("type", t or UNKNOWN) for t in set(types)}
+        tenant_of = {n: self._masked("tenantId", n or NO_TENANT) for n in set(tenants)}
+        return list(map(type_of.__getitem__, types)), list(map(tenant_of.__getitem__, tenants)), signatures
 
     def _masked(self, name: str, value: str) -> str:
         got = self.masked.get((name, value))
@@ -73,13 +77,15 @@ class EntryKeys:
         return got
 
     def _page(self, rows: list[RawEntry]) -> tuple[list[str], list[str], list[str]]:
-        if all(f[0::2] in _LAYOUTS for _, f in rows):
-            events = [f[1] for _, f in rows]
-            errors = [f[3] for _, f in rows]
+        """Types and tenants ("" where the event has none), signatures."""
+        fields = list(map(_SECOND, rows))
+        if set(map(tuple, map(_NAMES, fields))) <= _LAYOUT_NAMES:
+            events = list(map(_SECOND, fields))
+            errors = list(map(_FOURTH, fields))
             try:
-                envelopes = [_decode(e) for e in events]
-                types = [v.type or UNKNOWN for v in envelopes]
-                tenants = [v.tenantId or NO_TENANT for v in envelopes]
+                envelopes = list(map(_decode, events))
+                types = list(map(_TYPE, envelopes))
+                tenants = list(map(_TENANT, envelopes))
             except (msgspec.DecodeError, msgspec.ValidationError):
                 types, tenants = map(list, zip(*map(_keys_of, events)))
             if huge_number(b"\n".join(events)):

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import redis
 
+from bot import gcpause
 from bot.envelope import MALFORMED, NO_TENANT, UNKNOWN
 from bot.services.entry_keys import huge_number
 from bot.services.raw_read import RawEntry, pages
@@ -66,7 +67,12 @@ def tally(r: redis.Redis, stream: str, start: str, upper: str, *, kind: str, par
           cap: int | None = None, progress: Callable[[int], None] | None = None) -> RangeTally:
     """What `kind` with `params` selects between `start` and `upper` (both inclusive),
     reading at most `cap` entries and stopping at the `limit`-th selected one."""
-    rules = PageRules(kind, params, mask)
+    with gcpause.paused():
+        return _tally(r, stream, start, upper, PageRules(kind, params, mask), odd, limit, cap, progress)
+
+
+def _tally(r: redis.Redis, stream: str, start: str, upper: str, rules: PageRules, odd: OddRule,
+           limit: int | None, cap: int | None, progress: Callable[[int], None] | None) -> RangeTally:
     out = RangeTally()
     for rows in pages(r, stream, start, upper, batch=BATCH):
         if cap is not None and out.scanned + len(rows) > cap:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import is_
 
 from bot.mask import Masker
 
@@ -60,6 +62,7 @@ class SignatureMemo:
         self.mask, self.limit = (mask if mask is not None and mask.enabled else None), limit
         self.by_digits: dict[bytes, str] = {}
         self.by_shape: dict[str, str] = {}
+        self.maybe: dict[str, bool] = {}  # shape -> whether masking may change such messages
 
     def of(self, raw: bytes) -> str:
         key = raw.translate(_DIGITS)
@@ -67,24 +70,27 @@ class SignatureMemo:
         return sig if sig is not None else self._miss(key, raw)
 
     def many(self, raws: list[bytes]) -> list[str]:
-        get, table, miss = self.by_digits.get, _DIGITS, self._miss
-        out = []
-        for raw in raws:
-            key = raw.translate(table)
-            sig = get(key)
-            out.append(sig if sig is not None else miss(key, raw))
-        return out
+        """The signatures of `raws`, in order: keys and lookups a page at a time (in C),
+        the rare misses one by one."""
+        keys = list(map(bytes.translate, raws, repeat(_DIGITS)))
+        get = self.by_digits.get
+        sigs = list(map(get, keys))
+        if None in sigs:
+            for i in compress(range(len(sigs)), map(is_, sigs, repeat(None))):
+                sig = get(keys[i])  # an earlier miss of this page may have taught it
+                sigs[i] = sig if sig is not None else self._miss(keys[i], raws[i])
+        return sigs  # type: ignore[return-value]
 
     def _miss(self, key: bytes, raw: bytes) -> str:
         text = key.decode("utf-8", "replace")
-        if self.mask is not None and self.mask.may_change(text):
+        shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
+        if self.mask is not None and self._may_mask(shape, text):
             if not _digit_blind(self.mask, text):
                 return signature(self.mask.text(raw.decode("utf-8", "replace")))
             sig = signature(self.mask.text(text))  # masks as the message itself would
             if len(self.by_digits) < self.limit:
                 self.by_digits[key] = sig
             return sig
-        shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
         known = self.by_shape.get(shape)
         if known is not None:
             sig = known
@@ -95,6 +101,23 @@ class SignatureMemo:
         if shape == text and len(self.by_digits) < self.limit:  # no uuid or cuid: likely to recur
             self.by_digits[key] = sig
         return sig
+
+    def _may_mask(self, shape: str, text: str) -> bool:
+        """`mask.may_change(text)`, asked once per shape where that provably tells: with the
+        default rules only, no rule matches inside a uuid or cuid, nor across one without a
+        mark it needs outside it ("@", "://", "eyJ", a key word; a card or phone number
+        cannot end inside or right after one), and no mark can hide inside one (hex digits
+        and hyphens; lowercase letters and digits after a word boundary). A rule of the
+        operator's own may match anything: then the message itself is asked."""
+        assert self.mask is not None
+        if self.mask.patterns:
+            return self.mask.may_change(text)
+        got = self.maybe.get(shape)
+        if got is None:
+            got = self.mask.may_change(shape)
+            if len(self.maybe) < self.limit:
+                self.maybe[shape] = got
+        return got
 
 
 _CARD_LENGTH = re.compile(r"\d(?:[ -]?\d){12}")  # 13 digits: what the card rule needs at least
