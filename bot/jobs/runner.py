@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 
 from bot import durability
 from bot.bus import Bus
-from bot.envelope import parse_entry
 from bot.jobs import lease, scan, store, twostep, wake
 from bot.jobs.model import Job
 from bot.jobs.mover import LeaseLost, NotRunning, StaleBatch, move_batch, split
 from bot.jobs.pace import Pacer, Wait, burst_for
-from bot.jobs.select import item, selected
 from bot.notify import Notifier, NullNotifier
 from bot.redis_errors import UNREACHABLE, describe, is_refused, refusal
 from bot.redis_types import texts
@@ -119,15 +117,7 @@ def run_batch(bus: Bus, job: Job, owner: str,
     got = _read(bus, job, lo, sizing)
     if not got.last:
         return False
-    # filters see masked text, as the preview did; the move copies the entry as it is
-    masked = job.params.get("error") or job.params.get("signature") or bus.masker.names_keys
-    items = got.items
-    if items is None:
-        items = []
-        for entry_id, fields in got.rows:
-            e = parse_entry(entry_id, fields)
-            if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
-                items.append(item(job, e, as_read=True))
+    items = got.items if got.items is not None else scan.decide(bus, job, got.rows)
     read = dict(got.rows)
     chunk = _chunk(job) if job.rate else sizing.size
     for i in range(0, max(1, len(items)), chunk):

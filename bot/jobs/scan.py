@@ -27,11 +27,12 @@ from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs.model import Job
 from bot.jobs.mover import Item
-from bot.jobs.select import item, odd_rule
+from bot.jobs.select import item, odd_rule, selected
 from bot.services import range_tally, raw_read
 from bot.services.range_tally import needles
 
 EVENT_ONLY = frozenset({"reprocess", "replay"})  # kinds that write nothing but the event
+RAW_SHARE = 20  # raw pages pay while one entry in RAW_SHARE read is selected, or more
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Read:
     rows: list[tuple[str, dict[str, str]]]  # the candidates, in id order
     items: list[Item] | None = None  # what to move, when the read decided already (raw pages)
     examined: int = 0  # entries a raw read brought
+    first: str = ""  # the first of them
 
 
 def plan(bus: Bus, job: Job) -> list[str]:
@@ -53,6 +55,18 @@ def plan(bus: Bus, job: Job) -> list[str]:
     return args
 
 
+def decide(bus: Bus, job: Job, rows: list[tuple[str, dict[str, str]]]) -> list[Item]:
+    """The moves of a script read's candidates, decided one by one by the preview's rules
+    (filters see masked text, as the preview did; the move copies the entry as it is)."""
+    masked = job.params.get("error") or job.params.get("signature") or bus.masker.names_keys
+    items = []
+    for entry_id, fields in rows:
+        e = parse_entry(entry_id, fields)
+        if selected(job.kind, job.params, bus.masker.entry(e) if masked else e):
+            items.append(item(job, e, as_read=True))
+    return items
+
+
 def raw(bus: Bus, job: Job) -> bool:
     """Whether the job reads raw pages decided by the preview's page rules."""
     return (job.kind in EVENT_ONLY and range_tally.eligible(job.kind, job.params)
@@ -62,10 +76,10 @@ def raw(bus: Bus, job: Job) -> bool:
 @dataclass
 class Reader:
     """Chooses the way of each read of a job that may read raw pages: raw pages while at
-    least a quarter of what they bring is selected (a DLQ flooded by one type), the script,
-    which leaves non-candidates in Redis, while few entries are (a replay of one type in ten
-    from the main stream), going back to raw pages once a third of what the script
-    returns is selected. Both ways select the same entries; only the cost differs."""
+    least one in RAW_SHARE of what they bring is selected (a DLQ flooded by one type, a
+    replay of one type in ten), the script, which leaves non-candidates in Redis, while
+    fewer are, going back to raw pages once a third of what the script returns is selected.
+    Both ways select the same entries; only the cost differs (docs/benchmarks.md)."""
     raw_pages: bool = True
 
     def read(self, bus: Bus, job: Job, lo: str, count: int) -> Read:
@@ -73,17 +87,18 @@ class Reader:
             return read(bus, job, lo, count)
         if self.raw_pages or not needles(job.params):
             got = read_raw(bus, job, lo, count)
-            self.raw_pages = 4 * len(got.rows) >= got.examined
+            self.raw_pages = RAW_SHARE * len(got.rows) >= got.examined
         else:
             got = read(bus, job, lo, count)
             self.raw_pages = 3 * len(got.rows) >= count
         return got
 
 
-def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
-    """Up to `count` entries of the source from `lo` on, the candidates among them, read by
-    bot/lua/scan_batch.lua."""
-    reply = bus.scripts.get("scan_batch")(keys=[job.source], args=[lo, job.upper, count, *plan(bus, job)])
+def read(bus: Bus, job: Job, lo: str, count: int, upper: str | None = None) -> Read:
+    """Up to `count` entries of the source from `lo` on (to `upper`, default the job's), the
+    candidates among them, read by bot/lua/scan_batch.lua."""
+    reply = bus.scripts.get("scan_batch")(keys=[job.source],
+                                          args=[lo, upper or job.upper, count, *plan(bus, job)])
     last = reply[0] if reply else ""
     rows = []
     for i in range(1, len(reply), 2):
@@ -92,11 +107,12 @@ def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
     return Read(last, rows)
 
 
-def read_raw(bus: Bus, job: Job, lo: str, count: int) -> Read:
-    """Up to `count` entries from `lo` on as one raw page, the selected ones as the move's
-    items (a reprocess hands on the event as read, a replay its new envelope)."""
+def read_raw(bus: Bus, job: Job, lo: str, count: int, upper: str | None = None) -> Read:
+    """Up to `count` entries from `lo` on (to `upper`, default the job's) as one raw page,
+    the selected ones as the move's items (a reprocess hands on the event as read, a replay
+    its new envelope)."""
     with gcpause.paused():
-        return _decided(bus, job, raw_read.page(bus.r, job.source, lo, job.upper, count))
+        return _decided(bus, job, raw_read.page(bus.r, job.source, lo, upper or job.upper, count))
 
 
 def _decided(bus: Bus, job: Job, rows: list[raw_read.RawEntry]) -> Read:
@@ -123,7 +139,7 @@ def _decided(bus: Bus, job: Job, rows: list[raw_read.RawEntry]) -> Read:
                 items.append((eid, text, envelope.id if isinstance(envelope.id, str) else ""))
         else:
             items.append(item(job, parse_entry(eid, {"event": text})))
-    return Read(rows[-1][0].decode(), picked, items, len(rows))
+    return Read(rows[-1][0].decode(), picked, items, len(rows), rows[0][0].decode())
 
 
 def _envelope_id(event: bytes) -> str:
