@@ -252,7 +252,8 @@ def main() -> None:
                  ("reprocess by type vs per-entry path", f"**{bs / js:,.1f}x**",
                   "rounds: " + ", ".join(f"{b / j:.1f}x" for j, b in zip(job_s, base_s))),
                  ("CPU during the reprocess, share of its wall time: redis-server / busbot's process",
-                  f"{100 * statistics.median(b[0] for b in busy):.0f}% / {100 * statistics.median(b[1] for b in busy):.0f}%",
+                  f"{100 * statistics.median(b[0] for b in busy):.0f}% / "
+                  f"{100 * statistics.median(b[1] for b in busy):.0f}%",
                   "rounds: " + ", ".join(f"{100 * a:.0f}% / {100 * c:.0f}%" for a, c in busy))]
 
         # 2. reprocess all, no filter

@@ -108,7 +108,8 @@ def test_an_out_of_range_number_reads_as_orjson_reads_it(bus, monkeypatch, param
 
 
 @pytest.mark.parametrize(("kind", "params"), [("reprocess", {"type": TYPES[1]}), ("replay", {"types": [TYPES[1]]}),
-                                              ("replay", {"tenant": "ws_1"}), ("reprocess", {"type": TYPES[1], "tenant": "ws_1"})])
+                                              ("replay", {"tenant": "ws_1"}),
+                                              ("reprocess", {"type": TYPES[1], "tenant": "ws_1"})])
 def test_events_left_undecoded_for_lack_of_a_literal_cannot_match(bus, monkeypatch, kind, params):
     """Only events holding the filter's value as a JSON string, or a backslash, are decoded:
     an escaped type or tenant still counts, a value found only elsewhere does not."""
