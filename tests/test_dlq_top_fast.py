@@ -168,3 +168,24 @@ def test_masked_signature_memo_with_uuids_and_cuids_equals_masking_each_message(
     messages += [f"Contact {uuid.UUID(int=rng.getrandbits(128))} not found (status 404)" for _ in range(300)]
     got = SignatureMemo(masker).many([m.encode() for m in messages])
     assert [m for m, sig in zip(messages, got) if sig != signature(masker.text(m))] == []
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_shapes_folded_a_page_at_a_time_give_each_message_its_own_signature(masked):
+    """ASCII pages fold uuids and cuids with bytes patterns over the whole page; the memo
+    they feed gives every message the signature of the message (masked by itself)."""
+    from bot.mask import Masker
+    masker = Masker() if masked else None
+    rng = random.Random(7)
+    tokens = [" ", "-", "_", "'", '"', "(", ")", "ms", "0", "42", "ap_", "c" + "a1" * 11, "Cafe1234-0000-1111-2222-333344445555",
+              "user@example.com", "token=", "+1 ", "9" * 14, "x", "deadbeef" * 2, "e" + "f" * 11]
+    messages = ["".join(rng.choice(tokens) for _ in range(rng.randint(1, 8))) for _ in range(2000)]
+    messages += [f"Contact {uuid.UUID(int=rng.getrandbits(128))} not found (status {rng.randint(1, 999)})"
+                 for _ in range(2000)]
+    rng.shuffle(messages)
+    memo = SignatureMemo(masker)
+    got = [sig for i in range(0, len(messages), 500) for sig in memo.many([m.encode() for m in messages[i:i + 500]])]
+    want = [signature(masker.text(m)) if masker else signature(m) for m in messages]
+    assert [m for m, g, w in zip(messages, got, want) if g != w] == []
+    assert memo.by_folded  # the page-folded shapes were used
+    assert len([k for k in memo.by_folded if k.startswith(b"Contact <uuid>")]) <= 3  # 2,000 messages, 3 shapes

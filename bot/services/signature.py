@@ -63,6 +63,9 @@ class SignatureMemo:
         self.by_digits: dict[bytes, str] = {}
         self.by_shape: dict[str, str] = {}
         self.maybe: dict[str, bool] = {}  # shape -> whether masking may change such messages
+        # The shape as bytes, folded a page at a time: only shapes whose signature is the
+        # shape's (no masking to apply); looked up before any per-message work.
+        self.by_folded: dict[bytes, str] = {}
 
     def of(self, raw: bytes) -> str:
         key = raw.translate(_DIGITS)
@@ -76,12 +79,18 @@ class SignatureMemo:
         get = self.by_digits.get
         sigs = list(map(get, keys))
         if None in sigs:
-            for i in compress(range(len(sigs)), map(is_, sigs, repeat(None))):
+            misses = list(compress(range(len(sigs)), map(is_, sigs, repeat(None))))
+            folded: list[bytes] | list[None] = _fold([keys[i] for i in misses]) or [None] * len(misses)
+            hits = [self.by_folded.get(f) for f in folded] if folded[0] is not None else [None] * len(misses)
+            for i, fold, hit in zip(misses, folded, hits):
+                if hit is not None:
+                    sigs[i] = hit
+                    continue
                 sig = get(keys[i])  # an earlier miss of this page may have taught it
-                sigs[i] = sig if sig is not None else self._miss(keys[i], raws[i])
+                sigs[i] = sig if sig is not None else self._miss(keys[i], raws[i], fold)
         return sigs  # type: ignore[return-value]
 
-    def _miss(self, key: bytes, raw: bytes) -> str:
+    def _miss(self, key: bytes, raw: bytes, folded: bytes | None = None) -> str:
         text = key.decode("utf-8", "replace")
         shape = _CUID.sub("<id>", _UUID.sub("<uuid>", text))
         if self.mask is not None and self._may_mask(shape, text):
@@ -98,6 +107,8 @@ class SignatureMemo:
             sig = compute(text)  # masking leaves this text as it is
             if len(self.by_shape) < self.limit:
                 self.by_shape[shape] = sig
+        if folded is not None and len(self.by_folded) < self.limit:  # the shape, folded in C
+            self.by_folded[folded] = sig
         if shape == text and len(self.by_digits) < self.limit:  # no uuid or cuid: likely to recur
             self.by_digits[key] = sig
         return sig
@@ -118,6 +129,20 @@ class SignatureMemo:
             if len(self.maybe) < self.limit:
                 self.maybe[shape] = got
         return got
+
+
+_UUID_BYTES, _CUID_BYTES = re.compile(_UUID.pattern.encode(), re.I), re.compile(_CUID.pattern.encode())
+
+
+def _fold(keys: list[bytes]) -> list[bytes] | None:
+    """The shapes of digit-folded messages (uuids, then cuids folded), as bytes, in two
+    regex passes over the whole list; None unless every byte is ASCII (then the bytes
+    patterns match exactly what the text patterns match) and no message holds a NUL (the
+    separator)."""
+    joined = b"\x00".join(keys)
+    if not joined.isascii() or joined.count(b"\x00") != len(keys) - 1:
+        return None
+    return _CUID_BYTES.sub(b"<id>", _UUID_BYTES.sub(b"<uuid>", joined)).split(b"\x00")
 
 
 _CARD_LENGTH = re.compile(r"\d(?:[ -]?\d){12}")  # 13 digits: what the card rule needs at least
