@@ -10,7 +10,8 @@ any other layout (extra or repeated fields, flat entries) goes through a dict li
 from __future__ import annotations
 
 import re
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import attrgetter, eq, itemgetter
 
 import msgspec
 
@@ -79,7 +80,8 @@ class EntryKeys:
     def _page(self, rows: list[RawEntry]) -> tuple[list[str], list[str], list[str]]:
         """Types and tenants ("" where the event has none), signatures."""
         fields = list(map(_SECOND, rows))
-        if set(map(tuple, map(_NAMES, fields))) <= _LAYOUT_NAMES:
+        names = list(map(_NAMES, fields))
+        if all(map(eq, names, repeat(_LAYOUTS[0]))) or set(map(tuple, names)) <= _LAYOUT_NAMES:
             events = list(map(_SECOND, fields))
             errors = list(map(_FOURTH, fields))
             try:
