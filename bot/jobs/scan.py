@@ -27,7 +27,7 @@ from bot.bus import Bus
 from bot.envelope import parse_entry
 from bot.jobs.model import Job
 from bot.jobs.mover import Item
-from bot.jobs.select import item, odd_rule, selected
+from bot.jobs.select import item, odd_rule, replay_event, selected
 from bot.services import range_tally, raw_read
 from bot.services.range_tally import needles
 
@@ -138,8 +138,19 @@ def _decided(bus: Bus, job: Job, rows: list[raw_read.RawEntry]) -> Read:
             else:
                 items.append((eid, text, envelope.id if isinstance(envelope.id, str) else ""))
         else:
-            items.append(item(job, parse_entry(eid, {"event": text})))
+            items.append(_replay_item(job, eid, event, text))
     return Read(rows[-1][0].decode(), picked, items, len(rows), rows[0][0].decode())
+
+
+def _replay_item(job: Job, eid: str, event: bytes, text: str) -> Item:
+    """A replay's move of a selected event: parsed once by orjson (as parse_entry would)."""
+    try:
+        value = orjson.loads(event)
+    except orjson.JSONDecodeError:  # e.g. bytes that are not UTF-8: parse_entry reads them replaced
+        value = None
+    if isinstance(value, dict):
+        return (eid, replay_event(job.id, value), "")
+    return item(job, parse_entry(eid, {"event": text}))
 
 
 def _envelope_id(event: bytes) -> str:

@@ -81,7 +81,12 @@ def new_event_id() -> str:
 
 def replay_copy(job_id: str, e: ParsedEntry) -> str:
     """A replay copy: a new envelope id, `data.__replay = true`, `correlationId = replay-<job>`."""
-    event = dict(e.event or {})
+    return replay_event(job_id, e.event or {})
+
+
+def replay_event(job_id: str, original: dict[str, Any]) -> str:
+    """`replay_copy` of an event already parsed (orjson) into `original`."""
+    event = dict(original)
     event["id"] = new_event_id()
     data = event.get("data")
     if isinstance(data, dict):

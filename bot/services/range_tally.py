@@ -11,11 +11,12 @@ is an object or null or absent. Only filters on type, types and tenant qualify.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import and_, contains, or_
+from itertools import accumulate, repeat
+from operator import add, contains, itemgetter
 from typing import Any
 
 import msgspec
@@ -124,6 +125,29 @@ def needles(params: Mapping[str, Any]) -> list[list[str]]:
     return groups
 
 
+_FIELDS, _FIRST, _NEXT_NAMES = itemgetter(1), itemgetter(0), itemgetter(slice(2, None, 2))
+
+
+def _events(rows: list[RawEntry]) -> list[bytes | None]:
+    """Each entry's `event` where it is the first field and not repeated, else None. In C
+    a page at a time when every entry is so (the usual case), else entry by entry."""
+    fields = list(map(_FIELDS, rows))
+    if set(map(_FIRST, fields)) == {b"event"} and not any(map(contains, map(_NEXT_NAMES, fields), repeat(b"event"))):
+        return list(map(_FIELDS, fields))
+    return [f[1] if f[0] == b"event" and (len(f) == 2 or b"event" not in f[2::2]) else None for f in fields]
+
+
+def _finds(joined: bytes, needle: bytes, ends: list[int]) -> set[int]:
+    """The events (by position) of `joined` holding `needle`."""
+    out: set[int] = set()
+    at = joined.find(needle)
+    while at >= 0:
+        i = bisect_right(ends, at)
+        out.add(i)
+        at = joined.find(needle, ends[i])  # on from the next event
+    return out
+
+
 class PageRules:
     """The selection of a guarded action over raw pages: the preview's count and a job's
     reads (bot.jobs.scan) decide with it, so a job moves what its preview counted."""
@@ -163,7 +187,7 @@ class PageRules:
     def page(self, rows: list[RawEntry], odd: OddRule) -> list[tuple[int, str, str]]:
         """(position, type, tenant) of each selected entry of `rows`, in order."""
         self._unmovable = []
-        events = [f[1] if f[0] == b"event" and (len(f) == 2 or b"event" not in f[2::2]) else None for _, f in rows]
+        events = _events(rows)
         self.events = events
         if None not in events:
             cand = self._candidates(events)  # type: ignore[arg-type]
@@ -186,18 +210,20 @@ class PageRules:
 
     def _candidates(self, events: list[bytes]) -> list[int] | None:
         """Positions of the events that may match (None: all may): each needle group has a
-        literal in the event, or the event holds a backslash (its strings may be escaped)."""
+        literal in the event, or the event holds a backslash (its strings may be escaped).
+        The literals are looked for in the page's events joined (a literal never holds the
+        newline between them), each find mapped back to its event by offset."""
         if not self.needles:
             return None
-        flags: list[bool] | None = None
+        joined = b"\n".join(events)
+        ends = list(accumulate(map(add, map(len, events), repeat(1))))  # each event's end, separator included
+        chosen: set[int] | None = None
         for group in self.needles:
-            hits: list[bool] | None = None
-            for needle in group:
-                found = list(map(contains, events, repeat(needle)))
-                hits = found if hits is None else list(map(or_, hits, found))
-            flags = hits if flags is None else list(map(and_, flags, hits))  # type: ignore[arg-type]
-        escaped = map(contains, events, repeat(b"\\"))
-        return list(compress(range(len(events)), map(or_, flags, escaped)))  # type: ignore[arg-type]
+            hits = set().union(*(_finds(joined, needle, ends) for needle in group))
+            chosen = hits if chosen is None else chosen & hits
+        if b"\\" in joined:
+            chosen = (chosen or set()) | _finds(joined, b"\\", ends)
+        return sorted(chosen or ())
 
     def _usual_page(self, envelopes: list[Envelope], events: list[bytes]) -> list[tuple[int, str, str]] | None:
         """Every entry read the usual way: filters over the distinct types and tenants.
