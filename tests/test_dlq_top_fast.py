@@ -177,8 +177,9 @@ def test_shapes_folded_a_page_at_a_time_give_each_message_its_own_signature(mask
     from bot.mask import Masker
     masker = Masker() if masked else None
     rng = random.Random(7)
-    tokens = [" ", "-", "_", "'", '"', "(", ")", "ms", "0", "42", "ap_", "c" + "a1" * 11, "Cafe1234-0000-1111-2222-333344445555",
-              "user@example.com", "token=", "+1 ", "9" * 14, "x", "deadbeef" * 2, "e" + "f" * 11]
+    tokens = [" ", "-", "_", "'", '"', "(", ")", "ms", "0", "42", "ap_", "c" + "a1" * 11,
+              "Cafe1234-0000-1111-2222-333344445555", "user@example.com", "token=", "+1 ", "9" * 14, "x",
+              "deadbeef" * 2, "e" + "f" * 11]
     messages = ["".join(rng.choice(tokens) for _ in range(rng.randint(1, 8))) for _ in range(2000)]
     messages += [f"Contact {uuid.UUID(int=rng.getrandbits(128))} not found (status {rng.randint(1, 999)})"
                  for _ in range(2000)]
