@@ -393,3 +393,27 @@ def test_a_single_entry_runs_in_the_click_without_waking_the_runners(gbus, grt):
         assert woken.is_set()
     finally:
         wake.unregister(woken)
+
+
+def test_a_job_switches_between_raw_pages_and_the_script_and_moves_what_the_preview_counted(bus, monkeypatch):
+    """Few selected (one in a hundred): the script; many (every one): raw pages again. The
+    same entries move either way."""
+    hot, p = "content.article.published", bus.r.pipeline(transaction=False)
+    for i in range(1200):
+        etype = hot if (i % 100 == 0 if i < 600 else True) else CRM
+        p.xadd(bus.keys.events, {"event": event(i, etype)}, id=f"{1_000_000 + i}-0")
+    p.execute()
+    params = {"types": [hot]}
+    sel = select(bus, "replay", bus.keys.events, params)
+    ways: list[str] = []
+    for way, name in (("raw", "read_raw"), ("script", "read")):
+        real = getattr(scan, name)
+        monkeypatch.setattr(scan, name, lambda *a, _real=real, _way=way: ways.append(_way) or _real(*a))
+    job = new_job(bus, "replay", bus.keys.events, bus.keys.events, params, upper=sel.upper, batch=100,
+                  to_move=sel.matched)
+    assert lease.acquire(bus, job.id, "me")
+    done = run_job(bus, job.id, "me")
+    assert done is not None and done.status == "COMPLETED"
+    assert ways[0] == "raw" and "script" in ways and ways[-1] == "raw"  # raw, then the script, then raw
+    moved = copies(bus.r, bus.keys.events, job.id, "replayOf", "replayJob")
+    assert len(moved) == done.moved == sel.matched == 606

@@ -41,7 +41,6 @@ class Read:
     rows: list[tuple[str, dict[str, str]]]  # the candidates, in id order
     items: list[Item] | None = None  # what to move, when the read decided already (raw pages)
     examined: int = 0  # entries a raw read brought
-    first: str = ""  # the first of them
 
 
 def plan(bus: Bus, job: Job) -> list[str]:
@@ -94,11 +93,10 @@ class Reader:
         return got
 
 
-def read(bus: Bus, job: Job, lo: str, count: int, upper: str | None = None) -> Read:
-    """Up to `count` entries of the source from `lo` on (to `upper`, default the job's), the
-    candidates among them, read by bot/lua/scan_batch.lua."""
-    reply = bus.scripts.get("scan_batch")(keys=[job.source],
-                                          args=[lo, upper or job.upper, count, *plan(bus, job)])
+def read(bus: Bus, job: Job, lo: str, count: int) -> Read:
+    """Up to `count` entries of the source from `lo` on, the candidates among them, read by
+    bot/lua/scan_batch.lua."""
+    reply = bus.scripts.get("scan_batch")(keys=[job.source], args=[lo, job.upper, count, *plan(bus, job)])
     last = reply[0] if reply else ""
     rows = []
     for i in range(1, len(reply), 2):
@@ -107,12 +105,11 @@ def read(bus: Bus, job: Job, lo: str, count: int, upper: str | None = None) -> R
     return Read(last, rows)
 
 
-def read_raw(bus: Bus, job: Job, lo: str, count: int, upper: str | None = None) -> Read:
-    """Up to `count` entries from `lo` on (to `upper`, default the job's) as one raw page,
-    the selected ones as the move's items (a reprocess hands on the event as read, a replay
-    its new envelope)."""
+def read_raw(bus: Bus, job: Job, lo: str, count: int) -> Read:
+    """Up to `count` entries from `lo` on as one raw page, the selected ones as the move's
+    items (a reprocess hands on the event as read, a replay its new envelope)."""
     with gcpause.paused():
-        return _decided(bus, job, raw_read.page(bus.r, job.source, lo, upper or job.upper, count))
+        return _decided(bus, job, raw_read.page(bus.r, job.source, lo, job.upper, count))
 
 
 def _decided(bus: Bus, job: Job, rows: list[raw_read.RawEntry]) -> Read:
@@ -133,13 +130,13 @@ def _decided(bus: Bus, job: Job, rows: list[raw_read.RawEntry]) -> Read:
         picked.append((eid, {"event": text}))
         if job.kind == "reprocess":
             envelope = envelopes[i]
-            if envelope is None:
-                items.append((eid, text, _envelope_id(event)))
+            if envelope is None:  # read by the per-entry rules: their envelope id too
+                items.append((eid, text, parse_entry(eid, {"event": text}).event_id or ""))
             else:
                 items.append((eid, text, envelope.id if isinstance(envelope.id, str) else ""))
         else:
             items.append(_replay_item(job, eid, event, text))
-    return Read(rows[-1][0].decode(), picked, items, len(rows), rows[0][0].decode())
+    return Read(rows[-1][0].decode(), picked, items, len(rows))
 
 
 def _replay_item(job: Job, eid: str, event: bytes, text: str) -> Item:
@@ -151,16 +148,6 @@ def _replay_item(job: Job, eid: str, event: bytes, text: str) -> Item:
     if isinstance(value, dict):
         return (eid, replay_event(job.id, value), "")
     return item(job, parse_entry(eid, {"event": text}))
-
-
-def _envelope_id(event: bytes) -> str:
-    """The envelope id of a reprocessed event, as `ParsedEntry.event_id` reads it ("" : none)."""
-    try:
-        value = orjson.loads(event)
-    except orjson.JSONDecodeError:
-        return ""
-    got = value.get("id") if isinstance(value, dict) else None
-    return got if isinstance(got, str) else ""
 
 
 class ReadAhead:

@@ -80,9 +80,9 @@ class SignatureMemo:
         sigs = list(map(get, keys))
         if None in sigs:
             misses = list(compress(range(len(sigs)), map(is_, sigs, repeat(None))))
-            folded: list[bytes] | list[None] = _fold([keys[i] for i in misses]) or [None] * len(misses)
-            hits = [self.by_folded.get(f) for f in folded] if folded[0] is not None else [None] * len(misses)
-            for i, fold, hit in zip(misses, folded, hits):
+            folded = _fold([keys[i] for i in misses])
+            hits = list(map(self.by_folded.get, folded)) if folded is not None else repeat(None)
+            for i, fold, hit in zip(misses, folded or repeat(None), hits):
                 if hit is not None:
                     sigs[i] = hit
                     continue
