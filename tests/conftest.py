@@ -8,13 +8,15 @@ Each test gets an empty database (flushdb, never flushall).
 """
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import redis
 
 from bot.bus import Bus
 from bot.connection import connect, embedded
 from bot.settings import Settings
-from tests.redis_server import RedisCluster, RedisServer, require_binary
+from tests.redis_server import RedisCluster, RedisServer, SentinelSetup, require_binary
 
 CLUSTER_BACKENDS = ("cluster", "cluster-tagged")
 TAGGED_NAMES = {"bus_events_stream": "{hyvve}:events", "bus_dlq_stream": "{hyvve}:dlq",
@@ -47,6 +49,16 @@ def redis_server():
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def sentinels():
+    """A primary, a replica and three Sentinels (tests/redis_server.py), one set per module."""
+    if not (require_binary() and shutil.which("redis-sentinel")):
+        pytest.skip("needs redis-server and redis-sentinel")
+    setup = SentinelSetup().start()
+    yield setup
+    setup.stop()
 
 
 @pytest.fixture

@@ -94,15 +94,6 @@ def test_the_mode_is_recorded_and_can_be_forced(redis_server):
     assert "not a cluster node" in sentence and "BUS_REDIS_MODE" in hint
 
 
-@pytest.fixture(scope="module")
-def sentinels():
-    if not (require_binary() and shutil.which("redis-sentinel")):
-        pytest.skip("needs redis-server and redis-sentinel")
-    setup = SentinelSetup().start()
-    yield setup
-    setup.stop()
-
-
 def sentinel_settings(setup: SentinelSetup, **kw) -> Settings:
     return settings(bus_redis_sentinels=setup.addresses, bus_redis_sentinel_master=MASTER, **kw)
 

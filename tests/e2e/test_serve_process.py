@@ -34,6 +34,13 @@ def busbot(*args: str, **values: str) -> subprocess.Popen:
     return proc
 
 
+def reap(proc: subprocess.Popen) -> None:
+    """Kill a `busbot serve` a test leaves running (one that failed before stopping it)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def stderr_of(proc: subprocess.Popen) -> str:
     proc.log.seek(0)
     return proc.log.read()
@@ -73,9 +80,7 @@ def serving(redis_server, stub):
     proc = busbot("serve", PORT=str(port), REDIS_URL=redis_server.url, SLACK_SIGNING_SECRET=SECRET,
                   SLACK_BOT_TOKEN="xoxb-e2e", SLACK_API_URL=stub.api_url)
     yield f"http://127.0.0.1:{port}", proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    reap(proc)
 
 
 def test_serve_answers_health_and_commands_then_stops_on_sigterm(serving, real_r, stub):

@@ -3,24 +3,12 @@ which reach Redis with the same settings) and probes, through a failover."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 
-import pytest
-
 from tests.e2e.slack_stub import SECRET, command_body, http, signed_headers
-from tests.e2e.test_serve_process import busbot, stderr_of, wait_healthy, wait_ready
+from tests.e2e.test_serve_process import busbot, reap, stderr_of, wait_healthy, wait_ready
 from tests.e2e.test_serve_startup import _wait
-from tests.redis_server import MASTER, SentinelSetup, free_port, require_binary
-
-
-@pytest.fixture
-def sentinels():
-    if not (require_binary() and shutil.which("redis-sentinel")):
-        pytest.skip("needs redis-server and redis-sentinel")
-    setup = SentinelSetup().start()
-    yield setup
-    setup.stop()
+from tests.redis_server import MASTER, free_port
 
 
 def test_serve_follows_the_primary_through_a_failover(sentinels, stub):
@@ -48,7 +36,5 @@ def test_serve_follows_the_primary_through_a_failover(sentinels, stub):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        reap(proc)
     assert "Traceback" not in stderr_of(proc)

@@ -9,7 +9,7 @@ import time
 from bot.bus import Bus
 from bot.jobs import lease, store
 from tests.e2e.slack_stub import SECRET, SlackStub, http
-from tests.e2e.test_serve_process import busbot, stderr_of, wait_healthy
+from tests.e2e.test_serve_process import busbot, reap, stderr_of, wait_healthy
 from tests.jobs_helpers import new_job, seed_dlq
 from tests.redis_server import free_port
 
@@ -47,9 +47,7 @@ def test_serve_keeps_trying_slack_while_serving_probes_then_becomes_ready(redis_
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        reap(proc)
         if stub:
             stub.stop()
     err = stderr_of(proc)
@@ -95,9 +93,7 @@ def test_sigterm_stops_the_job_runner_which_releases_its_lease(redis_server, rea
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0, stderr_of(proc)[-2000:]
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        reap(proc)
     assert lease.holder(bus, job.id) is None  # released, not left to expire
     left = store.get(bus, job.id)
     assert left is not None and left.status == "RUNNING" and left.moved < n  # resumable elsewhere

@@ -1,6 +1,8 @@
 """Shared bits of the event bus tests."""
 from __future__ import annotations
 
+import json
+
 from bot.bus import Bus
 from bot.eventbus.event import new_event
 from bot.eventbus.handlers import Handlers
@@ -33,6 +35,17 @@ def make_worker(bus: Bus, handlers: Handlers, *, delays=(60.0, 300.0, 1800.0), a
                        claim_every=kw.pop("claim_every", 0),
                        block_ms=kw.pop("block_ms", 10), pause_recheck=0, **kw)
     return Worker(bus, handlers, cfg)
+
+
+def pausing_handlers(bus: Bus, done: list) -> Handlers:
+    """Handlers that note each event's `n` in `done` and pause the group, as an operator's
+    `/bus pause` would, from the first event on."""
+    def pause_on_first(msg) -> None:
+        done.append(msg.event["data"]["n"])
+        bus.r.set(bus.keys.paused(GROUP), json.dumps({"by": "U1", "at": "now", "reason": "deploy"}))
+    h = Handlers()
+    h.register("*", pause_on_first)
+    return h
 
 
 def pending(bus: Bus) -> int:

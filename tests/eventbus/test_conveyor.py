@@ -3,7 +3,6 @@ On fakeredis and a real redis-server (fixture `bus`); the broken-connection case
 real server only."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from bot.bus import Bus
 from bot.eventbus.handlers import Handlers
 from bot.redis_errors import UNREACHABLE
-from tests.eventbus.helpers import GROUP, make_worker, pending, publish
+from tests.eventbus.helpers import GROUP, make_worker, pausing_handlers, pending, publish
 
 
 def overlapping_worker(bus, handlers, **kw):
@@ -56,15 +55,10 @@ def test_a_flushed_script_cache_costs_no_acknowledgement(bus):
 
 
 def test_a_pause_stops_the_loop_after_the_batch_in_hand(bus):
-    r, k = bus.r, bus.keys
+    k = bus.keys
     publish(bus, n=6)
-    done = []
-
-    def pause_on_first(msg):
-        done.append(msg.event["data"]["n"])
-        r.set(k.paused(GROUP), json.dumps({"by": "U1", "at": "now", "reason": "deploy"}))
-    h = Handlers()
-    h.register("*", pause_on_first)
+    done: list[int] = []
+    h = pausing_handlers(bus, done)
     w = overlapping_worker(bus, h, batch=2)
     assert w.poll() == 2
     assert done == [0, 1] and pending(bus) == 0 and bus.r.xlen(k.metadata) == 2

@@ -8,7 +8,7 @@ import pytest
 
 from bot.eventbus.handlers import Handlers
 from tests.conftest import FakeClock
-from tests.eventbus.helpers import GROUP, make_worker, pending, publish, raw_entries
+from tests.eventbus.helpers import GROUP, make_worker, pausing_handlers, pending, publish, raw_entries
 
 
 @pytest.fixture
@@ -190,13 +190,8 @@ def test_entries_of_a_dead_consumer_are_claimed_and_handled(bus):
 def test_pause_stops_reading_after_the_batch_in_hand_and_resume_restarts(bus):
     r, k = bus.r, bus.keys
     publish(bus, n=3)
-    done = []
-
-    def pause_on_first(msg):
-        done.append(msg.event["data"]["n"])
-        r.set(k.paused(GROUP), json.dumps({"by": "U1", "at": "now", "reason": "deploy"}))
-    h = Handlers()
-    h.register("*", pause_on_first)
+    done: list[int] = []
+    h = pausing_handlers(bus, done)
     w = make_worker(bus, h, batch=3)
     sub = r.pubsub(ignore_subscribe_messages=True)
     sub.subscribe(k.control_channel)
